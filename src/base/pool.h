@@ -1,0 +1,30 @@
+/* The worker pool: runs blocking work off the loop thread, then runs a
+ * completion on the loop thread. Bounded queue: callers get PGA_EBUSY. */
+#ifndef PGA_BASE_POOL_H
+#define PGA_BASE_POOL_H
+
+#include <stddef.h>
+
+#include "base/loop.h"
+
+typedef struct pga_pool_s pga_pool_t;
+
+typedef void (*pga_work_fn)(void *data);
+/* status: 0 after the work ran, PGA_ECANCELED when the pool was freed
+ * before the work started (the work then never runs). */
+typedef void (*pga_done_fn)(void *data, int status);
+
+/* 0, PGA_EINVAL (threads == 0), PGA_ENOMEM or PGA_ESYS. */
+int pga_pool_new(pga_loop_t *loop, unsigned threads, size_t max_queued,
+                 pga_pool_t **out);
+/* Queues work; when it returns 0, done runs exactly once on the loop
+ * thread. On error (PGA_EBUSY queue full, PGA_ENOMEM) nothing runs. */
+int pga_pool_submit(pga_pool_t *pool, pga_work_fn work, pga_done_fn done,
+                    void *data);
+/* Work queued or running now. */
+size_t pga_pool_pending(const pga_pool_t *pool);
+/* Waits for running work, cancels queued work (done with PGA_ECANCELED,
+ * called synchronously here), joins the threads. Loop thread only. */
+void pga_pool_free(pga_pool_t *pool);
+
+#endif

@@ -1,0 +1,1 @@
+/* stub */ typedef int pga_stub_ctrl;

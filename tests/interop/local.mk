@@ -1,0 +1,1 @@
+## tests/interop: real erl/elixir nodes against the real pga-node.
