@@ -1,0 +1,175 @@
+/* The distribution layer as offered to the layers above: the local node
+ * (name, creation, listener, epmd), connections to peer nodes, local
+ * processes with their monitors and links, and control messages.
+ *
+ * Invariants:
+ * 1. Everything here runs on the loop thread.
+ * 2. At most one connection per peer node name is up at a time; sends to a
+ *    node with no connection start one and queue until it is up (or fail it
+ *    with the node's nodedown).
+ * 3. A pga_conn_t is valid until its nodedown observers have run; holders
+ *    that outlive a callback keep its id and look it up again.
+ * 4. Our pids and references carry the creation epmd gave us. */
+#ifndef PGA_DIST_DIST_H
+#define PGA_DIST_DIST_H
+
+#include <ei.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/loop.h"
+#include "base/pool.h"
+#include "pga/term.h"
+#include "term/term.h"
+
+typedef struct pga_dist_s pga_dist_t;
+typedef struct pga_conn_s pga_conn_t;
+typedef struct pga_proc_s pga_proc_t;
+
+typedef struct pga_dist_config_s {
+  const char *name;            /* full "alive@host" */
+  const char *cookie;
+  unsigned tick_interval_ms;
+  unsigned tick_timeout_ms;
+  unsigned setup_timeout_ms;
+  size_t max_packet;
+  int listen_port;             /* 0 = any */
+  const char *listen_addr;     /* NULL = 0.0.0.0 */
+  pga_pool_t *pool;            /* for host name resolution */
+} pga_dist_config_t;
+
+/* A decoded control message: the tuple's elements and the payload, all
+ * views into the packet (valid during the dispatch only). */
+#define PGA_CTRL_MAX_ELEMS 8
+typedef struct pga_ctrl_s {
+  int op;
+  size_t n;                          /* tuple arity */
+  pga_term_t e[PGA_CTRL_MAX_ELEMS];  /* e[0] is the op itself */
+  int has_payload;
+  pga_term_t payload;
+} pga_ctrl_t;
+
+/* Parses one pass-through packet body (after the 'p' byte): version +
+ * control tuple [+ version + payload]. 0, PGA_EBADTERM or PGA_EPROTO. */
+int pga_ctrl_parse(const char *buf, size_t len, pga_ctrl_t *out);
+
+/* ---- the local node ---- */
+int pga_dist_new(pga_loop_t *loop, const pga_dist_config_t *cfg,
+                 pga_dist_t **out, char *err, size_t errlen);
+/* Listens and registers with epmd. */
+int pga_dist_start(pga_dist_t *d, char *err, size_t errlen);
+/* Closes every connection (no nodedown observers run) and unregisters. */
+void pga_dist_shutdown(pga_dist_t *d);
+void pga_dist_free(pga_dist_t *d);
+const char *pga_dist_name(const pga_dist_t *d);
+uint32_t pga_dist_creation(const pga_dist_t *d);
+pga_loop_t *pga_dist_loop(const pga_dist_t *d);
+/* Number of connections that are up. */
+size_t pga_dist_conn_count(const pga_dist_t *d);
+
+/* A fresh reference of ours (3 words). */
+void pga_dist_make_ref(pga_dist_t *d, erlang_ref *out);
+/* Writes one of our pids (by id) into tb. */
+void pga_dist_put_pid(pga_dist_t *d, pga_tb_t *tb, uint64_t pid_id);
+/* A fresh pid id (not in the process table; never reused while there). */
+uint64_t pga__dist_next_pid(pga_dist_t *d);
+/* The local pid id of a pid term, or 0 if it is not ours. */
+uint64_t pga_dist_local_pid_id(pga_dist_t *d, const pga_term_t *pid);
+/* The counter behind one of our references (pga_dist_make_ref), or 0 if
+ * the term is not a reference of ours. */
+uint64_t pga_dist_local_ref_id(pga_dist_t *d, const pga_term_t *ref);
+/* 1 if the node name in a pid/ref term is ours. */
+int pga_dist_is_local_node(pga_dist_t *d, const char *node);
+
+/* Upper-layer hooks. */
+typedef void (*pga_spawn_request_cb)(void *ud, pga_conn_t *conn,
+                                     const pga_ctrl_t *ctrl);
+typedef void (*pga_nodedown_cb)(void *ud, pga_conn_t *conn);
+void pga_dist_on_spawn_request(pga_dist_t *d, pga_spawn_request_cb cb,
+                               void *ud);
+/* Observers run, in registration order, when a connection that was up goes
+ * down, and when an attempt to reach a node fails (conn not up then). */
+int pga_dist_on_nodedown(pga_dist_t *d, pga_nodedown_cb cb, void *ud);
+
+/* ---- connections ---- */
+/* The connection to node, started if needed (NULL only on ENOMEM or a
+ * malformed name, or our own name). */
+pga_conn_t *pga_dist_conn_get(pga_dist_t *d, const char *node);
+/* An up or pending connection by id, or NULL. */
+pga_conn_t *pga_dist_conn_by_id(pga_dist_t *d, uint64_t id);
+uint64_t pga_conn_id(const pga_conn_t *c);
+const char *pga_conn_node(const pga_conn_t *c);
+int pga_conn_is_up(const pga_conn_t *c);
+/* Negotiated flags (0 until up). */
+uint64_t pga_conn_flags(const pga_conn_t *c);
+/* Queues one packet: ctrl is an encoded control tuple with its version
+ * byte, payload (or NULL) a term with its version byte. 0, PGA_ENOMEM,
+ * PGA_ETOOBIG, PGA_ENODEDOWN (connection closing). */
+int pga_conn_send(pga_conn_t *c, const pga_tb_t *ctrl, const pga_tb_t *payload);
+
+/* ---- local processes ---- */
+typedef struct pga_proc_ops_s {
+  /* A message (SEND*, REG_SEND*) arrived; from may be NULL (plain SEND). */
+  void (*on_message)(pga_proc_t *p, pga_conn_t *c, const pga_term_t *from,
+                     const pga_term_t *msg);
+  /* An exit signal: is_link for a linked process's exit, else exit/2. */
+  void (*on_exit_signal)(pga_proc_t *p, pga_conn_t *c,
+                         const pga_term_t *from, const pga_term_t *reason,
+                         int is_link);
+  /* A monitor this process holds fired (MONITOR_P_EXIT). */
+  void (*on_down)(pga_proc_t *p, pga_conn_t *c, const pga_term_t *ref,
+                  const pga_term_t *reason);
+  /* A spawn reply to a spawn request this process sent. */
+  void (*on_spawn_reply)(pga_proc_t *p, pga_conn_t *c,
+                         const pga_term_t *req_id, int flags,
+                         const pga_term_t *result);
+  /* A peer that linked to or monitored this process lost its connection
+   * (its links/monitors are gone already). May be NULL. */
+  void (*on_watcher_lost)(pga_proc_t *p, pga_conn_t *c);
+} pga_proc_ops_t;
+
+/* A new process with a fresh pid; NULL on ENOMEM. */
+pga_proc_t *pga_proc_new(pga_dist_t *d, const pga_proc_ops_t *ops,
+                         void *data);
+/* Registers a name (0, PGA_EEXIST). */
+int pga_proc_register(pga_proc_t *p, const char *name);
+uint64_t pga_proc_id(const pga_proc_t *p);
+void *pga_proc_data(const pga_proc_t *p);
+pga_dist_t *pga_proc_dist(const pga_proc_t *p);
+pga_proc_t *pga_proc_by_name(pga_dist_t *d, const char *name);
+pga_proc_t *pga_proc_by_id(pga_dist_t *d, uint64_t id);
+/* Number of peer monitors plus links on p. */
+size_t pga_proc_watchers(const pga_proc_t *p);
+/* Records a link/monitor held by a peer process (as a spawn request with
+ * link / monitor does). Terms are copied. 0 or PGA_ENOMEM. */
+int pga_proc_add_link(pga_proc_t *p, pga_conn_t *c, const pga_term_t *pid);
+int pga_proc_add_monitor(pga_proc_t *p, pga_conn_t *c,
+                         const pga_term_t *watcher, const pga_term_t *ref);
+/* 1 if p still has a peer monitor with this ref. */
+int pga_proc_has_monitor(const pga_proc_t *p, const pga_term_t *ref);
+/* Ends p: sends the exit reason to every monitor (MONITOR_P_EXIT) and link
+ * (EXIT), unregisters and frees it. reason is a term without version. */
+void pga_proc_exit(pga_proc_t *p, const pga_term_t *reason);
+/* Frees p silently (no signals); for shutdown. */
+void pga_proc_free(pga_proc_t *p);
+
+/* Sends from our process from_id (0 = no sender: plain SEND) to a remote
+ * pid. 0 or a PGA_E* (message dropped as Erlang does). */
+int pga_dist_send(pga_dist_t *d, uint64_t from_id, const pga_term_t *to,
+                  const pga_tb_t *msg);
+int pga_dist_reg_send(pga_dist_t *d, uint64_t from_id, const char *node,
+                      const char *name, const pga_tb_t *msg);
+/* Replies to a gen call tag: ALIAS_SEND when tag holds an alias and the
+ * peer speaks ALIAS, else a send to pid (distribution.md §11). */
+int pga_dist_gen_reply(pga_dist_t *d, uint64_t from_id, pga_conn_t *c,
+                       const pga_term_t *pid, const pga_term_t *tag,
+                       const pga_term_t *reply);
+/* Monitors a remote process or registered name (target: pid term, or
+ * name atom term with node). Sends MONITOR_P; the DOWN arrives via
+ * on_down. ref is ours. */
+int pga_dist_monitor(pga_dist_t *d, pga_proc_t *p, pga_conn_t *c,
+                     const pga_term_t *target, const erlang_ref *ref);
+int pga_dist_demonitor(pga_dist_t *d, pga_proc_t *p, pga_conn_t *c,
+                       const pga_term_t *target, const erlang_ref *ref);
+
+#endif

@@ -1,7 +1,7 @@
 ## src/dist: epmd, handshake, framing, control messages, connections,
 ## local processes.
 libpga_core_la_SOURCES += src/dist/epmd.c src/dist/digest.c \
-	src/dist/handshake_in.c src/dist/handshake_out.c src/dist/handshake.c \
-	src/dist/frame.c src/dist/ctrl.c src/dist/conn.c src/dist/node.c \
-	src/dist/proc.c
-noinst_HEADERS += src/dist/dist.h src/dist/proto.h src/dist/handshake.h
+	src/dist/handshake.c src/dist/handshake_in.c src/dist/handshake_out.c \
+	src/dist/ctrl.c src/dist/conn.c src/dist/node.c src/dist/proc.c
+noinst_HEADERS += src/dist/dist.h src/dist/proto.h src/dist/handshake.h \
+	src/dist/conn.h src/dist/ctrl.h src/dist/epmd.h

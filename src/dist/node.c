@@ -1,1 +1,279 @@
-/* stub */ typedef int pga_stub_node;
+/* The local node: identity (name, creation, pids, refs), the listener,
+ * epmd registration, and the connection table. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "dist/conn.h"
+#include "dist/epmd.h"
+#include "dist/proto.h"
+
+/* Without V4_NC (OTP 25) a peer accepts 15-bit pid numbers and 13-bit
+ * serials; pid ids are spread over both (2^28 pids before wrapping). */
+#define PID_NUM_BITS 15
+#define PID_ID_LIMIT (UINT64_C(1) << 28)
+/* The first word of a reference holds 18 bits on older peers. */
+#define REF_WORD0_BITS 18
+
+static void before_sleep(pga_loop_t *loop, void *data) {
+  pga_dist_t *d = data;
+  pga__conn_flush_all(d);
+  pga__conn_free_closed(d);
+}
+
+static void encode_node_atom(pga_dist_t *d) {
+  size_t n = strlen(d->name);
+  d->node_atom[0] = ERL_SMALL_ATOM_UTF8_EXT;
+  d->node_atom[1] = (char)n;
+  memcpy(d->node_atom + 2, d->name, n);
+  d->node_atom_len = n + 2;
+}
+
+static int split_name(pga_dist_t *d, const char *name, char *err,
+                      size_t errlen) {
+  if (!pga_hs_valid_node_name(name, strlen(name))) {
+    snprintf(err, errlen, "invalid node name '%s' (want alive@host)", name);
+    return PGA_EINVAL;
+  }
+  snprintf(d->name, sizeof d->name, "%s", name);
+  const char *at = strchr(name, '@');
+  snprintf(d->alive, sizeof d->alive, "%.*s", (int)(at - name), name);
+  snprintf(d->host, sizeof d->host, "%s", at + 1);
+  encode_node_atom(d);
+  return 0;
+}
+
+static void set_defaults(pga_dist_config_t *cfg) {
+  if (!cfg->tick_interval_ms) cfg->tick_interval_ms = 15000;
+  if (!cfg->tick_timeout_ms) cfg->tick_timeout_ms = 60000;
+  if (!cfg->setup_timeout_ms) cfg->setup_timeout_ms = 7000;
+  if (!cfg->max_packet) cfg->max_packet = 128u * 1024u * 1024u;
+}
+
+int pga_dist_new(pga_loop_t *loop, const pga_dist_config_t *cfg,
+                 pga_dist_t **out, char *err, size_t errlen) {
+  pga_dist_t *d = calloc(1, sizeof *d);
+  if (!d) return PGA_ENOMEM;
+  d->loop = loop;
+  d->cfg = *cfg;
+  set_defaults(&d->cfg);
+  d->listen_fd = d->epmd_fd = -1;
+  d->next_pid = 1;
+  d->cookie = strdup(cfg->cookie ? cfg->cookie : "");
+  d->conns = pga_dict_new(&(pga_dict_type_t){pga_hash_str, pga_equal_str,
+                                             NULL, NULL});
+  d->conn_ids = pga_dict_new(&pga_dict_u64_type);
+  d->procs = pga_dict_new(&pga_dict_u64_type);
+  d->names = pga_dict_new(&pga_dict_str_type);
+  int rc = d->cookie && d->conns && d->conn_ids && d->procs && d->names
+               ? split_name(d, cfg->name ? cfg->name : "", err, errlen)
+               : PGA_ENOMEM;
+  if (rc != 0) {
+    pga_dist_free(d);
+    return rc;
+  }
+  pga_loop_before_sleep(loop, before_sleep, d);
+  *out = d;
+  return 0;
+}
+
+static void on_accept(pga_loop_t *loop, int fd, int events, void *data) {
+  pga_dist_t *d = data;
+  for (;;) {
+    int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (cfd < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        pga_warn("accept: %s", strerror(errno));
+      if (errno == EINTR) continue;
+      return;
+    }
+    int one = 1;
+    setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    pga_conn_t *c = d->shutting_down ? NULL : pga__conn_new(d, cfd, 0, NULL);
+    if (!c) {
+      close(cfd);
+      continue;
+    }
+    pga__conn_watch(c);
+  }
+}
+
+static int listen_socket(pga_dist_t *d, char *err, size_t errlen) {
+  const char *addr = d->cfg.listen_addr ? d->cfg.listen_addr : "0.0.0.0";
+  struct sockaddr_in sa = {.sin_family = AF_INET,
+                           .sin_port = htons((uint16_t)d->cfg.listen_port)};
+  if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+    snprintf(err, errlen, "invalid listen address '%s'", addr);
+    return PGA_EINVAL;
+  }
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int one = 1;
+  if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+      listen(fd, 512) < 0) {
+    snprintf(err, errlen, "listen on %s:%d: %s", addr, d->cfg.listen_port,
+             strerror(errno));
+    if (fd >= 0) close(fd);
+    return PGA_ESYS;
+  }
+  socklen_t len = sizeof sa;
+  getsockname(fd, (struct sockaddr *)&sa, &len);
+  d->listen_fd = fd;
+  d->listen_port = ntohs(sa.sin_port);
+  return 0;
+}
+
+int pga_dist_start(pga_dist_t *d, char *err, size_t errlen) {
+  int rc = listen_socket(d, err, errlen);
+  if (rc != 0) return rc;
+  rc = pga_epmd_register(d->alive, d->listen_port, &d->epmd_fd, &d->creation,
+                         err, errlen);
+  if (rc != 0) return rc;
+  if (pga_loop_watch(d->loop, d->listen_fd, PGA_READABLE, on_accept, d)) {
+    snprintf(err, errlen, "cannot watch the listening socket");
+    return PGA_ESYS;
+  }
+  pga_info("%s listening on port %u (creation %u)", d->name, d->listen_port,
+           d->creation);
+  return 0;
+}
+
+void pga_dist_shutdown(pga_dist_t *d) {
+  d->shutting_down = 1;
+  pga_dict_iter_t it;
+  void *key, *val;
+  pga_dict_iter_init(d->conn_ids, &it);
+  while (pga_dict_next(&it, &key, &val)) {
+    pga_conn_t *c = val;
+    if (c->state == CONN_UP) pga__conn_flush_all(d);
+    pga__conn_close(c, "node shutting down");
+  }
+  if (d->listen_fd >= 0) {
+    pga_loop_unwatch(d->loop, d->listen_fd);
+    close(d->listen_fd);
+    d->listen_fd = -1;
+  }
+  if (d->epmd_fd >= 0) close(d->epmd_fd); /* unregisters */
+  d->epmd_fd = -1;
+  pga__procs_free_all(d);
+  pga__conn_free_closed(d);
+}
+
+void pga_dist_free(pga_dist_t *d) {
+  if (!d) return;
+  if (d->conn_ids && !d->shutting_down) pga_dist_shutdown(d);
+  pga__conn_free_closed(d);
+  if (d->conns) pga_dict_free(d->conns);
+  if (d->conn_ids) pga_dict_free(d->conn_ids);
+  if (d->procs) pga_dict_free(d->procs);
+  if (d->names) pga_dict_free(d->names);
+  free(d->cookie);
+  free(d);
+}
+
+const char *pga_dist_name(const pga_dist_t *d) { return d->name; }
+uint32_t pga_dist_creation(const pga_dist_t *d) { return d->creation; }
+pga_loop_t *pga_dist_loop(const pga_dist_t *d) { return d->loop; }
+size_t pga_dist_conn_count(const pga_dist_t *d) { return d->up_count; }
+
+void pga_dist_make_ref(pga_dist_t *d, erlang_ref *out) {
+  uint64_t n = ++d->next_ref;
+  snprintf(out->node, sizeof out->node, "%s", d->name);
+  out->len = 3;
+  out->n[0] = (unsigned)(n & ((1u << REF_WORD0_BITS) - 1));
+  out->n[1] = (unsigned)(n >> REF_WORD0_BITS);
+  out->n[2] = (unsigned)(n >> (REF_WORD0_BITS + 32)) ^ 0x5a5a0000u;
+  out->creation = d->creation;
+}
+
+static void put32(unsigned char *p, uint32_t v) {
+  p[0] = (unsigned char)(v >> 24);
+  p[1] = (unsigned char)(v >> 16);
+  p[2] = (unsigned char)(v >> 8);
+  p[3] = (unsigned char)v;
+}
+
+void pga_dist_put_pid(pga_dist_t *d, pga_tb_t *tb, uint64_t pid_id) {
+  unsigned char tail[12];
+  put32(tail, (uint32_t)(pid_id & ((1u << PID_NUM_BITS) - 1)));
+  put32(tail + 4, (uint32_t)(pid_id >> PID_NUM_BITS));
+  put32(tail + 8, d->creation);
+  pga__tb_raw(tb, "X", 1);
+  pga__tb_raw(tb, d->node_atom, d->node_atom_len);
+  pga__tb_raw(tb, tail, sizeof tail);
+}
+
+uint64_t pga_dist_local_pid_id(pga_dist_t *d, const pga_term_t *pid) {
+  erlang_pid p;
+  if (pga__term_get_pid(pid, &p) != 0) return 0;
+  if (strcmp(p.node, d->name) != 0 || p.creation != d->creation) return 0;
+  if (p.num >= (1u << PID_NUM_BITS)) return 0;
+  return ((uint64_t)p.serial << PID_NUM_BITS) | p.num;
+}
+
+uint64_t pga_dist_local_ref_id(pga_dist_t *d, const pga_term_t *ref) {
+  erlang_ref r;
+  if (pga__term_get_ref(ref, &r) != 0 || r.len != 3) return 0;
+  if (strcmp(r.node, d->name) != 0 || r.creation != d->creation) return 0;
+  return (uint64_t)r.n[0] | ((uint64_t)r.n[1] << REF_WORD0_BITS);
+}
+
+int pga_dist_is_local_node(pga_dist_t *d, const char *node) {
+  return strcmp(node, d->name) == 0;
+}
+
+uint64_t pga__dist_next_pid(pga_dist_t *d) {
+  for (;;) {
+    uint64_t id = d->next_pid++;
+    if (d->next_pid >= PID_ID_LIMIT) d->next_pid = 1;
+    if (!pga_dict_get(d->procs, PGA_U64_KEY(id))) return id;
+  }
+}
+
+void pga_dist_on_spawn_request(pga_dist_t *d, pga_spawn_request_cb cb,
+                               void *ud) {
+  d->spawn_cb = cb;
+  d->spawn_ud = ud;
+}
+
+int pga_dist_on_nodedown(pga_dist_t *d, pga_nodedown_cb cb, void *ud) {
+  if (d->nobs == MAX_NODEDOWN_OBS) return PGA_ENOMEM;
+  d->obs[d->nobs].cb = cb;
+  d->obs[d->nobs].ud = ud;
+  d->nobs++;
+  return 0;
+}
+
+pga_conn_t *pga_dist_conn_get(pga_dist_t *d, const char *node) {
+  pga_conn_t *c = pga__conn_by_name(d, node);
+  if (c) return c;
+  if (d->shutting_down || !strcmp(node, d->name) ||
+      !pga_hs_valid_node_name(node, strlen(node)))
+    return NULL;
+  c = pga__conn_new(d, -1, 1, node);
+  if (!c) return NULL;
+  if (pga__conn_set_name(c, node) != 0) {
+    pga__conn_close(c, "out of memory");
+    return NULL;
+  }
+  pga__conn_schedule_start(c);
+  return c;
+}
+
+pga_conn_t *pga_dist_conn_by_id(pga_dist_t *d, uint64_t id) {
+  return pga_dict_get(d->conn_ids, PGA_U64_KEY(id));
+}
+
+uint64_t pga_conn_id(const pga_conn_t *c) { return c->id; }
+const char *pga_conn_node(const pga_conn_t *c) { return c->node; }
+int pga_conn_is_up(const pga_conn_t *c) { return c->state == CONN_UP; }
+uint64_t pga_conn_flags(const pga_conn_t *c) { return c->flags; }

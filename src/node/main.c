@@ -1,1 +1,91 @@
-int main(void) { return 0; }
+/* pga-node: the gateway daemon. Parses the command line, starts a node,
+ * prints the ready line, and runs until SIGTERM/SIGINT. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/log.h"
+#include "node/options.h"
+#include "pga/pga.h"
+
+static pga_node_t *running_node;
+
+static void on_signal(int sig) {
+  (void)sig;
+  if (running_node) pga_node_stop(running_node);
+}
+
+static void install_signals(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+/* Features that later versions bring; refuse them clearly for now. */
+static int check_unsupported(const pga_cli_t *cli) {
+  if (cli->config || cli->nplugins) {
+    fprintf(stderr, "pga-node: %s is not supported by this version yet\n",
+            cli->config ? "--config" : "--plugin");
+    return -1;
+  }
+  if (cli->data_dir && mkdir(cli->data_dir, 0700) != 0 && errno != EEXIST) {
+    fprintf(stderr, "pga-node: cannot create data directory %s: %s\n",
+            cli->data_dir, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+static int run(const pga_cli_t *cli) {
+  pga_node_opts_t opts = {.struct_version = PGA_NODE_OPTS_VERSION,
+                          .name = cli->name,
+                          .short_names = cli->short_names,
+                          .cookie = cli->cookie};
+  pga_node_t *node = NULL;
+  char err[512];
+  if (pga_node_new(&opts, &node, err, sizeof err) != 0 ||
+      pga_node_start(node, err, sizeof err) != 0) {
+    fprintf(stderr, "pga-node: %s\n", err);
+    pga_node_free(node);
+    return 1;
+  }
+  running_node = node;
+  install_signals();
+  printf("pga-node ready %s\n", pga_node_name(node));
+  fflush(stdout);
+  int rc = pga_node_run(node);
+  running_node = NULL;
+  pga_node_free(node);
+  pga_info("stopped");
+  return rc == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv) {
+  pga_cli_t cli;
+  char err[512];
+  if (pga_cli_parse(argc, argv, &cli, err, sizeof err) != 0) {
+    fprintf(stderr, "pga-node: %s\n", err);
+    pga_cli_usage(stderr);
+    pga_cli_free(&cli);
+    return 2;
+  }
+  if (cli.help || cli.version) {
+    if (cli.help) pga_cli_usage(stdout);
+    if (cli.version) printf("pga-node %s\n", pga_version_string());
+    pga_cli_free(&cli);
+    return 0;
+  }
+  pga_log_set_level(cli.log_level);
+  int rc = check_unsupported(&cli) == 0 ? run(&cli) : 2;
+  pga_cli_free(&cli);
+  return rc;
+}

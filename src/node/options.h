@@ -1,0 +1,34 @@
+/* pga-node's command line: parsing, the cookie, and usage text. */
+#ifndef PGA_NODE_OPTIONS_H
+#define PGA_NODE_OPTIONS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "base/log.h"
+
+#define PGA_MAX_PLUGINS 64
+
+typedef struct pga_cli_s {
+  const char *name;         /* --name or --sname value */
+  int short_names;
+  char *cookie;             /* owned */
+  const char *data_dir;
+  const char *config;
+  const char *plugins[PGA_MAX_PLUGINS];
+  size_t nplugins;
+  pga_log_level_t log_level;
+  int help, version;
+} pga_cli_t;
+
+/* 0, or -1 with err filled (usage error, exit status 2). */
+int pga_cli_parse(int argc, char **argv, pga_cli_t *cli, char *err,
+                  size_t errlen);
+/* --cookie, else PGA_COOKIE, else ~/.erlang.cookie (created as erl does
+ * when missing). 0 or -1 with err filled. */
+int pga_cli_cookie(pga_cli_t *cli, const char *flag_value, char *err,
+                   size_t errlen);
+void pga_cli_usage(FILE *out);
+void pga_cli_free(pga_cli_t *cli);
+
+#endif

@@ -1,1 +1,175 @@
-/* stub */ typedef int pga_stub_builtins;
+/* Built-in functions and the pga_node server, which tests and health
+ * checks rely on: erlang:node/0 and pga_node:echo/sleep/fail/print/rpc. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rpc/rpc_int.h"
+
+#define SLEEP_SLICE_MS 50
+
+static pga_outcome_t badarg(pga_tb_t *out) {
+  pga_tb_atom(out, "badarg");
+  return PGA_ERROR;
+}
+
+static pga_outcome_t fn_node(pga_call_t *call, size_t argc,
+                             const pga_term_t *argv, pga_tb_t *out) {
+  pga_tb_atom(out, pga_node_name(pga_call_node(call)));
+  return PGA_RETURN;
+}
+
+static pga_outcome_t fn_echo(pga_call_t *call, size_t argc,
+                             const pga_term_t *argv, pga_tb_t *out) {
+  pga_tb_term(out, &argv[0]);
+  return PGA_RETURN;
+}
+
+static pga_outcome_t fn_fail(pga_call_t *call, size_t argc,
+                             const pga_term_t *argv, pga_tb_t *out) {
+  pga_tb_term(out, &argv[0]);
+  return PGA_ERROR;
+}
+
+/* Sleeps in slices so a cancelled call frees its worker early. */
+static pga_outcome_t fn_sleep(pga_call_t *call, size_t argc,
+                              const pga_term_t *argv, pga_tb_t *out) {
+  int64_t ms;
+  if (pga_term_get_int64(&argv[0], &ms) != 0 || ms < 0) return badarg(out);
+  while (ms > 0 && !pga_call_cancelled(call)) {
+    int64_t step = ms < SLEEP_SLICE_MS ? ms : SLEEP_SLICE_MS;
+    struct timespec ts = {step / 1000, (long)(step % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    ms -= step;
+  }
+  pga_tb_atom(out, "ok");
+  return PGA_RETURN;
+}
+
+/* UTF-8 text of a binary or a list of code points; NULL if neither. */
+static char *text_of(const pga_term_t *t, size_t *len) {
+  const char *data;
+  if (pga_term_get_binary(t, &data, len) == 0) {
+    char *copy = malloc(*len + 1);
+    if (copy) memcpy(copy, data, *len);
+    return copy;
+  }
+  size_t n;
+  if (pga_term_list_length(t, &n) != 0 || n > (1u << 24)) return NULL;
+  char *buf = malloc(n * 4 + 1);
+  pga_term_iter_t it;
+  pga_term_t el;
+  size_t o = 0;
+  if (!buf || pga_term_iter_init(&it, t) != 0) {
+    free(buf);
+    return NULL;
+  }
+  while (pga_term_iter_next(&it, &el)) {
+    int64_t cp;
+    if (pga_term_get_int64(&el, &cp) != 0 || cp < 0 || cp > 0x10FFFF) {
+      free(buf);
+      return NULL;
+    }
+    if (cp < 0x80) {
+      buf[o++] = (char)cp;
+    } else if (cp < 0x800) {
+      buf[o++] = (char)(0xC0 | (cp >> 6));
+      buf[o++] = (char)(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      buf[o++] = (char)(0xE0 | (cp >> 12));
+      buf[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+      buf[o++] = (char)(0x80 | (cp & 0x3F));
+    } else {
+      buf[o++] = (char)(0xF0 | (cp >> 18));
+      buf[o++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+      buf[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+      buf[o++] = (char)(0x80 | (cp & 0x3F));
+    }
+  }
+  *len = o;
+  return buf;
+}
+
+static pga_outcome_t fn_print(pga_call_t *call, size_t argc,
+                              const pga_term_t *argv, pga_tb_t *out) {
+  size_t len;
+  char *text = text_of(&argv[0], &len);
+  if (!text) return badarg(out);
+  int rc = pga_call_print(call, text, len);
+  free(text);
+  if (rc != 0) {
+    pga_tb_atom(out, "noproc");
+    return PGA_EXIT;
+  }
+  pga_tb_atom(out, "ok");
+  return PGA_RETURN;
+}
+
+/* rpc(Node, M, F, A[, Timeout]): an outgoing call made by this node. */
+static pga_outcome_t fn_rpc(pga_call_t *call, size_t argc,
+                            const pga_term_t *argv, pga_tb_t *out) {
+  char node[PGA_ATOM_BUF], m[PGA_ATOM_BUF], f[PGA_ATOM_BUF];
+  int64_t timeout = 0;
+  if (pga_term_get_atom(&argv[0], node, sizeof node) ||
+      pga_term_get_atom(&argv[1], m, sizeof m) ||
+      pga_term_get_atom(&argv[2], f, sizeof f))
+    return badarg(out);
+  int t = pga_term_type(&argv[3]);
+  if (t != PGA_T_LIST && t != PGA_T_NIL) return badarg(out);
+  if (argc == 5 && !pga_term_is_atom(&argv[4], "infinity") &&
+      (pga_term_get_int64(&argv[4], &timeout) != 0 || timeout < 0 ||
+       timeout > UINT32_MAX))
+    return badarg(out);
+  /* A zero timeout still gives the call one loop turn. */
+  unsigned ms = argc == 5 ? (timeout == 0 && !pga_term_is_atom(&argv[4], "infinity") ? 1 : (unsigned)timeout) : 0;
+  if (pga_call_rpc(call, node, m, f, &argv[3], ms, out) != 0) {
+    pga_tb_reset(out);
+    pga_tb_tuple(out, 2);
+    pga_tb_atom(out, "badrpc");
+    pga_tb_atom(out, "nodedown");
+  }
+  return PGA_RETURN;
+}
+
+static const pga_fn_def_t builtins[] = {
+    {"erlang", "node", 0, fn_node, PGA_FN_INLINE, NULL, 0, {0}},
+    {"pga_node", "echo", 1, fn_echo, PGA_FN_INLINE, NULL, 0, {0}},
+    {"pga_node", "fail", 1, fn_fail, PGA_FN_INLINE, NULL, 0, {0}},
+    {"pga_node", "sleep", 1, fn_sleep, 0, NULL, 0, {0}},
+    {"pga_node", "print", 1, fn_print, 0, NULL, 0, {0}},
+    {"pga_node", "rpc", 4, fn_rpc, 0, NULL, 0, {0}},
+    {"pga_node", "rpc", 5, fn_rpc, 0, NULL, 0, {0}},
+    {NULL, NULL, 0, NULL, 0, NULL, 0, {0}},
+};
+
+/* The pga_node server: ping -> pong, {echo, T} -> T. */
+static int pga_node_call(void *ud, const pga_gen_from_t *from,
+                         const pga_term_t *req, pga_tb_t *reply) {
+  pga_term_t tag, value;
+  size_t arity;
+  if (pga_term_is_atom(req, "ping")) {
+    pga_tb_atom(reply, "pong");
+  } else if (pga_term_tuple_arity(req, &arity) == 0 && arity == 2 &&
+             pga_term_tuple_get(req, 0, &tag) == 0 &&
+             pga_term_is_atom(&tag, "echo") &&
+             pga_term_tuple_get(req, 1, &value) == 0) {
+    pga_tb_term(reply, &value);
+  } else {
+    pga_tb_tuple(reply, 2);
+    pga_tb_atom(reply, "error");
+    pga_tb_atom(reply, "unknown_request");
+  }
+  return 1;
+}
+
+static const pga_gen_server_t pga_node_impl = {pga_node_call, NULL, NULL};
+
+int pga_rpc_builtins_init(pga_rpc_t *r) {
+  for (const pga_fn_def_t *def = builtins; def->module; def++) {
+    int rc = pga_rpc_register(r, def);
+    if (rc != 0) return rc;
+  }
+  return pga_gen_start(r->d, "pga_node", &pga_node_impl, r) ? 0 : PGA_ENOMEM;
+}

@@ -1,1 +1,84 @@
-/* stub */ typedef int pga_stub_registry;
+/* The function registry: {Module, Function, Arity} -> C function, O(1). */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpc/rpc_int.h"
+
+static void entry_free(void *v) {
+  pga_fn_entry_t *e = v;
+  free(e->module);
+  free(e->function);
+  free(e);
+}
+
+const pga_dict_type_t pga__fn_dict_type = {pga_hash_str, pga_equal_str, free,
+                                           entry_free};
+
+/* Length-prefixed so that no two {m, f, a} share a key whatever bytes the
+ * atoms hold. */
+static char *make_key(const char *m, const char *f, unsigned arity) {
+  size_t n = strlen(m) + strlen(f) + 48;
+  char *key = malloc(n);
+  if (key) snprintf(key, n, "%zu:%s%zu:%s/%u", strlen(m), m, strlen(f), f, arity);
+  return key;
+}
+
+static int count_module(pga_rpc_t *r, const char *m) {
+  intptr_t *count = pga_dict_get(r->modules, m);
+  if (count) {
+    (*count)++;
+    return 0;
+  }
+  char *key = strdup(m);
+  intptr_t *one = malloc(sizeof *one);
+  if (!key || !one || pga_dict_add(r->modules, key, one) != 0) {
+    free(key);
+    free(one);
+    return PGA_ENOMEM;
+  }
+  *one = 1;
+  return 0;
+}
+
+int pga_rpc_register(pga_rpc_t *r, const pga_fn_def_t *def) {
+  if (!def || !def->module || !def->function || !def->fn || def->arity > 255)
+    return PGA_EINVAL;
+  char *key = make_key(def->module, def->function, def->arity);
+  pga_fn_entry_t *e = calloc(1, sizeof *e);
+  if (e) {
+    e->module = strdup(def->module);
+    e->function = strdup(def->function);
+  }
+  if (!key || !e || !e->module || !e->function) {
+    free(key);
+    if (e) entry_free(e);
+    return PGA_ENOMEM;
+  }
+  e->arity = def->arity;
+  e->fn = def->fn;
+  e->flags = def->flags;
+  e->udata = def->udata;
+  e->timeout_ms = def->timeout_ms;
+  int replaced = pga_dict_delete(r->fns, key) == 0;
+  if (pga_dict_add(r->fns, key, e) != 0) {
+    free(key);
+    entry_free(e);
+    return PGA_ENOMEM;
+  }
+  return replaced ? 0 : count_module(r, def->module);
+}
+
+const pga_fn_entry_t *pga_rpc_lookup(const pga_rpc_t *r, const char *m,
+                                     const char *f, unsigned arity) {
+  char key[2 * PGA_ATOM_BUF + 48];
+  snprintf(key, sizeof key, "%zu:%s%zu:%s/%u", strlen(m), m, strlen(f), f,
+           arity);
+  return pga_dict_get(r->fns, key);
+}
+
+int pga_rpc_module_known(const pga_rpc_t *r, const char *m) {
+  return pga_dict_get(r->modules, m) != NULL;
+}

@@ -1,1 +1,502 @@
-/* stub */ typedef int pga_stub_server;
+/* Serving calls: a SPAWN_REQUEST (erpc, rpc, spawn) becomes a job that
+ * runs a registered C function inline or on the worker pool and reports
+ * its end as the BEAM would (distribution.md §10).
+ *
+ * Invariants:
+ * 1. The SPAWN_REPLY is the first signal from a job's pid to its caller.
+ * 2. A monitored job ends with exactly one MONITOR_P_EXIT unless the
+ *    caller demonitored or its connection dropped (pitfall 7).
+ * 3. A job's memory is freed only when no worker runs it any more. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "dist/ctrl.h"
+#include "dist/proto.h"
+#include "rpc/rpc_int.h"
+
+static void job_on_message(pga_proc_t *p, pga_conn_t *c,
+                           const pga_term_t *from, const pga_term_t *msg);
+static void job_on_exit_signal(pga_proc_t *p, pga_conn_t *c,
+                               const pga_term_t *from,
+                               const pga_term_t *reason, int is_link);
+static void job_on_watcher_lost(pga_proc_t *p, pga_conn_t *c);
+
+static const pga_proc_ops_t job_ops = {
+    .on_message = job_on_message,
+    .on_exit_signal = job_on_exit_signal,
+    .on_watcher_lost = job_on_watcher_lost,
+};
+
+static pga_job_t *job_new(pga_rpc_t *r, job_kind_t kind) {
+  pga_job_t *job = calloc(1, sizeof *job);
+  if (!job) return NULL;
+  job->rpc = r;
+  job->kind = kind;
+  pga__tb_init(&job->args, 0);
+  pga__tb_init(&job->keep, 0);
+  pga__tb_init(&job->out, 0);
+  atomic_init(&job->cancelled, 0);
+  pthread_mutex_init(&job->mu, NULL);
+  pthread_cond_init(&job->cv, NULL);
+  return job;
+}
+
+void pga__job_free(pga_job_t *job) {
+  if (job->out_call) pga_rpc_call_cancel(job->rpc, job->out_call);
+  if (job->proc) pga_proc_free(job->proc);
+  if (job->proc) job->rpc->jobs--;
+  pga__tb_destroy(&job->args);
+  pga__tb_destroy(&job->keep);
+  pga__tb_destroy(&job->out);
+  free(job->argv);
+  pthread_mutex_destroy(&job->mu);
+  pthread_cond_destroy(&job->cv);
+  free(job);
+}
+
+/* Keeps verbatim copies of caller terms (distribution.md §7). */
+static void keep_terms(pga_job_t *job, const pga_term_t *res,
+                       const pga_term_t *gl, const pga_term_t *caller) {
+  const pga_term_t *src[3] = {res, gl, caller};
+  size_t off[3], len[3];
+  for (int i = 0; i < 3; i++) {
+    off[i] = (size_t)job->keep.x.index;
+    len[i] = src[i] ? src[i]->len : 0;
+    if (src[i]) pga_tb_term(&job->keep, src[i]);
+  }
+  pga_term_t *dst[3] = {&job->res, &job->gl, &job->caller};
+  for (int i = 0; i < 3; i++) {
+    dst[i]->buf = len[i] ? job->keep.x.buff + off[i] : NULL;
+    dst[i]->len = len[i];
+  }
+}
+
+/* Normalises the argument list and splits it into argv views. */
+static int set_args(pga_job_t *job, const pga_term_t *args) {
+  pga__tb_list_normalized(&job->args, args);
+  if (pga_tb_error(&job->args)) return PGA_EBADTERM;
+  pga_term_t list = pga_tb_data(&job->args);
+  size_t n = 0;
+  if (pga_term_list_length(&list, &n) != 0) return PGA_EBADTERM;
+  job->argv = calloc(n ? n : 1, sizeof *job->argv);
+  if (!job->argv) return PGA_ENOMEM;
+  pga_term_iter_t it;
+  if (pga_term_iter_init(&it, &list) != 0) return PGA_EBADTERM;
+  while (job->argc < n && pga_term_iter_next(&it, &job->argv[job->argc]))
+    job->argc++;
+  pga_term_t tail;
+  pga_term_iter_tail(&it, &tail);
+  return pga_term_type(&tail) == PGA_T_NIL ? 0 : PGA_EBADTERM;
+}
+
+/* [{M, F, Args, []}]: the stack frame the BEAM reports for undef and for
+ * our functions' errors. */
+static void put_stack(pga_tb_t *tb, const pga_job_t *job) {
+  pga_term_t args = pga_tb_data(&job->args);
+  pga_tb_list(tb, 1);
+  pga_tb_tuple(tb, 4);
+  pga_tb_atom(tb, job->module);
+  pga_tb_atom(tb, job->function);
+  pga_tb_term(tb, &args);
+  pga_tb_nil(tb);
+  pga_tb_nil(tb);
+}
+
+void pga_rpc_result_term(pga_tb_t *out, pga_outcome_t outcome,
+                         const pga_term_t *value, const pga_term_t *stack) {
+  if (outcome == PGA_RETURN || outcome == PGA_THROW) {
+    pga_tb_term(out, value);
+    return;
+  }
+  pga_tb_tuple(out, 2);
+  pga_tb_atom(out, "badrpc");
+  pga_tb_tuple(out, 2);
+  pga_tb_atom(out, "EXIT");
+  if (outcome == PGA_EXIT) {
+    pga_tb_term(out, value);
+    return;
+  }
+  pga_tb_tuple(out, 2);
+  pga_tb_term(out, value);
+  pga_tb_term(out, stack);
+}
+
+static const char *outcome_atom(pga_outcome_t o) {
+  switch (o) {
+    case PGA_RETURN: return "return";
+    case PGA_THROW: return "throw";
+    case PGA_EXIT: return "exit";
+    default: return "error";
+  }
+}
+
+/* The exit reason a job reports (distribution.md §10.2 table). */
+static void build_reason(pga_tb_t *tb, const pga_job_t *job) {
+  pga_term_t value = pga_tb_data(&job->out);
+  if (job->kind == JOB_ERPC_CALL) {
+    pga_tb_tuple(tb, job->outcome == PGA_ERROR ? 4 : 3);
+    pga_tb_term(tb, &job->res);
+    pga_tb_atom(tb, outcome_atom(job->outcome));
+    pga_tb_term(tb, &value);
+    if (job->outcome == PGA_ERROR) put_stack(tb, job);
+    return;
+  }
+  switch (job->outcome) {
+    case PGA_RETURN: pga_tb_atom(tb, "normal"); break;
+    case PGA_EXIT: pga_tb_term(tb, &value); break;
+    case PGA_THROW:
+      pga_tb_tuple(tb, 2);
+      pga_tb_tuple(tb, 2);
+      pga_tb_atom(tb, "nocatch");
+      pga_tb_term(tb, &value);
+      put_stack(tb, job);
+      break;
+    default:
+      pga_tb_tuple(tb, 2);
+      pga_tb_term(tb, &value);
+      put_stack(tb, job);
+      break;
+  }
+}
+
+static void report_local(pga_job_t *job) {
+  pga_tb_t result;
+  pga__tb_init(&result, 0);
+  pga_term_t value = pga_tb_data(&job->out);
+  pga_tb_t stack;
+  pga__tb_init(&stack, 0);
+  put_stack(&stack, job);
+  pga_term_t st = pga_tb_data(&stack);
+  pga_rpc_result_term(&result, job->outcome, &value, &st);
+  pga_term_t rt = pga_tb_data(&result);
+  job->done(job->done_ud, &rt);
+  pga__tb_destroy(&result);
+  pga__tb_destroy(&stack);
+}
+
+static void log_cast_failure(const pga_job_t *job) {
+  if (job->outcome == PGA_RETURN) return;
+  char text[512];
+  pga_term_t value = pga_tb_data(&job->out);
+  pga_term_format(&value, text, sizeof text);
+  pga_warn("cast %s:%s/%zu failed (%s): %s", job->module, job->function,
+           job->argc, outcome_atom(job->outcome), text);
+}
+
+/* Sends the end of an inline job (no proc) to its caller. */
+static void report_direct(pga_job_t *job, pga_conn_t *c, const pga_term_t *req_id,
+                          int flags, const pga_term_t *reason) {
+  pga_tb_t ctrl, payload;
+  pga__tb_init(&ctrl, 0);
+  pga__tb_init(&payload, 0);
+  int sep = pga_ctrl_reason_is_payload(pga_conn_flags(c));
+  if (sep) {
+    pga__tb_version(&payload);
+    pga_tb_term(&payload, reason);
+  }
+  if (flags & SPAWN_REPLY_MONITOR) {
+    pga_ctrl_monitor_exit(&ctrl, job->rpc->d, job->id, NULL, &job->caller,
+                          req_id, reason, pga_conn_flags(c));
+    pga_conn_send(c, &ctrl, sep ? &payload : NULL);
+  }
+  if (flags & SPAWN_REPLY_LINK) {
+    pga_tb_reset(&ctrl);
+    pga_ctrl_exit(&ctrl, job->rpc->d, job->id, &job->caller, reason,
+                  pga_conn_flags(c));
+    pga_conn_send(c, &ctrl, sep ? &payload : NULL);
+  }
+  pga__tb_destroy(&ctrl);
+  pga__tb_destroy(&payload);
+}
+
+/* Reports a finished job to whoever waits for it. */
+static void report(pga_job_t *job, pga_conn_t *c, const pga_term_t *req_id,
+                   int flags) {
+  if (job->reported) return;
+  job->reported = 1;
+  if (job->kind == JOB_LOCAL) {
+    report_local(job);
+    return;
+  }
+  if (job->kind == JOB_ERPC_CAST) log_cast_failure(job);
+  pga_tb_t reason;
+  pga__tb_init(&reason, 0);
+  if (job->kind == JOB_ERPC_CAST)
+    pga_tb_atom(&reason, "normal");
+  else
+    build_reason(&reason, job);
+  pga_term_t rt = pga_tb_data(&reason);
+  if (job->proc) {
+    pga_proc_t *p = job->proc;
+    job->proc = NULL;
+    job->rpc->jobs--;
+    pga_proc_exit(p, &rt);
+  } else if (c) {
+    report_direct(job, c, req_id, flags, &rt);
+  }
+  pga__tb_destroy(&reason);
+}
+
+static void undef(pga_job_t *job) {
+  job->outcome = PGA_ERROR;
+  pga_tb_reset(&job->out);
+  pga_tb_atom(&job->out, "undef");
+}
+
+static void run_fn(pga_job_t *job) {
+  pga_tb_reset(&job->out);
+  job->outcome = job->fn->fn((pga_call_t *)job, job->argc, job->argv,
+                             &job->out);
+  if (pga_tb_error(&job->out)) {
+    /* The function built an invalid or oversized term: say so rather
+     * than send a corrupt one (that would drop the connection). */
+    pga_tb_reset(&job->out);
+    job->outcome = PGA_ERROR;
+    pga_tb_atom(&job->out, "pga_bad_result");
+  }
+}
+
+static void work(void *data) { run_fn(data); }
+
+static void work_done(void *data, int status) {
+  pga_job_t *job = data;
+  job->running = 0;
+  if (status != 0) {
+    job->outcome = PGA_EXIT;
+    pga_tb_reset(&job->out);
+    pga_tb_atom(&job->out, "shutdown");
+  }
+  if (!atomic_load(&job->cancelled))
+    report(job, NULL, NULL, 0);
+  pga__job_free(job);
+}
+
+/* Starts a job whose proc exists: on a worker, or inline for INLINE
+ * functions and errors. */
+static void start_job(pga_job_t *job) {
+  if (job->fn && !(job->fn->flags & PGA_FN_INLINE)) {
+    job->running = 1;
+    if (pga_pool_submit(job->rpc->pool, work, work_done, job) == 0) return;
+    job->running = 0;
+    job->outcome = PGA_EXIT;
+    pga_tb_reset(&job->out);
+    pga_tb_atom(&job->out, "system_limit");
+  } else if (job->fn) {
+    run_fn(job);
+  } else {
+    undef(job);
+  }
+  report(job, NULL, NULL, 0);
+  pga__job_free(job);
+}
+
+/* ---- SPAWN_REQUEST ---- */
+
+typedef struct spawn_req_s {
+  const pga_term_t *req_id, *from, *gl, *mfa, *opts, *args;
+  int flags;             /* SPAWN_REPLY_LINK | SPAWN_REPLY_MONITOR */
+} spawn_req_t;
+
+static int parse_opts(const pga_term_t *opts, int *flags) {
+  pga_term_iter_t it;
+  pga_term_t o;
+  if (pga_term_iter_init(&it, opts) != 0) return PGA_EPROTO;
+  while (pga_term_iter_next(&it, &o)) {
+    if (pga_term_is_atom(&o, "link")) *flags |= SPAWN_REPLY_LINK;
+    if (pga_term_is_atom(&o, "monitor")) *flags |= SPAWN_REPLY_MONITOR;
+    /* {monitor, MonOpts} also asks for a monitor; others are ignored */
+    pga_term_t first;
+    if (pga_term_type(&o) == PGA_T_TUPLE &&
+        pga_term_tuple_get(&o, 0, &first) == 0 &&
+        pga_term_is_atom(&first, "monitor"))
+      *flags |= SPAWN_REPLY_MONITOR;
+  }
+  return 0;
+}
+
+static int get_atom_el(const pga_term_t *t, size_t i, char *out) {
+  pga_term_t el;
+  if (pga_term_tuple_get(t, i, &el) != 0) return PGA_EPROTO;
+  return pga_term_get_atom(&el, out, PGA_ATOM_BUF);
+}
+
+/* Fills the job's MFA and args from the request: erpc's wrappers carry
+ * the real MFA in the payload. */
+static int decode_target(pga_job_t *job, const spawn_req_t *rq) {
+  char m[PGA_ATOM_BUF], f[PGA_ATOM_BUF];
+  if (get_atom_el(rq->mfa, 0, m) || get_atom_el(rq->mfa, 1, f))
+    return PGA_EPROTO;
+  int erpc = !strcmp(m, "erpc");
+  size_t want = 0;
+  if (erpc && !strcmp(f, "execute_call")) job->kind = JOB_ERPC_CALL, want = 4;
+  if (erpc && !strcmp(f, "execute_cast")) job->kind = JOB_ERPC_CAST, want = 3;
+  if (!want) {
+    snprintf(job->module, sizeof job->module, "%s", m);
+    snprintf(job->function, sizeof job->function, "%s", f);
+    keep_terms(job, NULL, rq->gl, rq->from);
+    return set_args(job, rq->args);
+  }
+  pga_term_t el[4];
+  pga_term_iter_t it;
+  size_t n = 0;
+  if (pga_term_iter_init(&it, rq->args) != 0) return PGA_EPROTO;
+  while (n < 4 && pga_term_iter_next(&it, &el[n])) n++;
+  if (n != want) return PGA_EPROTO;
+  size_t at = want == 4 ? 1 : 0;
+  if (pga_term_get_atom(&el[at], job->module, PGA_ATOM_BUF) ||
+      pga_term_get_atom(&el[at + 1], job->function, PGA_ATOM_BUF))
+    return PGA_EPROTO;
+  keep_terms(job, want == 4 ? &el[0] : NULL, rq->gl, rq->from);
+  return set_args(job, &el[at + 2]);
+}
+
+static void refuse(pga_rpc_t *r, pga_conn_t *c, const spawn_req_t *rq,
+                   const char *why) {
+  pga_tb_t ctrl;
+  pga__tb_init(&ctrl, 0);
+  pga_ctrl_spawn_reply(&ctrl, r->d, rq->req_id, rq->from, 0, 0, why);
+  pga_conn_send(c, &ctrl, NULL);
+  pga__tb_destroy(&ctrl);
+}
+
+static void spawn_reply(pga_rpc_t *r, pga_conn_t *c, const spawn_req_t *rq,
+                        uint64_t job_id) {
+  pga_tb_t ctrl;
+  pga__tb_init(&ctrl, 0);
+  pga_ctrl_spawn_reply(&ctrl, r->d, rq->req_id, rq->from, rq->flags, job_id,
+                       NULL);
+  pga_conn_send(c, &ctrl, NULL);
+  pga__tb_destroy(&ctrl);
+}
+
+/* An inline function: reply, run, report, with no process table entry. */
+static void serve_inline(pga_job_t *job, pga_conn_t *c, const spawn_req_t *rq) {
+  job->id = pga__dist_next_pid(job->rpc->d);
+  spawn_reply(job->rpc, c, rq, job->id);
+  if (job->fn)
+    run_fn(job);
+  else
+    undef(job);
+  report(job, c, rq->req_id, rq->flags);
+  pga__job_free(job);
+}
+
+static int attach_proc(pga_job_t *job, pga_conn_t *c, const spawn_req_t *rq) {
+  job->proc = pga_proc_new(job->rpc->d, &job_ops, job);
+  if (!job->proc) return PGA_ENOMEM;
+  job->rpc->jobs++;
+  job->id = pga_proc_id(job->proc);
+  job->conn_id = pga_conn_id(c);
+  int rc = 0;
+  if (rq->flags & SPAWN_REPLY_MONITOR)
+    rc = pga_proc_add_monitor(job->proc, c, rq->from, rq->req_id);
+  if (rc == 0 && (rq->flags & SPAWN_REPLY_LINK))
+    rc = pga_proc_add_link(job->proc, c, rq->from);
+  return rc;
+}
+
+static void on_spawn_request(void *ud, pga_conn_t *c, const pga_ctrl_t *m) {
+  pga_rpc_t *r = ud;
+  spawn_req_t rq = {&m->e[1], &m->e[2], &m->e[3], &m->e[4], &m->e[5],
+                    &m->payload, 0};
+  if (parse_opts(rq.opts, &rq.flags) != 0) return;
+  if (r->jobs >= r->max_jobs) {
+    refuse(r, c, &rq, "system_limit");
+    return;
+  }
+  pga_job_t *job = job_new(r, JOB_SPAWN);
+  if (!job) {
+    refuse(r, c, &rq, "system_limit");
+    return;
+  }
+  if (decode_target(job, &rq) != 0) {
+    pga__job_free(job);
+    refuse(r, c, &rq, "badarg");
+    return;
+  }
+  job->fn = pga_rpc_lookup(r, job->module, job->function, (unsigned)job->argc);
+  if (!job->fn || (job->fn->flags & PGA_FN_INLINE)) {
+    serve_inline(job, c, &rq);
+    return;
+  }
+  if (attach_proc(job, c, &rq) != 0) {
+    pga__job_free(job);
+    refuse(r, c, &rq, "system_limit");
+    return;
+  }
+  spawn_reply(r, c, &rq, job->id);
+  start_job(job);
+}
+
+void pga__server_init(pga_rpc_t *r) {
+  pga_dist_on_spawn_request(r->d, on_spawn_request, r);
+}
+
+int pga_rpc_run(pga_rpc_t *r, pga_conn_t *c, const pga_term_t *caller,
+                const pga_term_t *gl, const char *m, const char *f,
+                const pga_term_t *args, pga_job_done_fn done, void *ud) {
+  if (r->jobs >= r->max_jobs) return PGA_EBUSY;
+  pga_job_t *job = job_new(r, JOB_LOCAL);
+  if (!job) return PGA_ENOMEM;
+  snprintf(job->module, sizeof job->module, "%s", m);
+  snprintf(job->function, sizeof job->function, "%s", f);
+  keep_terms(job, NULL, gl, caller);
+  int rc = set_args(job, args);
+  job->proc = rc == 0 ? pga_proc_new(r->d, &job_ops, job) : NULL;
+  if (!job->proc) {
+    pga__job_free(job);
+    return rc ? rc : PGA_ENOMEM;
+  }
+  r->jobs++;
+  job->id = pga_proc_id(job->proc);
+  job->conn_id = c ? pga_conn_id(c) : 0;
+  job->done = done;
+  job->done_ud = ud;
+  job->fn = pga_rpc_lookup(r, m, f, (unsigned)job->argc);
+  start_job(job);
+  return 0;
+}
+
+/* ---- signals to a job's process ---- */
+
+static void job_on_message(pga_proc_t *p, pga_conn_t *c,
+                           const pga_term_t *from, const pga_term_t *msg) {
+  pga__job_message(pga_proc_data(p), msg);
+}
+
+/* Ends a job early: its watchers see reason, the worker's result is
+ * dropped when it comes. */
+static void job_kill(pga_job_t *job, const pga_term_t *reason) {
+  atomic_store(&job->cancelled, 1);
+  pga__job_sync_finish(job, PGA_ECANCELED);
+  if (job->reported || !job->proc) return;
+  job->reported = 1;
+  pga_proc_t *p = job->proc;
+  job->proc = NULL;
+  job->rpc->jobs--;
+  pga_proc_exit(p, reason);
+}
+
+static void job_on_exit_signal(pga_proc_t *p, pga_conn_t *c,
+                               const pga_term_t *from,
+                               const pga_term_t *reason, int is_link) {
+  pga_job_t *job = pga_proc_data(p);
+  if (pga_term_is_atom(reason, "normal")) return;
+  pga_tb_t killed;
+  pga__tb_init(&killed, 0);
+  pga_tb_atom(&killed, "killed");
+  pga_term_t k = pga_tb_data(&killed);
+  job_kill(job, pga_term_is_atom(reason, "kill") ? &k : reason);
+  pga__tb_destroy(&killed);
+}
+
+static void job_on_watcher_lost(pga_proc_t *p, pga_conn_t *c) {
+  pga_job_t *job = pga_proc_data(p);
+  if (pga_proc_watchers(p) > 0 || job->kind == JOB_LOCAL) return;
+  /* Nobody waits for the result any more (distribution.md §10.3). */
+  atomic_store(&job->cancelled, 1);
+  pga__job_sync_finish(job, PGA_ENODEDOWN);
+}

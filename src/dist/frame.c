@@ -1,1 +1,0 @@
-/* stub */ typedef int pga_stub_frame;

@@ -1,0 +1,84 @@
+/* Folder-private: the rpc layer's state and the job structure shared by
+ * server.c, io.c, rex.c and node_api.c. */
+#ifndef PGA_RPC_INT_H
+#define PGA_RPC_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "base/dict.h"
+#include "rpc/rpc.h"
+
+struct pga_rpc_s {
+  pga_dist_t *d;
+  pga_pool_t *pool;
+  pga_loop_t *loop;
+  pga_node_t *node;
+  size_t max_jobs;
+  size_t jobs;             /* jobs alive (inline ones never count) */
+  pga_dict_t *fns;         /* registry key -> pga_fn_entry_t */
+  pga_dict_t *modules;     /* module -> number of functions */
+  /* client.c */
+  pga_proc_t *client;
+  pga_dict_t *calls;       /* our ref counter -> out_call */
+};
+
+/* How a job reports its end. */
+typedef enum {
+  JOB_ERPC_CALL,   /* erpc:execute_call/4: DOWN reason carries the result */
+  JOB_ERPC_CAST,   /* erpc:execute_cast/3: nothing reported */
+  JOB_SPAWN,       /* plain spawn of the MFA: exit reason normal/crash */
+  JOB_LOCAL        /* rex and internal callers: done callback */
+} job_kind_t;
+
+/* A call being served. Owned by the loop thread except `out`, `outcome`
+ * and the sync fields while a worker runs it. */
+typedef struct pga_job_s {
+  pga_rpc_t *rpc;
+  job_kind_t kind;
+  pga_proc_t *proc;        /* NULL for inline jobs */
+  uint64_t id;             /* our pid id */
+  uint64_t conn_id;
+  const pga_fn_entry_t *fn;
+  char module[PGA_ATOM_BUF];
+  char function[PGA_ATOM_BUF];
+  pga_tb_t args;           /* normalised argument list (LIST_EXT) */
+  pga_term_t *argv;
+  size_t argc;
+  pga_tb_t keep;           /* verbatim caller terms: res, gl, caller */
+  pga_term_t res, gl, caller;
+  pga_tb_t out;
+  pga_outcome_t outcome;
+  atomic_int cancelled;
+  int running;             /* on a worker now */
+  int reported;            /* end already sent */
+  pga_job_done_fn done;
+  void *done_ud;
+  /* a worker waiting for the loop (print, rpc) */
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int sync_done;
+  int sync_rc;
+  erlang_ref io_ref;
+  pga_tb_t *sync_result;
+  uint64_t out_call;       /* outgoing call in flight (io.c) */
+} pga_job_t;
+
+/* Set-up and tear-down of the parts (each file's own). */
+int pga__rex_init(pga_rpc_t *r);
+int pga__client_init(pga_rpc_t *r);
+void pga__client_free(pga_rpc_t *r);
+void pga__server_init(pga_rpc_t *r);
+void pga__gen_free(pga_proc_t *p);
+extern const pga_dict_type_t pga__fn_dict_type;
+
+/* server.c */
+void pga__job_free(pga_job_t *job);
+/* io.c: the job's process got a message (io replies). */
+void pga__job_message(pga_job_t *job, const pga_term_t *msg);
+/* io.c: from a worker, runs fn on the loop thread and waits for
+ * pga__job_sync_finish. */
+int pga__job_sync(pga_job_t *job, pga_loop_cb fn);
+void pga__job_sync_finish(pga_job_t *job, int rc);
+
+#endif
