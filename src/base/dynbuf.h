@@ -1,5 +1,13 @@
 /* A growable byte buffer with a cap (curl dynbuf): an append that would
- * pass the cap, or fails to allocate, frees the buffer and reports. */
+ * pass the cap, or fails to allocate, frees the buffer and reports.
+ *
+ * The cap limits unconsumed bytes (pga_dynbuf_size). The held bytes are
+ * always followed by a '\0' (not counted), so text can be read as a C
+ * string. Pointers from pga_dynbuf_ptr and pga_dynbuf_reserve are invalid
+ * after the next call that adds, reserves or consumes. A buffer freed by a
+ * failed append stays initialized (same cap) and may be reused. Until
+ * the first append data is NULL, so read pga_dynbuf_ptr only when
+ * pga_dynbuf_size is not 0. */
 #ifndef PGA_BASE_DYNBUF_H
 #define PGA_BASE_DYNBUF_H
 

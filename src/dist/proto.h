@@ -55,8 +55,10 @@
    DFLAG_NEW_FUN_TAGS | DFLAG_EXPORT_PTR_TAG | DFLAG_BIT_BINARIES |          \
    DFLAG_NEW_FLOATS | DFLAG_UTF8_ATOMS | DFLAG_MAP_TAG | DFLAG_BIG_CREATION | \
    DFLAG_HANDSHAKE_23)
-/* What pga requires of a peer: the OTP 25 set plus SPAWN (rpc needs it). */
-#define DFLAG_PGA_REQUIRED (DFLAG_MANDATORY_25 | DFLAG_SPAWN)
+/* What pga requires of a peer: the OTP 25 set. SPAWN is wanted but not
+ * required, so that ei-based peers (erl_call) can still use rex; calls
+ * to such peers go through rex (docs/compat.md). */
+#define DFLAG_PGA_REQUIRED DFLAG_MANDATORY_25
 /* What pga offers (§4 "yes" rows): 0xD074F5FBC. Never PUBLISHED. */
 #define DFLAG_PGA_OFFERED                                                    \
   (DFLAG_MANDATORY_25 | DFLAG_DIST_MONITOR | DFLAG_DIST_MONITOR_NAME |       \

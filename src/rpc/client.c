@@ -22,6 +22,7 @@ typedef struct out_call_s {
   uint64_t timer;
   pga_tb_t remote;        /* the remote job's pid, once replied */
   pga_tb_t req_ref;       /* the request reference, encoded */
+  int via_rex;            /* a gen call to the peer's rex */
   pga_rpc_call_cb cb;
   void *ud;
 } out_call_t;
@@ -58,6 +59,22 @@ static void finish_exit(out_call_t *call, const pga_term_t *reason) {
   pga_term_t t = pga_tb_data(&tb);
   finish(call, &t);
   pga__tb_destroy(&tb);
+}
+
+/* MONITOR_P / DEMONITOR_P of {rex, Node} under the call's reference. */
+static void send_rex_monitor(pga_rpc_t *r, out_call_t *call, int op) {
+  pga_conn_t *c = pga_dist_conn_by_id(r->d, call->conn_id);
+  if (!c) return;
+  pga_tb_t ctrl, name;
+  pga__tb_init(&ctrl, 0);
+  pga__tb_init(&name, 0);
+  pga_tb_atom(&name, "rex");
+  pga_term_t target = pga_tb_data(&name);
+  pga_term_t ref = pga_tb_data(&call->req_ref);
+  pga_ctrl_monitor(&ctrl, r->d, op, pga_proc_id(r->client), &target, &ref);
+  pga_conn_send(c, &ctrl, NULL);
+  pga__tb_destroy(&ctrl);
+  pga__tb_destroy(&name);
 }
 
 static out_call_t *call_by_ref(pga_rpc_t *r, const pga_term_t *ref) {
@@ -117,9 +134,25 @@ static void on_down(pga_proc_t *p, pga_conn_t *c, const pga_term_t *ref,
 
 /* We are the group leader of the jobs we spawn: accept their output (it
  * goes to our log) so they never block (distribution.md §14). */
+/* {Ref, Reply}: the answer of a rex gen call. */
+static int on_rex_reply(pga_rpc_t *r, const pga_term_t *msg) {
+  size_t arity;
+  pga_term_t ref, reply;
+  if (pga_term_tuple_arity(msg, &arity) != 0 || arity != 2 ||
+      pga_term_tuple_get(msg, 0, &ref) != 0 ||
+      pga_term_type(&ref) != PGA_T_REF)
+    return 0;
+  out_call_t *call = call_by_ref(r, &ref);
+  if (!call || pga_term_tuple_get(msg, 1, &reply) != 0) return 1;
+  send_rex_monitor(r, call, DOP_DEMONITOR_P);
+  finish(call, &reply);
+  return 1;
+}
+
 static void on_message(pga_proc_t *p, pga_conn_t *c, const pga_term_t *from,
                        const pga_term_t *msg) {
   pga_rpc_t *r = pga_proc_data(p);
+  if (on_rex_reply(r, msg)) return;
   size_t arity;
   pga_term_t tag, sender, reply_as, req, first;
   if (pga_term_tuple_arity(msg, &arity) != 0 || arity != 4 ||
@@ -178,6 +211,7 @@ static int64_t on_timeout(pga_loop_t *loop, uint64_t id, void *data) {
   call->timer = 0;
   pga_conn_t *c = pga_dist_conn_by_id(call->r->d, call->conn_id);
   pga_term_t remote = pga_tb_data(&call->remote);
+  if (call->via_rex) send_rex_monitor(call->r, call, DOP_DEMONITOR_P);
   if (c && remote.len) {
     pga_tb_t ctrl;
     pga__tb_init(&ctrl, 0);
@@ -220,6 +254,32 @@ static void send_request(pga_rpc_t *r, pga_conn_t *c, out_call_t *call,
   pga__tb_destroy(&ids);
 }
 
+/* For peers without SPAWN (ei-based nodes): a gen call to their rex,
+ * monitored so a missing rex answers at once (distribution.md §13). */
+static void send_rex_request(pga_rpc_t *r, pga_conn_t *c, out_call_t *call,
+                             const char *m, const char *f,
+                             const pga_term_t *args) {
+  send_rex_monitor(r, call, DOP_MONITOR_P);
+  pga_tb_t msg;
+  pga__tb_init(&msg, 0);
+  pga__tb_version(&msg);
+  pga_tb_tuple(&msg, 3);
+  pga_tb_atom(&msg, "$gen_call");
+  pga_tb_tuple(&msg, 2);
+  pga_dist_put_pid(r->d, &msg, pga_proc_id(r->client));
+  pga_term_t ref = pga_tb_data(&call->req_ref);
+  pga_tb_term(&msg, &ref);
+  pga_tb_tuple(&msg, 5);
+  pga_tb_atom(&msg, "call");
+  pga_tb_atom(&msg, m);
+  pga_tb_atom(&msg, f);
+  pga_tb_term(&msg, args);
+  pga_tb_atom(&msg, "user");
+  pga_dist_reg_send(r->d, pga_proc_id(r->client), pga_conn_node(c), "rex",
+                    &msg);
+  pga__tb_destroy(&msg);
+}
+
 int pga_rpc_call(pga_rpc_t *r, const char *node, const char *m,
                  const char *f, const pga_term_t *args, unsigned timeout_ms,
                  pga_rpc_call_cb cb, void *ud, uint64_t *call_id) {
@@ -247,7 +307,13 @@ int pga_rpc_call(pga_rpc_t *r, const char *node, const char *m,
   }
   if (timeout_ms)
     call->timer = pga_loop_timer(r->loop, timeout_ms, on_timeout, call);
-  send_request(r, c, call, &req, &res, m, f, args);
+  /* Before the handshake the peer's flags are unknown: OTP 23+ peers all
+   * have SPAWN, so the erpc form is the default. */
+  call->via_rex = pga_conn_is_up(c) && !(pga_conn_flags(c) & DFLAG_SPAWN);
+  if (call->via_rex)
+    send_rex_request(r, c, call, m, f, args);
+  else
+    send_request(r, c, call, &req, &res, m, f, args);
   if (call_id) *call_id = call->key;
   return 0;
 }

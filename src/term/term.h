@@ -5,6 +5,7 @@
 
 #include <ei.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "pga/term.h"
 
@@ -20,7 +21,9 @@ struct pga_tb_s {
 
 /* Checks the term at buf[0..len) (first byte is a tag, no version byte):
  * every length, nested term and the depth limit. On success *used is the
- * term's size. 0 or PGA_EBADTERM. Never reads outside buf[0..len). */
+ * term's size. 0, PGA_EBADTERM, or PGA_ETOOBIG for a well-formed term past
+ * a limit (PGA_TERM_MAX_DEPTH, PGA__TERM_MAX_BIG). Never reads outside
+ * buf[0..len). Iterative: its C stack use does not grow with the term. */
 int pga__term_check(const char *buf, size_t len, size_t *used)
     __attribute__((warn_unused_result));
 
@@ -44,5 +47,72 @@ void pga__tb_list_normalized(pga_tb_t *tb, const pga_term_t *t);
  * 0 or PGA_ETYPE / PGA_EBADTERM. */
 int pga__term_get_pid(const pga_term_t *t, erlang_pid *out);
 int pga__term_get_ref(const pga_term_t *t, erlang_ref *out);
+
+
+/* ---- Shared by the src/term files; usable above for zero-copy decoding. */
+
+/* Largest bignum accepted, in digit bytes (2^524288). Bigger is PGA_ETOOBIG:
+ * no gateway value needs more, and the cap bounds the work of printing. */
+#define PGA__TERM_MAX_BIG 65536
+
+/* An atom's text inside a term: not NUL-terminated, possibly holding NULs. */
+typedef struct pga__atom_s {
+  const unsigned char *s;
+  size_t len;
+  int latin1; /* ATOM_EXT / SMALL_ATOM_EXT: one byte per character */
+} pga__atom_t;
+
+/* One term's tag and fixed part, decoded and validated; nested terms (tuple
+ * and list elements, map pairs, fun free variables, a list's tail) follow
+ * the fixed part and are not looked at. Pointers point into the input. */
+typedef struct pga__head_s {
+  unsigned char tag;
+  pga_term_type_t type;
+  size_t size;        /* bytes of the fixed part: the whole term for scalars */
+  uint64_t n;         /* nested terms that follow: tuple arity, list
+                         elements, 2 * map pairs, fun free variables */
+  int tail;           /* LIST_EXT: one more term, the tail, follows the n */
+  size_t total;       /* NEW_FUN_EXT: the whole term's size (Size + 1) */
+  int64_t i;          /* PGA_T_INTEGER value; EXPORT/NEW_FUN arity */
+  double d;           /* PGA_T_FLOAT value */
+  const unsigned char *data; /* binary, bitstring or STRING_EXT bytes;
+                                bignum digits (little-endian, as sent);
+                                NEW_FUN_EXT Uniq (16 bytes) */
+  size_t dlen;
+  unsigned bits;      /* bits used in a binary's last byte, 1..8 */
+  int neg;            /* bignum sign */
+  pga__atom_t atom;   /* the atom; node of a pid/port/ref; fun module */
+  pga__atom_t name;   /* EXPORT_EXT function name */
+  uint64_t id;        /* pid/port id; NEW_FUN_EXT Index */
+  uint32_t serial;    /* pid serial */
+  uint32_t creation;  /* pid/port/ref creation */
+  uint32_t words[5];  /* reference id words, as sent (least significant
+                         first) */
+  unsigned nwords;
+  int64_t old_index;  /* NEW_FUN_EXT OldIndex, FUN_EXT Index */
+  int64_t old_uniq;   /* NEW_FUN_EXT OldUniq, FUN_EXT Uniq */
+  struct {
+    pga__atom_t node;
+    uint32_t id, serial, creation;
+  } pid;              /* NEW_FUN_EXT / FUN_EXT creator pid */
+} pga__head_t;
+
+/* Decodes the head of the term at buf[0..len). Checks every byte it reads
+ * against len, so it is safe on unchecked input. 0, PGA_EBADTERM or
+ * PGA_ETOOBIG (bignum over PGA__TERM_MAX_BIG). */
+int pga__term_head(const char *buf, size_t len, pga__head_t *h)
+    __attribute__((warn_unused_result));
+
+/* Decodes one UTF-8 character at s[*pos] (*pos < len) and advances *pos.
+ * Returns the code point, or -1 for an invalid, overlong or surrogate
+ * sequence, leaving *pos alone. */
+int32_t pga__utf8_next(const unsigned char *s, size_t len, size_t *pos);
+
+/* 0 if s[0..len) is valid UTF-8 of at most 255 characters (an atom's
+ * limit), else PGA_EINVAL. */
+int pga__atom_utf8_check(const unsigned char *s, size_t len);
+
+/* 1 if two atoms have the same text, whatever their encodings. */
+int pga__atom_equal(const pga__atom_t *a, const pga__atom_t *b);
 
 #endif

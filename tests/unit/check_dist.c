@@ -1,14 +1,287 @@
-/* Placeholder suite for dist (to be written). */
+/* Unit tests of the distribution layer's pure parts: handshake codecs and
+ * digest, capability flags, epmd codecs, control-message parsing. */
 #include <check.h>
 #include <stdlib.h>
-START_TEST(placeholder_runs) { ck_assert_int_eq(1, 1); }
+#include <string.h>
+
+#include "dist/dist.h"
+#include "dist/epmd.h"
+#include "dist/handshake.h"
+#include "dist/proto.h"
+
+/* A SPAWN_REQUEST from an OTP 25 node for erpc:execute_call/4 and its
+ * payload [Res, pga_node, echo, [[1,2,3]]] (term_to_binary output). */
+static const char spawn_ctrl_hex[] =
+    "836806611D5A000364000D6E6F6E6F6465406E6F686F7374000000000000F20E8C54"
+    "00021AC0F6E35864000D6E6F6E6F6465406E6F686F73740000005500000000000000"
+    "005864000D6E6F6E6F6465406E6F686F737400000055000000000000000068036400"
+    "046572706364000C657865637574655F63616C6C61046C000000016400076D6F6E69"
+    "746F726A";
+static const char spawn_payload_hex[] =
+    "836C000000045A000364000D6E6F6E6F6465406E6F686F7374000000000000F20E8C"
+    "5400021AC0F6E36400087067615F6E6F64656400046563686F6C000000016B000301"
+    "02036A6A";
+
+static size_t unhex(const char *hex, unsigned char *out) {
+  size_t n = strlen(hex) / 2;
+  for (size_t i = 0; i < n; i++) {
+    unsigned v;
+    sscanf(hex + 2 * i, "%2x", &v);
+    out[i] = (unsigned char)v;
+  }
+  return n;
+}
+
+static size_t spawn_packet(unsigned char *buf) {
+  size_t n = unhex(spawn_ctrl_hex, buf);
+  return n + unhex(spawn_payload_hex, buf + n);
+}
+
+START_TEST(hs_name_round_trip_keeps_fields) {
+  pga_dynbuf_t b;
+  pga_dynbuf_init(&b, 4096);
+  ck_assert_int_eq(pga_hs_build_name(&b, DFLAG_PGA_OFFERED, 77, "gw@127.0.0.1"), 0);
+  const unsigned char *p = (const unsigned char *)pga_dynbuf_ptr(&b);
+  ck_assert_uint_eq(((size_t)p[0] << 8) | p[1], pga_dynbuf_size(&b) - 2);
+  pga_hs_name_t n;
+  ck_assert_int_eq(pga_hs_parse_name(p + 2, pga_dynbuf_size(&b) - 2, &n), 0);
+  ck_assert_uint_eq(n.flags, DFLAG_PGA_OFFERED);
+  ck_assert_uint_eq(n.creation, 77);
+  ck_assert_str_eq(n.name, "gw@127.0.0.1");
+  pga_dynbuf_free(&b);
+}
 END_TEST
-int main(void) {
+
+START_TEST(hs_parse_name_rejects_truncated_and_v5) {
+  pga_dynbuf_t b;
+  pga_dynbuf_init(&b, 4096);
+  ck_assert_int_eq(pga_hs_build_name(&b, 1, 2, "a@b"), 0);
+  const unsigned char *p = (const unsigned char *)pga_dynbuf_ptr(&b) + 2;
+  size_t len = pga_dynbuf_size(&b) - 2;
+  pga_hs_name_t n;
+  for (size_t cut = 0; cut < len; cut++)
+    ck_assert_int_eq(pga_hs_parse_name(p, cut, &n), PGA_EPROTO);
+  unsigned char v5[] = {'n', 0, 5, 0, 0, 0, 0, 'a', '@', 'b'};
+  ck_assert_int_eq(pga_hs_parse_name(v5, sizeof v5, &n), PGA_EPROTO);
+  pga_dynbuf_free(&b);
+}
+END_TEST
+
+START_TEST(hs_parse_name_rejects_bad_node_names) {
+  const char *bad[] = {"nohost", "@host", "alive@", "a@b@c", "a b@c"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    pga_dynbuf_t b;
+    pga_dynbuf_init(&b, 4096);
+    ck_assert_int_eq(pga_hs_build_name(&b, 1, 2, bad[i]), 0);
+    pga_hs_name_t n;
+    ck_assert_int_eq(pga_hs_parse_name((const unsigned char *)pga_dynbuf_ptr(&b) + 2,
+                                       pga_dynbuf_size(&b) - 2, &n),
+                     PGA_EPROTO);
+    pga_dynbuf_free(&b);
+  }
+}
+END_TEST
+
+START_TEST(hs_challenge_round_trip_keeps_fields) {
+  pga_dynbuf_t b;
+  pga_dynbuf_init(&b, 4096);
+  ck_assert_int_eq(pga_hs_build_challenge(&b, 0xD07DF7FBDull, 0xdeadbeef, 9,
+                                          "x@127.0.0.1"), 0);
+  pga_hs_name_t n;
+  ck_assert_int_eq(pga_hs_parse_challenge((const unsigned char *)pga_dynbuf_ptr(&b) + 2,
+                                          pga_dynbuf_size(&b) - 2, &n), 0);
+  ck_assert_uint_eq(n.flags, 0xD07DF7FBDull);
+  ck_assert_uint_eq(n.challenge, 0xdeadbeef);
+  ck_assert_uint_eq(n.creation, 9);
+  ck_assert_str_eq(n.name, "x@127.0.0.1");
+  pga_dynbuf_free(&b);
+}
+END_TEST
+
+START_TEST(hs_reply_and_ack_round_trip) {
+  unsigned char d[PGA_DIGEST_LEN], got[PGA_DIGEST_LEN];
+  for (int i = 0; i < PGA_DIGEST_LEN; i++) d[i] = (unsigned char)(i * 7);
+  pga_dynbuf_t b;
+  pga_dynbuf_init(&b, 4096);
+  ck_assert_int_eq(pga_hs_build_reply(&b, 42, d), 0);
+  uint32_t ch = 0;
+  const unsigned char *p = (const unsigned char *)pga_dynbuf_ptr(&b) + 2;
+  ck_assert_int_eq(pga_hs_parse_reply(p, pga_dynbuf_size(&b) - 2, &ch, got), 0);
+  ck_assert_uint_eq(ch, 42);
+  ck_assert_int_eq(memcmp(d, got, sizeof d), 0);
+  ck_assert_int_eq(pga_hs_parse_reply(p, pga_dynbuf_size(&b) - 3, &ch, got),
+                   PGA_EPROTO);
+  pga_dynbuf_reset(&b);
+  ck_assert_int_eq(pga_hs_build_ack(&b, d), 0);
+  p = (const unsigned char *)pga_dynbuf_ptr(&b) + 2;
+  ck_assert_int_eq(pga_hs_parse_ack(p, pga_dynbuf_size(&b) - 2, got), 0);
+  ck_assert_int_eq(pga_hs_parse_ack(p, 5, got), PGA_EPROTO);
+  pga_dynbuf_free(&b);
+}
+END_TEST
+
+START_TEST(digest_matches_otp_md5) {
+  /* erlang:md5("COOKIE123" ++ integer_to_list(3000000000)) */
+  static const char want_hex[] = "9978239CAB7A0A4A595456E63BE80EEA";
+  unsigned char want[PGA_DIGEST_LEN], got[PGA_DIGEST_LEN];
+  unhex(want_hex, want);
+  ck_assert_int_eq(pga_dist_digest("COOKIE123", 3000000000u, got), 0);
+  ck_assert(pga_dist_digest_equal(got, want));
+  got[15] ^= 1;
+  ck_assert(!pga_dist_digest_equal(got, want));
+}
+END_TEST
+
+START_TEST(flags_offered_word_is_spec_value) {
+  ck_assert_uint_eq(DFLAG_PGA_OFFERED, 0xD074F5FBCull);
+  ck_assert_uint_eq(DFLAG_MANDATORY_25, 0x1070F94ull);
+  ck_assert(!(DFLAG_PGA_OFFERED & DFLAG_PUBLISHED));
+}
+END_TEST
+
+START_TEST(flags_acceptable_for_otp25_and_digest_only) {
+  ck_assert(pga_hs_flags_acceptable(0xD07DF7FBDull)); /* OTP 25 node */
+  ck_assert(pga_hs_flags_acceptable(DFLAG_MANDATORY_25_DIGEST | DFLAG_SPAWN));
+  ck_assert(!pga_hs_flags_acceptable(DFLAG_MANDATORY_25 & ~DFLAG_UTF8_ATOMS));
+  ck_assert(!pga_hs_flags_acceptable(0));
+  /* ei peers lack SPAWN; they are let in for rex (docs/compat.md) */
+  ck_assert(pga_hs_flags_acceptable(DFLAG_MANDATORY_25));
+}
+END_TEST
+
+START_TEST(epmd_alive2_request_layout) {
+  pga_dynbuf_t b;
+  pga_dynbuf_init(&b, 4096);
+  ck_assert_int_eq(pga_epmd_build_alive2(&b, 0x1234, "gw"), 0);
+  static const unsigned char want[] = {0, 15, 120, 0x12, 0x34, 72, 0, 0, 6,
+                                       0, 6, 0, 2, 'g', 'w', 0, 0};
+  ck_assert_uint_eq(pga_dynbuf_size(&b), sizeof want);
+  ck_assert_int_eq(memcmp(pga_dynbuf_ptr(&b), want, sizeof want), 0);
+  pga_dynbuf_free(&b);
+}
+END_TEST
+
+START_TEST(epmd_alive2_responses_parse) {
+  uint32_t cr = 0;
+  unsigned char x[] = {118, 0, 0x65, 0x43, 0x21, 0x0f};
+  ck_assert_int_eq(pga_epmd_parse_alive2_resp(x, 3, &cr), PGA_EAGAIN);
+  ck_assert_int_eq(pga_epmd_parse_alive2_resp(x, sizeof x, &cr), 0);
+  ck_assert_uint_eq(cr, 0x6543210f);
+  unsigned char old[] = {121, 0, 0, 3};
+  ck_assert_int_eq(pga_epmd_parse_alive2_resp(old, sizeof old, &cr), 0);
+  ck_assert_uint_eq(cr, 3);
+  unsigned char taken[] = {118, 1};
+  ck_assert_int_eq(pga_epmd_parse_alive2_resp(taken, 2, &cr), PGA_EEXIST);
+  unsigned char junk[] = {7, 0};
+  ck_assert_int_eq(pga_epmd_parse_alive2_resp(junk, 2, &cr), PGA_EPROTO);
+}
+END_TEST
+
+START_TEST(epmd_port2_responses_parse) {
+  uint16_t port = 0;
+  unsigned char ok[] = {119, 0, 0x9c, 0x40, 77, 0, 0, 6, 0, 5, 0, 1, 'a', 0, 0};
+  ck_assert_int_eq(pga_epmd_parse_port2_resp(ok, 5, &port), PGA_EAGAIN);
+  ck_assert_int_eq(pga_epmd_parse_port2_resp(ok, sizeof ok, &port), 0);
+  ck_assert_uint_eq(port, 40000);
+  unsigned char missing[] = {119, 1};
+  ck_assert_int_eq(pga_epmd_parse_port2_resp(missing, 2, &port), PGA_ENOTFOUND);
+  unsigned char v5[] = {119, 0, 0x9c, 0x40, 77, 0, 0, 5, 0, 5};
+  ck_assert_int_eq(pga_epmd_parse_port2_resp(v5, sizeof v5, &port), PGA_EPROTO);
+}
+END_TEST
+
+START_TEST(ctrl_parse_spawn_request_from_otp25) {
+  unsigned char buf[512];
+  size_t n = spawn_packet(buf);
+  pga_ctrl_t m;
+  ck_assert_int_eq(pga_ctrl_parse((const char *)buf, n, &m), 0);
+  ck_assert_int_eq(m.op, DOP_SPAWN_REQUEST);
+  ck_assert_uint_eq(m.n, 6);
+  ck_assert_int_eq(pga_term_type(&m.e[1]), PGA_T_REF);
+  ck_assert_int_eq(pga_term_type(&m.e[2]), PGA_T_PID);
+  ck_assert_int_eq(pga_term_type(&m.e[4]), PGA_T_TUPLE);
+  ck_assert(m.has_payload);
+  size_t len = 0;
+  ck_assert_int_eq(pga_term_list_length(&m.payload, &len), 0);
+  ck_assert_uint_eq(len, 4);
+}
+END_TEST
+
+START_TEST(ctrl_parse_rejects_every_truncation) {
+  unsigned char buf[512];
+  size_t n = spawn_packet(buf);
+  size_t ctrl_len = strlen(spawn_ctrl_hex) / 2;
+  pga_ctrl_t m;
+  for (size_t cut = 0; cut < n; cut++) {
+    int rc = pga_ctrl_parse((const char *)buf, cut, &m);
+    if (cut == ctrl_len)
+      ck_assert_int_eq(rc, 0); /* a control message without payload */
+    else
+      ck_assert_int_ne(rc, 0);
+  }
+}
+END_TEST
+
+START_TEST(ctrl_parse_rejects_trailing_bytes_and_bad_version) {
+  unsigned char buf[512];
+  size_t n = spawn_packet(buf);
+  pga_ctrl_t m;
+  buf[n] = 0;
+  ck_assert_int_ne(pga_ctrl_parse((const char *)buf, n + 1, &m), 0);
+  buf[0] = 130;
+  ck_assert_int_ne(pga_ctrl_parse((const char *)buf, n, &m), 0);
+}
+END_TEST
+
+START_TEST(ctrl_parse_rejects_non_tuple_and_bad_op) {
+  unsigned char list[] = {131, 106};                 /* [] */
+  unsigned char zero[] = {131, 104, 1, 97, 0};       /* {0} */
+  unsigned char atom_op[] = {131, 104, 1, 119, 1, 'a'}; /* {a} */
+  pga_ctrl_t m;
+  ck_assert_int_ne(pga_ctrl_parse((const char *)list, sizeof list, &m), 0);
+  ck_assert_int_ne(pga_ctrl_parse((const char *)zero, sizeof zero, &m), 0);
+  ck_assert_int_ne(pga_ctrl_parse((const char *)atom_op, sizeof atom_op, &m), 0);
+}
+END_TEST
+
+START_TEST(valid_node_name_rules) {
+  ck_assert(pga_hs_valid_node_name("gw@127.0.0.1", 12));
+  ck_assert(pga_hs_valid_node_name("a@b", 3));
+  ck_assert(!pga_hs_valid_node_name("a@", 2));
+  ck_assert(!pga_hs_valid_node_name("@b", 2));
+  ck_assert(!pga_hs_valid_node_name("ab", 2));
+}
+END_TEST
+
+static Suite *dist_suite(void) {
   Suite *s = suite_create("dist");
-  TCase *tc = tcase_create("core");
-  tcase_add_test(tc, placeholder_runs);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
+  TCase *hs = tcase_create("handshake");
+  tcase_add_test(hs, hs_name_round_trip_keeps_fields);
+  tcase_add_test(hs, hs_parse_name_rejects_truncated_and_v5);
+  tcase_add_test(hs, hs_parse_name_rejects_bad_node_names);
+  tcase_add_test(hs, hs_challenge_round_trip_keeps_fields);
+  tcase_add_test(hs, hs_reply_and_ack_round_trip);
+  tcase_add_test(hs, digest_matches_otp_md5);
+  tcase_add_test(hs, flags_offered_word_is_spec_value);
+  tcase_add_test(hs, flags_acceptable_for_otp25_and_digest_only);
+  tcase_add_test(hs, valid_node_name_rules);
+  suite_add_tcase(s, hs);
+  TCase *ep = tcase_create("epmd");
+  tcase_add_test(ep, epmd_alive2_request_layout);
+  tcase_add_test(ep, epmd_alive2_responses_parse);
+  tcase_add_test(ep, epmd_port2_responses_parse);
+  suite_add_tcase(s, ep);
+  TCase *ctrl = tcase_create("ctrl");
+  tcase_add_test(ctrl, ctrl_parse_spawn_request_from_otp25);
+  tcase_add_test(ctrl, ctrl_parse_rejects_every_truncation);
+  tcase_add_test(ctrl, ctrl_parse_rejects_trailing_bytes_and_bad_version);
+  tcase_add_test(ctrl, ctrl_parse_rejects_non_tuple_and_bad_op);
+  suite_add_tcase(s, ctrl);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(dist_suite());
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);
