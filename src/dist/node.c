@@ -24,6 +24,10 @@
 /* The first word of a reference holds 18 bits on older peers. */
 #define REF_WORD0_BITS 18
 
+/* Keys are the connections' own name buffers: nothing to free. */
+static const pga_dict_type_t conn_name_type = {pga_hash_str, pga_equal_str,
+                                               NULL, NULL};
+
 static void before_sleep(pga_loop_t *loop, void *data) {
   pga_dist_t *d = data;
   pga__conn_flush_all(d);
@@ -69,8 +73,7 @@ int pga_dist_new(pga_loop_t *loop, const pga_dist_config_t *cfg,
   d->listen_fd = d->epmd_fd = -1;
   d->next_pid = 1;
   d->cookie = strdup(cfg->cookie ? cfg->cookie : "");
-  d->conns = pga_dict_new(&(pga_dict_type_t){pga_hash_str, pga_equal_str,
-                                             NULL, NULL});
+  d->conns = pga_dict_new(&conn_name_type);
   d->conn_ids = pga_dict_new(&pga_dict_u64_type);
   d->procs = pga_dict_new(&pga_dict_u64_type);
   d->names = pga_dict_new(&pga_dict_str_type);
