@@ -262,11 +262,6 @@ void pga__conn_free_closed(pga_dist_t *d) {
 
 /* ---- reading ---- */
 
-static uint32_t get32(const unsigned char *p) {
-  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-         ((uint32_t)p[2] << 8) | p[3];
-}
-
 static int handle_packet(pga_conn_t *c, const unsigned char *p, size_t len) {
   if (len < 1 || p[0] != DIST_PASS_THROUGH) return PGA_EPROTO;
   pga_ctrl_t m;
@@ -279,21 +274,24 @@ static int handle_packet(pga_conn_t *c, const unsigned char *p, size_t len) {
 /* Consumes complete frames from rbuf while the connection stays up. */
 static void read_frames(pga_conn_t *c) {
   while (c->state == CONN_UP) {
-    size_t avail = pga_dynbuf_size(&c->rbuf);
     const unsigned char *p = (const unsigned char *)pga_dynbuf_ptr(&c->rbuf);
-    if (avail < 4) return;
-    size_t len = get32(p);
-    if (len > c->d->cfg.max_packet) {
-      pga__conn_close(c, "packet above the size limit");
-      return;
-    }
-    if (avail < 4 + len) return;
-    if (len > 0 && handle_packet(c, p + 4, len) != 0) {
-      pga__conn_close(c, "malformed packet");
-      return;
+    size_t frame_len, body_len;
+    switch (pga_frame_next(p, pga_dynbuf_size(&c->rbuf), c->d->cfg.max_packet,
+                           &frame_len, &body_len)) {
+      case PGA_FRAME_MORE: return;
+      case PGA_FRAME_TOO_BIG:
+        pga__conn_close(c, "packet above the size limit");
+        return;
+      case PGA_FRAME_PACKET:
+        if (handle_packet(c, p + 4, body_len) != 0) {
+          pga__conn_close(c, "malformed packet");
+          return;
+        }
+        break;
+      default: break; /* a tick: last_read is refreshed already */
     }
     if (c->state == CONN_CLOSED) return;
-    pga_dynbuf_consume(&c->rbuf, 4 + len);
+    pga_dynbuf_consume(&c->rbuf, frame_len);
   }
 }
 

@@ -53,6 +53,14 @@ typedef struct pga_ctrl_s {
  * control tuple [+ version + payload]. 0, PGA_EBADTERM or PGA_EPROTO. */
 int pga_ctrl_parse(const char *buf, size_t len, pga_ctrl_t *out);
 
+/* Finds the next frame in buf[0..len): PGA_FRAME_MORE (incomplete),
+ * PGA_FRAME_TICK (length 0), PGA_FRAME_PACKET (body at buf + 4, *body_len
+ * bytes) or PGA_FRAME_TOO_BIG (above max_packet: drop the peer).
+ * *frame_len is the bytes to consume. */
+enum { PGA_FRAME_MORE, PGA_FRAME_TICK, PGA_FRAME_PACKET, PGA_FRAME_TOO_BIG };
+int pga_frame_next(const unsigned char *buf, size_t len, size_t max_packet,
+                   size_t *frame_len, size_t *body_len);
+
 /* ---- the local node ---- */
 int pga_dist_new(pga_loop_t *loop, const pga_dist_config_t *cfg,
                  pga_dist_t **out, char *err, size_t errlen);

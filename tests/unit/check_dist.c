@@ -253,6 +253,35 @@ START_TEST(valid_node_name_rules) {
 }
 END_TEST
 
+START_TEST(frame_next_splits_ticks_and_packets) {
+  unsigned char b[] = {0, 0, 0, 0, 0, 0, 0, 2, 'p', 'x', 0, 0};
+  size_t flen = 0, blen = 0;
+  ck_assert_int_eq(pga_frame_next(b, sizeof b, 100, &flen, &blen), PGA_FRAME_TICK);
+  ck_assert_uint_eq(flen, 4);
+  ck_assert_int_eq(pga_frame_next(b + 4, 8, 100, &flen, &blen), PGA_FRAME_PACKET);
+  ck_assert_uint_eq(flen, 6);
+  ck_assert_uint_eq(blen, 2);
+  ck_assert_int_eq(pga_frame_next(b + 10, 2, 100, &flen, &blen), PGA_FRAME_MORE);
+}
+END_TEST
+
+START_TEST(frame_next_waits_for_whole_packet) {
+  unsigned char b[] = {0, 0, 0, 3, 'p', 1, 2};
+  size_t flen = 0, blen = 0;
+  for (size_t cut = 0; cut < sizeof b; cut++)
+    ck_assert_int_eq(pga_frame_next(b, cut, 100, &flen, &blen), PGA_FRAME_MORE);
+}
+END_TEST
+
+START_TEST(frame_next_rejects_oversized_length) {
+  unsigned char b[] = {0xff, 0xff, 0xff, 0xff};
+  size_t flen = 0, blen = 0;
+  ck_assert_int_eq(pga_frame_next(b, 4, 1 << 20, &flen, &blen), PGA_FRAME_TOO_BIG);
+  unsigned char c[] = {0, 0, 0, 101};
+  ck_assert_int_eq(pga_frame_next(c, 4, 100, &flen, &blen), PGA_FRAME_TOO_BIG);
+}
+END_TEST
+
 static Suite *dist_suite(void) {
   Suite *s = suite_create("dist");
   TCase *hs = tcase_create("handshake");
@@ -271,6 +300,11 @@ static Suite *dist_suite(void) {
   tcase_add_test(ep, epmd_alive2_responses_parse);
   tcase_add_test(ep, epmd_port2_responses_parse);
   suite_add_tcase(s, ep);
+  TCase *fr = tcase_create("frame");
+  tcase_add_test(fr, frame_next_splits_ticks_and_packets);
+  tcase_add_test(fr, frame_next_waits_for_whole_packet);
+  tcase_add_test(fr, frame_next_rejects_oversized_length);
+  suite_add_tcase(s, fr);
   TCase *ctrl = tcase_create("ctrl");
   tcase_add_test(ctrl, ctrl_parse_spawn_request_from_otp25);
   tcase_add_test(ctrl, ctrl_parse_rejects_every_truncation);
