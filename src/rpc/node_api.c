@@ -166,3 +166,7 @@ int pga_node_register_fn(pga_node_t *node, const pga_fn_def_t *def) {
   if (!node->rpc) return PGA_EINVAL;
   return pga_rpc_register(node->rpc, def);
 }
+
+pga_rpc_t *pga__node_rpc(pga_node_t *node) { return node->rpc; }
+pga_dist_t *pga__node_dist(pga_node_t *node) { return node->dist; }
+pga_loop_t *pga__node_loop(pga_node_t *node) { return node->loop; }

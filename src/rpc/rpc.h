@@ -92,6 +92,11 @@ void pga_rpc_call_cancel(pga_rpc_t *r, uint64_t call_id);
 /* Calls in flight. */
 size_t pga_rpc_calls_in_flight(const pga_rpc_t *r);
 
+/* The layers of a node, for the planes wired in above rpc (node_api.c). */
+pga_rpc_t *pga__node_rpc(pga_node_t *node);
+pga_dist_t *pga__node_dist(pga_node_t *node);
+pga_loop_t *pga__node_loop(pga_node_t *node);
+
 /* The pga_node built-ins (builtins.c). */
 int pga_rpc_builtins_init(pga_rpc_t *r);
 
