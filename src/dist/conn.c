@@ -77,7 +77,7 @@ static void flush(pga_conn_t *c) {
                      pga_dynbuf_size(&c->wbuf), MSG_NOSIGNAL);
     if (n > 0) {
       pga_dynbuf_consume(&c->wbuf, (size_t)n);
-      c->wrote_since_tick = 1;
+      c->wrote_since_tick = c->wrote_since_peer_tick = 1;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -271,6 +271,15 @@ static int handle_packet(pga_conn_t *c, const unsigned char *p, size_t len) {
   return 0;
 }
 
+/* A peer's tick. Our own timer ticks every tick_interval; a cluster with a
+ * shorter net_ticktime expects more, so when we wrote nothing since the
+ * peer's previous tick we tick back at its pace. */
+static void answer_tick(pga_conn_t *c) {
+  static const unsigned char tick[4] = {0, 0, 0, 0};
+  if (!c->wrote_since_peer_tick) pga__conn_write(c, tick, sizeof tick);
+  c->wrote_since_peer_tick = 0;
+}
+
 /* Consumes complete frames from rbuf while the connection stays up. */
 static void read_frames(pga_conn_t *c) {
   while (c->state == CONN_UP) {
@@ -288,7 +297,7 @@ static void read_frames(pga_conn_t *c) {
           return;
         }
         break;
-      default: break; /* a tick: last_read is refreshed already */
+      default: answer_tick(c); break;
     }
     if (c->state == CONN_CLOSED) return;
     pga_dynbuf_consume(&c->rbuf, frame_len);

@@ -54,6 +54,7 @@ struct pga_conn_s {
   pga_dynbuf_t pending;  /* frames queued until the connection is up */
   uint64_t last_read;
   int wrote_since_tick;
+  int wrote_since_peer_tick;
   uint64_t timer;        /* setup deadline, then the tick timer */
   int want_write;
   int in_flush_list;

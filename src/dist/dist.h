@@ -132,7 +132,8 @@ typedef struct pga_proc_ops_s {
                          const pga_term_t *req_id, int flags,
                          const pga_term_t *result);
   /* A peer that linked to or monitored this process lost its connection
-   * (its links/monitors are gone already). May be NULL. */
+   * (its links/monitors are gone already), or the last peer monitor was
+   * removed by DEMONITOR_P. May be NULL. */
   void (*on_watcher_lost)(pga_proc_t *p, pga_conn_t *c);
 } pga_proc_ops_t;
 

@@ -307,7 +307,11 @@ static void on_monitor(pga_dist_t *d, pga_conn_t *c, const pga_ctrl_t *m) {
 static void on_demonitor(pga_dist_t *d, pga_conn_t *c, const pga_ctrl_t *m) {
   if (m->n != 4) return;
   pga_proc_t *p = target_of(d, &m->e[2]);
-  if (p) remove_watcher(p, WATCH_MONITOR, &m->e[3]);
+  /* A caller that gave up (erpc timeout): let the process know when
+   * nobody watches it any more, so a job can stop early. */
+  if (p && remove_watcher(p, WATCH_MONITOR, &m->e[3]) && !p->nwatchers &&
+      p->ops->on_watcher_lost)
+    p->ops->on_watcher_lost(p, c);
 }
 
 static void on_link(pga_dist_t *d, pga_conn_t *c, const pga_ctrl_t *m) {
