@@ -53,7 +53,7 @@ typedef enum {
  * byte (no version byte). Checks the whole term, nested terms included,
  * against len and against a nesting depth of PGA_TERM_MAX_DEPTH.
  * Returns 0, or PGA_EBADTERM / PGA_ETOOBIG with *out untouched. */
-#define PGA_TERM_MAX_DEPTH 1000
+#define PGA_TERM_MAX_DEPTH 10000
 PGA_EXTERN int pga_term_view(const char *buf, size_t len, pga_term_t *out)
     PGA_WARN_UNUSED;
 

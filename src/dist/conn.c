@@ -232,6 +232,11 @@ void pga__conn_close(pga_conn_t *c, const char *why) {
   c->state = CONN_CLOSED;
   if (was_up) d->up_count--;
   if (c->fd >= 0) {
+    /* Last words (a refusal status, replies queued before a shutdown) go
+     * out if the socket takes them now; we never wait for them. */
+    if (pga_dynbuf_size(&c->wbuf) > 0)
+      (void)!send(c->fd, pga_dynbuf_ptr(&c->wbuf), pga_dynbuf_size(&c->wbuf),
+                  MSG_NOSIGNAL | MSG_DONTWAIT);
     pga_loop_unwatch(d->loop, c->fd);
     close(c->fd);
     c->fd = -1;

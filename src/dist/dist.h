@@ -66,6 +66,9 @@ int pga_dist_new(pga_loop_t *loop, const pga_dist_config_t *cfg,
                  pga_dist_t **out, char *err, size_t errlen);
 /* Listens and registers with epmd. */
 int pga_dist_start(pga_dist_t *d, char *err, size_t errlen);
+/* Unregisters from epmd (peers can no longer find us; shutdown's first
+ * step). Idempotent. */
+void pga_dist_unpublish(pga_dist_t *d);
 /* Closes every connection (no nodedown observers run) and unregisters. */
 void pga_dist_shutdown(pga_dist_t *d);
 void pga_dist_free(pga_dist_t *d);

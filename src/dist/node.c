@@ -150,6 +150,11 @@ int pga_dist_start(pga_dist_t *d, char *err, size_t errlen) {
   return 0;
 }
 
+void pga_dist_unpublish(pga_dist_t *d) {
+  if (d->epmd_fd >= 0) close(d->epmd_fd); /* closing unregisters */
+  d->epmd_fd = -1;
+}
+
 void pga_dist_shutdown(pga_dist_t *d) {
   d->shutting_down = 1;
   pga_dict_iter_t it;
@@ -165,8 +170,7 @@ void pga_dist_shutdown(pga_dist_t *d) {
     close(d->listen_fd);
     d->listen_fd = -1;
   }
-  if (d->epmd_fd >= 0) close(d->epmd_fd); /* unregisters */
-  d->epmd_fd = -1;
+  pga_dist_unpublish(d);
   pga__procs_free_all(d);
   pga__conn_free_closed(d);
 }

@@ -140,7 +140,10 @@ int pga_node_start(pga_node_t *node, char *err, size_t errlen) {
 
 int pga_node_run(pga_node_t *node) {
   int rc = pga_loop_run(node->loop);
-  /* Finish running work first: its results still go out. */
+  /* Unpublish, stop the running work (it sees pga_call_cancelled), drain
+   * the pool, then close the connections: peers see nodedown promptly. */
+  pga_dist_unpublish(node->dist);
+  if (node->rpc) pga_rpc_cancel_all(node->rpc);
   if (node->pool) pga_pool_free(node->pool);
   node->pool = NULL;
   pga_rpc_free(node->rpc);

@@ -14,7 +14,10 @@ typedef struct pga_rpc_s pga_rpc_t;
  * hook, the built-in processes (rex, net_kernel, pga_node) and functions. */
 int pga_rpc_new(pga_dist_t *d, pga_pool_t *pool, size_t max_jobs,
                 pga_node_t *node, pga_rpc_t **out);
-/* Cancels outstanding calls and jobs; waits for nothing. */
+/* Marks every running job cancelled and wakes any that wait on the loop,
+ * so the worker pool can drain quickly (shutdown). */
+void pga_rpc_cancel_all(pga_rpc_t *r);
+/* Frees the layer; the worker pool must be drained first. */
 void pga_rpc_free(pga_rpc_t *r);
 
 /* ---- registry (registry.c) ---- */

@@ -21,6 +21,7 @@ struct pga_rpc_s {
   /* client.c */
   pga_proc_t *client;
   pga_dict_t *calls;       /* our ref counter -> out_call */
+  struct pga_job_s *job_list; /* every live job (server.c) */
 };
 
 /* How a job reports its end. */
@@ -62,6 +63,7 @@ typedef struct pga_job_s {
   erlang_ref io_ref;
   pga_tb_t *sync_result;
   uint64_t out_call;       /* outgoing call in flight (io.c) */
+  struct pga_job_s *prev, *next; /* in rpc->job_list */
 } pga_job_t;
 
 /* Set-up and tear-down of the parts (each file's own). */

@@ -41,10 +41,23 @@ static pga_job_t *job_new(pga_rpc_t *r, job_kind_t kind) {
   atomic_init(&job->cancelled, 0);
   pthread_mutex_init(&job->mu, NULL);
   pthread_cond_init(&job->cv, NULL);
+  job->next = r->job_list;
+  if (r->job_list) r->job_list->prev = job;
+  r->job_list = job;
   return job;
 }
 
+void pga_rpc_cancel_all(pga_rpc_t *r) {
+  for (pga_job_t *job = r->job_list; job; job = job->next) {
+    atomic_store(&job->cancelled, 1);
+    pga__job_sync_finish(job, PGA_ECANCELED);
+  }
+}
+
 void pga__job_free(pga_job_t *job) {
+  if (job->prev) job->prev->next = job->next;
+  else job->rpc->job_list = job->next;
+  if (job->next) job->next->prev = job->prev;
   if (job->out_call) pga_rpc_call_cancel(job->rpc, job->out_call);
   if (job->proc) pga_proc_free(job->proc);
   if (job->proc) job->rpc->jobs--;
