@@ -1,1 +1,68 @@
-## fuzz: libFuzzer targets (make fuzz, needs clang).
+## fuzz: libFuzzer targets (make fuzz, needs clang); never run by make check.
+##   make fuzz        builds fuzz/fuzz_{term,handshake,ctrl} and runs each for
+##                    FUZZ_SECONDS (default 30) over a copy of its corpus
+##                    fuzz/corpus/NAME; fails on a crash (fuzz/run.sh).
+##   make fuzz-smoke  the same for 20 s each, for CI.
+## The targets are built with clang directly, not libtool: the code under
+## test (src/base, src/term, src/dist) is compiled again with coverage
+## instrumentation (-fsanitize=fuzzer-no-link) and ASan/UBSan into
+## fuzz/libpga-fuzz.a. FUZZ_TARGETS picks targets, FUZZ_FLAGS adds libFuzzer
+## flags. fuzz/capture_corpus.exs regenerates the handshake and ctrl seeds.
+FUZZ_CC = clang
+FUZZ_SECONDS = 30
+FUZZ_TARGETS = term handshake ctrl
+FUZZ_SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer $(FUZZ_SANITIZE)
+FUZZ_CPPFLAGS = -DPGA_BUILDING -I$(top_builddir) -I$(top_srcdir)/include \
+	-I$(top_srcdir)/src $(EI_CPPFLAGS) $(OPENSSL_CFLAGS)
+FUZZ_LIBS = $(EI_LIBS) $(OPENSSL_LIBS) -lpthread
+FUZZ_PROGS = fuzz/fuzz_term fuzz/fuzz_handshake fuzz/fuzz_ctrl
+
+EXTRA_DIST += fuzz/fuzz_term.c fuzz/fuzz_handshake.c fuzz/fuzz_ctrl.c \
+	fuzz/run.sh fuzz/capture_corpus.exs fuzz/corpus
+CLEANFILES += $(FUZZ_PROGS) fuzz/libpga-fuzz.a fuzz/fuzz_term.log \
+	fuzz/fuzz_handshake.log fuzz/fuzz_ctrl.log
+
+## The src/base, src/term and src/dist files of libpga_core, one object each
+## (objects are named after their path, so equal basenames cannot clash).
+fuzz/libpga-fuzz.a: $(libpga_core_la_SOURCES) $(noinst_HEADERS) \
+		$(pkginclude_HEADERS) config.h
+	@command -v $(FUZZ_CC) >/dev/null 2>&1 || { \
+	  echo "fuzz: $(FUZZ_CC) not found (set FUZZ_CC to a clang with libFuzzer)" >&2; \
+	  exit 1; }
+	@rm -rf fuzz/objs && $(MKDIR_P) fuzz/objs && \
+	for f in $(libpga_core_la_SOURCES); do \
+	  case $$f in src/base/*.c|src/term/*.c|src/dist/*.c) ;; *) continue ;; esac; \
+	  o=fuzz/objs/`echo $$f | sed 's|/|_|g; s|\.c$$|.o|'`; \
+	  echo "  FUZZCC   $$f"; \
+	  $(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_CPPFLAGS) \
+	    -c $(srcdir)/$$f -o $$o || exit 1; \
+	done && \
+	rm -f $@ && $(AR) cr $@ fuzz/objs/*.o && rm -rf fuzz/objs
+
+fuzz/fuzz_term: fuzz/fuzz_term.c fuzz/libpga-fuzz.a
+	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) \
+	  $(srcdir)/fuzz/fuzz_term.c fuzz/libpga-fuzz.a $(FUZZ_LIBS) -o $@
+fuzz/fuzz_handshake: fuzz/fuzz_handshake.c fuzz/libpga-fuzz.a
+	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) \
+	  $(srcdir)/fuzz/fuzz_handshake.c fuzz/libpga-fuzz.a $(FUZZ_LIBS) -o $@
+fuzz/fuzz_ctrl: fuzz/fuzz_ctrl.c fuzz/libpga-fuzz.a
+	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) \
+	  $(srcdir)/fuzz/fuzz_ctrl.c fuzz/libpga-fuzz.a $(FUZZ_LIBS) -o $@
+
+.PHONY: fuzz fuzz-build fuzz-smoke
+fuzz-build:
+	@targets=; for t in $(FUZZ_TARGETS); do targets="$$targets fuzz/fuzz_$$t"; done; \
+	$(MAKE) $(AM_MAKEFLAGS) $$targets
+fuzz: fuzz-build
+	bash $(srcdir)/fuzz/run.sh $(FUZZ_SECONDS) fuzz $(srcdir)/fuzz/corpus \
+	  $(FUZZ_TARGETS)
+fuzz-smoke:
+	$(MAKE) $(AM_MAKEFLAGS) fuzz FUZZ_SECONDS=20
+
+## fuzz_term (fuzz/fuzz_term.c): pga_term_view_versioned on the input, then
+## every reader, pga_term_format and a readers-to-builder round trip on what
+## it accepts (traps if the rebuilt term is not equal); the raw bytes also go
+## through the readers as an unchecked view. Seeds fuzz/corpus/term/*.bin are
+## the term goldens, written with tests/data/term/*.term by
+## tests/data/term/gen.escript. Needs only src/term and libei.

@@ -1,0 +1,304 @@
+# The benchmark driver: an Elixir node that calls echo with :erpc.call on
+# two targets, at several caller counts, in one run:
+#   BEAM  the baseline, another Elixir node serving :pga_bench_echo.echo/1
+#   pga   pga-node serving :pga_node.echo/1
+# and prints requests/s, p50 and p99 latency for each, with pga/BEAM ratios.
+# Both targets get the same payload, the same callers and the same time, and
+# run one after the other (never at once), so the ratios compare like with
+# like on this machine. bench/run.sh starts the nodes and this script.
+#
+# Environment:
+#   BENCH_BEAM_NODE       baseline node name (required)
+#   BENCH_PGA_NODE        pga-node name; empty = baseline only
+#   BENCH_SECONDS         measured seconds per run (default 5)
+#   BENCH_WARMUP_SECONDS  warm-up seconds before each run (default 1)
+#   BENCH_CONCURRENCY     caller counts, comma-separated (default 1,8,64)
+#   BENCH_CSV             if set, also write the figures to this file
+defmodule PgaBench do
+  @payload %{"hello" => "world", "n" => 42}
+  @call_timeout 5_000
+
+  def main do
+    beam = env_node("BENCH_BEAM_NODE")
+    pga = env_node("BENCH_PGA_NODE")
+    unless beam, do: die("BENCH_BEAM_NODE is not set")
+    seconds = env_number("BENCH_SECONDS", 5)
+    warmup = env_number("BENCH_WARMUP_SECONDS", 1)
+    concs = env_concurrency("BENCH_CONCURRENCY", [1, 8, 64])
+
+    targets =
+      [{:beam, beam, :pga_bench_echo}] ++
+        if pga, do: [{:pga, pga, :pga_node}], else: []
+
+    for {_, node, mod} <- targets, do: check_target(node, mod)
+
+    print_header(targets, seconds, warmup)
+
+    rows =
+      for c <- concs do
+        results =
+          for {key, node, mod} <- targets, into: %{} do
+            _ = run(node, mod, c, warmup)
+            :erlang.garbage_collect()
+            {key, run(node, mod, c, seconds)}
+          end
+
+        row = {c, results[:beam], results[:pga]}
+        print_row(row)
+        row
+      end
+
+    print_footer(rows)
+    if path = System.get_env("BENCH_CSV"), do: write_csv(path, rows)
+    errors = for {_, b, p} <- rows, r <- [b, p], r != nil, do: r.errors
+    if Enum.sum(errors) > 0, do: System.halt(1), else: System.halt(0)
+  end
+
+  # ---- measuring ----
+
+  # One run: `callers` processes call echo in a loop until the deadline.
+  # Throughput is the completed calls over the wall time from the start
+  # signal to the last caller's end; latencies are per call.
+  defp run(node, mod, callers, seconds) do
+    native = :erlang.convert_time_unit(1, :second, :native)
+    parent = self()
+
+    pids =
+      for _ <- 1..callers do
+        spawn_link(fn ->
+          receive do
+            {:go, deadline} ->
+              send(parent, {:done, self(), loop(node, mod, deadline, [], 0, nil)})
+          end
+        end)
+      end
+
+    t0 = :erlang.monotonic_time()
+    deadline = t0 + round(seconds * native)
+    for p <- pids, do: send(p, {:go, deadline})
+
+    parts =
+      for p <- pids do
+        receive do
+          {:done, ^p, part} -> part
+        end
+      end
+
+    wall = :erlang.monotonic_time() - t0
+    lats = parts |> Enum.map(&elem(&1, 0)) |> :lists.append() |> :lists.sort()
+    n = length(lats)
+    errors = parts |> Enum.map(&elem(&1, 1)) |> Enum.sum()
+    first_error = Enum.find_value(parts, &elem(&1, 2))
+
+    if first_error do
+      IO.puts(:stderr, "pga-bench: #{node}: #{errors} failed calls; first: " <>
+                "#{inspect(first_error)}")
+    end
+
+    sorted = List.to_tuple(lats)
+    us = fn x -> x * 1_000_000 / native end
+
+    %{
+      calls: n,
+      errors: errors,
+      rps: if(wall > 0, do: n * native / wall, else: 0.0),
+      p50: if(n > 0, do: us.(percentile(sorted, n, 50)), else: nil),
+      p99: if(n > 0, do: us.(percentile(sorted, n, 99)), else: nil)
+    }
+  end
+
+  defp loop(node, mod, deadline, lats, errors, first_error) do
+    t0 = :erlang.monotonic_time()
+
+    if t0 >= deadline do
+      {lats, errors, first_error}
+    else
+      result =
+        try do
+          :erpc.call(node, mod, :echo, [@payload], @call_timeout)
+        catch
+          kind, reason -> {:pga_bench_error, kind, reason}
+        end
+
+      t1 = :erlang.monotonic_time()
+
+      if result == @payload do
+        loop(node, mod, deadline, [t1 - t0 | lats], errors, first_error)
+      else
+        loop(node, mod, deadline, lats, errors + 1, first_error || result)
+      end
+    end
+  end
+
+  # Nearest rank on a sorted tuple.
+  defp percentile(sorted, n, p) do
+    rank = max(1, min(n, ceil(p * n / 100)))
+    elem(sorted, rank - 1)
+  end
+
+  # ---- setup ----
+
+  defp check_target(node, mod) do
+    connect(node, 50)
+
+    case :erpc.call(node, mod, :echo, [@payload], @call_timeout) do
+      @payload ->
+        :ok
+
+      other ->
+        die("#{node}: #{mod}.echo/1 returned #{inspect(other)}")
+    end
+  catch
+    kind, reason ->
+      die("#{node}: #{mod}.echo/1 failed: #{inspect({kind, reason})}")
+  end
+
+  defp connect(node, tries) do
+    cond do
+      Node.connect(node) == true -> :ok
+      tries <= 1 -> die("cannot connect to #{node}")
+      true -> Process.sleep(200) && connect(node, tries - 1)
+    end
+  end
+
+  defp env_node(var) do
+    case System.get_env(var) do
+      nil -> nil
+      "" -> nil
+      name -> String.to_atom(name)
+    end
+  end
+
+  defp env_number(var, default) do
+    case System.get_env(var) do
+      nil ->
+        default
+
+      "" ->
+        default
+
+      s ->
+        case Float.parse(s) do
+          {x, ""} when x > 0 -> x
+          _ -> die("#{var} must be a positive number, not '#{s}'")
+        end
+    end
+  end
+
+  defp env_concurrency(var, default) do
+    case System.get_env(var) do
+      v when v in [nil, ""] ->
+        default
+
+      s ->
+        for part <- String.split(s, [",", " "], trim: true) do
+          case Integer.parse(part) do
+            {n, ""} when n > 0 -> n
+            _ -> die("#{var}: bad caller count '#{part}'")
+          end
+        end
+    end
+  end
+
+  defp die(msg) do
+    IO.puts(:stderr, "pga-bench: " <> msg)
+    System.halt(2)
+  end
+
+  # ---- output ----
+
+  defp print_header(targets, seconds, warmup) do
+    otp = :erlang.system_info(:otp_release)
+    IO.puts("pga bench: :erpc.call echo of #{inspect(@payload)}")
+
+    IO.puts(
+      "  #{fmt_secs(seconds)} s per run after #{fmt_secs(warmup)} s warm-up; " <>
+        "OTP #{otp}, Elixir #{System.version()}, " <>
+        "#{:erlang.system_info(:logical_processors_available)} CPUs"
+    )
+
+    for {key, node, mod} <- targets do
+      label = if key == :beam, do: "BEAM (baseline)", else: "pga"
+      IO.puts("  #{String.pad_trailing(label, 16)} #{node}  #{inspect(mod)}.echo/1")
+    end
+
+    IO.puts("")
+
+    IO.puts(
+      "         | " <>
+        String.pad_trailing("BEAM -> BEAM", 28) <>
+        " | " <>
+        String.pad_trailing("BEAM -> pga-node", 28) <> " | pga / BEAM"
+    )
+
+    IO.puts(
+      "callers  | " <>
+        cols(["req/s", "p50 us", "p99 us"]) <>
+        " | " <> cols(["req/s", "p50 us", "p99 us"]) <> " | req/s    p50"
+    )
+
+    IO.puts(String.duplicate("-", 9) <> "+" <> String.duplicate("-", 30) <>
+              "+" <> String.duplicate("-", 30) <> "+" <> String.duplicate("-", 15))
+  end
+
+  defp print_row({c, beam, pga}) do
+    ratio =
+      if pga do
+        rr = ratio(pga.rps, beam.rps)
+        pr = ratio(pga.p50, beam.p50)
+        String.pad_leading(rr, 6) <> " " <> String.pad_leading(pr, 6)
+      else
+        "     -      -"
+      end
+
+    IO.puts(
+      String.pad_leading(Integer.to_string(c), 7) <>
+        "  | " <> stats(beam) <> " | " <> stats(pga) <> " | " <> ratio
+    )
+  end
+
+  defp print_footer(rows) do
+    IO.puts("")
+    IO.puts("pga / BEAM: req/s > 1 means pga serves more calls per second " <>
+              "than the BEAM baseline;")
+    IO.puts("            p50 < 1 means pga answers faster (same run, same " <>
+              "payload, same callers).")
+    errs = for {c, b, p} <- rows, r <- [b, p], r != nil, r.errors > 0, do: {c, r.errors}
+
+    if errs != [] do
+      IO.puts("failed calls (callers, count): #{inspect(errs)}")
+    end
+  end
+
+  defp stats(nil), do: cols(["-", "-", "-"])
+
+  defp stats(r) do
+    cols([Integer.to_string(round(r.rps)), fmt_us(r.p50), fmt_us(r.p99)])
+  end
+
+  defp cols([a, b, c]) do
+    String.pad_leading(a, 10) <> String.pad_leading(b, 9) <> String.pad_leading(c, 9)
+  end
+
+  defp fmt_us(nil), do: "-"
+  defp fmt_us(x), do: :erlang.float_to_binary(x / 1, decimals: 1)
+
+  defp fmt_secs(x) when x == trunc(x), do: Integer.to_string(trunc(x))
+  defp fmt_secs(x), do: :erlang.float_to_binary(x / 1, decimals: 2)
+
+  defp ratio(_, nil), do: "-"
+  defp ratio(nil, _), do: "-"
+  defp ratio(_, b) when b == 0, do: "-"
+  defp ratio(a, b), do: :erlang.float_to_binary(a / b, decimals: 2) <> "x"
+
+  defp write_csv(path, rows) do
+    lines =
+      for {c, b, p} <- rows, {name, r} <- [beam: b, pga: p], r != nil do
+        Enum.join([name, c, round(r.rps), fmt_us(r.p50), fmt_us(r.p99), r.errors], ",")
+      end
+
+    File.write!(path, Enum.join(["target,callers,rps,p50_us,p99_us,errors" | lines], "\n") <> "\n")
+  end
+end
+
+PgaBench.main()

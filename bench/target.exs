@@ -1,0 +1,10 @@
+# The BEAM side of the baseline: an Elixir node that serves
+# :pga_bench_echo.echo/1, the same job as pga's :pga_node.echo/1.
+# bench/run.sh starts it; it runs until SIGTERM (init:stop).
+defmodule :pga_bench_echo do
+  def echo(term), do: term
+end
+
+# run.sh waits for this line before it starts the driver.
+IO.puts("pga-bench target ready #{node()}")
+Process.sleep(:infinity)
