@@ -1,1 +1,20 @@
 ## tests/interop: real erl/elixir nodes against the real pga-node.
+## run.sh starts a private epmd, the gateway and one elixir node per numbered
+## scenario (NNN_name.exs); see its opening comment. It finds the scenarios
+## through PGA_INTEROP_SRCDIR (out-of-tree builds) and sources the env.sh that
+## configure wrote (ERL, ELIXIR, EPMD, EI_CPPFLAGS). PGA_NODE may be set in
+## the environment to test another binary or the BEAM stand-in:
+##   PGA_NODE=standin make check TESTS=tests/interop/run.sh
+TESTS += tests/interop/run.sh
+AM_TESTS_ENVIRONMENT = \
+	PGA_NODE="$${PGA_NODE:-$(abs_top_builddir)/src/pga-node}"; export PGA_NODE; \
+	PGA_INTEROP_SRCDIR='$(abs_top_srcdir)/tests/interop'; export PGA_INTEROP_SRCDIR; \
+	PGA_INTEROP_ENV='$(abs_top_builddir)/tests/interop/env.sh'; export PGA_INTEROP_ENV;
+
+EXTRA_DIST += tests/interop/run.sh tests/interop/lib/check.exs \
+	tests/interop/standin/pga_standin.exs \
+	tests/interop/000_connect.exs tests/interop/010_rpc.exs \
+	tests/interop/020_genserver.exs tests/interop/030_io.exs \
+	tests/interop/040_outgoing.exs tests/interop/050_robustness.exs \
+	tests/interop/060_load.exs tests/interop/070_monitor.exs \
+	tests/interop/900_shutdown.exs

@@ -178,10 +178,17 @@ fi
 if [ "$pga_node" = standin ]; then
   gw_cmd=("$ELIXIR" "$srcdir/standin/pga_standin.exs")
   wrapper=()
+  scale=${PGA_TMO_SCALE:-1}
   echo "# gateway: BEAM stand-in ($srcdir/standin/pga_standin.exs)"
 else
   [ -x "$pga_node" ] || bail "harness: gateway binary $pga_node is executable"
   gw_cmd=("$pga_node")
+  # A libtool wrapper script would hide the real binary from valgrind:
+  # let libtool run the wrapper command on the real one.
+  if [ ${#wrapper[@]} -gt 0 ] && head -c 2 "$pga_node" | grep -q '#!' &&
+    grep -q libtool "$pga_node" && [ -x "$(dirname "$pga_node")/../libtool" ]; then
+    wrapper=("$(dirname "$pga_node")/../libtool" --mode=execute "${wrapper[@]}")
+  fi
   echo "# gateway: ${wrapper[*]} $pga_node"
 fi
 
