@@ -7,5 +7,6 @@
 #include "pga/common.h"
 #include "pga/term.h"
 #include "pga/node.h"
+#include "pga/plugin.h"
 
 #endif

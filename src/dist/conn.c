@@ -153,6 +153,10 @@ int pga_conn_send(pga_conn_t *c, const pga_tb_t *ctrl,
   return 0;
 }
 
+size_t pga_conn_queued(const pga_conn_t *c) {
+  return pga_dynbuf_size(&c->wbuf) + pga_dynbuf_size(&c->pending);
+}
+
 int pga__conn_take_pending(pga_conn_t *to, pga_conn_t *from) {
   size_t n = pga_dynbuf_size(&from->pending);
   if (n == 0) return 0;

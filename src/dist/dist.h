@@ -117,6 +117,8 @@ uint64_t pga_conn_flags(const pga_conn_t *c);
  * byte, payload (or NULL) a term with its version byte. 0, PGA_ENOMEM,
  * PGA_ETOOBIG, PGA_ENODEDOWN (connection closing). */
 int pga_conn_send(pga_conn_t *c, const pga_tb_t *ctrl, const pga_tb_t *payload);
+/* Bytes queued for the peer and not yet written (back-pressure). */
+size_t pga_conn_queued(const pga_conn_t *c);
 
 /* ---- local processes ---- */
 typedef struct pga_proc_ops_s {

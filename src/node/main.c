@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "base/log.h"
+#include "config/config.h"
 #include "node/options.h"
 #include "pga/pga.h"
 
@@ -32,15 +33,29 @@ static void install_signals(void) {
 
 /* Features that later versions bring; refuse them clearly for now. */
 static int check_unsupported(const pga_cli_t *cli) {
-  if (cli->config || cli->nplugins) {
-    fprintf(stderr, "pga-node: %s is not supported by this version yet\n",
-            cli->config ? "--config" : "--plugin");
+  if (cli->config) {
+    fprintf(stderr, "pga-node: --config is not supported by this version yet\n");
     return -1;
   }
   if (cli->data_dir && mkdir(cli->data_dir, 0700) != 0 && errno != EEXIST) {
     fprintf(stderr, "pga-node: cannot create data directory %s: %s\n",
             cli->data_dir, strerror(errno));
     return -1;
+  }
+  return 0;
+}
+
+/* --plugin PATH...: a refused file stops pga-node before it serves. */
+static int load_plugins(const pga_cli_t *cli, pga_node_t *node,
+                        pga_plugin_host_t **host, char *err, size_t errlen) {
+  int rc = pga_plugin_host_new(node, host);
+  if (rc != 0) {
+    snprintf(err, errlen, "plugins: %s", pga_strerror(rc));
+    return rc;
+  }
+  for (size_t i = 0; i < cli->nplugins; i++) {
+    rc = pga_plugin_load(*host, cli->plugins[i], err, errlen);
+    if (rc != 0) return rc;
   }
   return 0;
 }
@@ -52,9 +67,16 @@ static int run(const pga_cli_t *cli) {
                           .cookie = cli->cookie};
   pga_node_t *node = NULL;
   char err[512];
+  pga_config_opts_t config = {.struct_version = PGA_CONFIG_OPTS_VERSION};
+  pga_plugin_host_t *plugins = NULL;
   if (pga_node_new(&opts, &node, err, sizeof err) != 0 ||
-      pga_node_start(node, err, sizeof err) != 0) {
+      pga_config_plane_start(node, &config, err, sizeof err) != 0 ||
+      load_plugins(cli, node, &plugins, err, sizeof err) != 0 ||
+      pga_node_start(node, err, sizeof err) != 0 ||
+      pga_plugin_host_start(plugins, err, sizeof err) != 0) {
     fprintf(stderr, "pga-node: %s\n", err);
+    pga_plugin_host_free(plugins);
+    pga_config_plane_stop(node);
     pga_node_free(node);
     return 1;
   }
@@ -64,6 +86,9 @@ static int run(const pga_cli_t *cli) {
   fflush(stdout);
   int rc = pga_node_run(node);
   running_node = NULL;
+  /* pga_node_run has finished every job: no worker runs plane code. */
+  pga_plugin_host_free(plugins);
+  pga_config_plane_stop(node);
   pga_node_free(node);
   pga_info("stopped");
   return rc == 0 ? 0 : 1;

@@ -1,5 +1,6 @@
 /* Built-in functions and the pga_node server, which tests and health
- * checks rely on: erlang:node/0 and pga_node:echo/sleep/fail/print/rpc. */
+ * checks rely on: erlang:node/0, pga_node:echo/sleep/fail/print/rpc, and
+ * the module probes gateways make ('Elixir.Code':'ensure_loaded?'/1...). */
 #include "config.h"
 
 #include <stdlib.h>
@@ -133,6 +134,66 @@ static pga_outcome_t fn_rpc(pga_call_t *call, size_t argc,
   return PGA_RETURN;
 }
 
+/* ---- module probes: what a gateway asks before trusting an mfa ----
+ * The config puller calls 'Elixir.Code':'ensure_loaded?'(M) on the node
+ * that served a FunConfig (config-plane.md §5.3, §9). A module is
+ * "loaded" here when some function of it is registered. */
+
+static pga_outcome_t module_arg(pga_call_t *call, const pga_term_t *t,
+                                int *known, pga_tb_t *out) {
+  char m[PGA_ATOM_BUF];
+  if (pga_term_get_atom(t, m, sizeof m) != 0) {
+    /* as the BEAM answers: a BIF says badarg, Elixir/code a clause */
+    int bif = !strcmp(((pga_job_t *)call)->module, "erlang");
+    pga_tb_atom(out, bif ? "badarg" : "function_clause");
+    return PGA_ERROR;
+  }
+  *known = pga_rpc_module_known(((pga_job_t *)call)->rpc, m);
+  return PGA_RETURN;
+}
+
+/* 'Elixir.Code':'ensure_loaded?'/1, erlang:module_loaded/1 */
+static pga_outcome_t fn_loaded_p(pga_call_t *call, size_t argc,
+                                 const pga_term_t *argv, pga_tb_t *out) {
+  int known;
+  if (module_arg(call, &argv[0], &known, out) != PGA_RETURN) return PGA_ERROR;
+  pga_tb_bool(out, known);
+  return PGA_RETURN;
+}
+
+/* 'Elixir.Code':ensure_loaded/1, ensure_compiled/1, code:ensure_loaded/1:
+ * {module, M} or {error, nofile}. */
+static pga_outcome_t fn_ensure(pga_call_t *call, size_t argc,
+                               const pga_term_t *argv, pga_tb_t *out) {
+  int known;
+  if (module_arg(call, &argv[0], &known, out) != PGA_RETURN) return PGA_ERROR;
+  pga_tb_tuple(out, 2);
+  pga_tb_atom(out, known ? "module" : "error");
+  if (known)
+    pga_tb_term(out, &argv[0]);
+  else
+    pga_tb_atom(out, "nofile");
+  return PGA_RETURN;
+}
+
+/* erlang:function_exported/3 */
+static pga_outcome_t fn_exported(pga_call_t *call, size_t argc,
+                                 const pga_term_t *argv, pga_tb_t *out) {
+  char m[PGA_ATOM_BUF], f[PGA_ATOM_BUF];
+  int64_t arity;
+  if (pga_term_get_atom(&argv[0], m, sizeof m) != 0 ||
+      pga_term_get_atom(&argv[1], f, sizeof f) != 0 ||
+      (pga_term_get_int64(&argv[2], &arity) != 0 &&
+       pga_term_type(&argv[2]) != PGA_T_BIGINT))
+    return badarg(out);
+  int exported = pga_term_type(&argv[2]) == PGA_T_INTEGER && arity >= 0 &&
+                 arity <= 255 &&
+                 pga_rpc_lookup(((pga_job_t *)call)->rpc, m, f,
+                                (unsigned)arity) != NULL;
+  pga_tb_bool(out, exported);
+  return PGA_RETURN;
+}
+
 static const pga_fn_def_t builtins[] = {
     {"erlang", "node", 0, fn_node, PGA_FN_INLINE, NULL, 0, {0}},
     {"pga_node", "echo", 1, fn_echo, PGA_FN_INLINE, NULL, 0, {0}},
@@ -141,6 +202,15 @@ static const pga_fn_def_t builtins[] = {
     {"pga_node", "print", 1, fn_print, 0, NULL, 0, {0}},
     {"pga_node", "rpc", 4, fn_rpc, 0, NULL, 0, {0}},
     {"pga_node", "rpc", 5, fn_rpc, 0, NULL, 0, {0}},
+    {"Elixir.Code", "ensure_loaded?", 1, fn_loaded_p, PGA_FN_INLINE, NULL, 0,
+     {0}},
+    {"Elixir.Code", "ensure_loaded", 1, fn_ensure, PGA_FN_INLINE, NULL, 0, {0}},
+    {"Elixir.Code", "ensure_compiled", 1, fn_ensure, PGA_FN_INLINE, NULL, 0,
+     {0}},
+    {"code", "ensure_loaded", 1, fn_ensure, PGA_FN_INLINE, NULL, 0, {0}},
+    {"erlang", "module_loaded", 1, fn_loaded_p, PGA_FN_INLINE, NULL, 0, {0}},
+    {"erlang", "function_exported", 3, fn_exported, PGA_FN_INLINE, NULL, 0,
+     {0}},
     {NULL, NULL, 0, NULL, 0, NULL, 0, {0}},
 };
 

@@ -26,16 +26,47 @@ int pga_call_cancelled(const pga_call_t *call) {
   return atomic_load(&((const pga_job_t *)call)->cancelled);
 }
 
+/* Loop thread: runs the worker's request unless the wait already ended
+ * (cancelled), in which case the request, on the worker's stack, must not
+ * be touched. Either way the worker may go once this has run: it never
+ * returns while its post is queued, because the pool's completion (which
+ * frees the job) could otherwise be delivered before the post. */
+static void sync_trampoline(pga_loop_t *loop, void *data) {
+  pga_job_t *job = data;
+  pthread_mutex_lock(&job->mu);
+  job->sync_posted = 0;
+  int over = job->sync_done;
+  if (over) pthread_cond_signal(&job->cv);
+  pthread_mutex_unlock(&job->mu);
+  /* sync_done is only set on this thread, so it stays 0 while fn runs. */
+  if (!over) job->sync_fn(loop, job);
+}
+
 int pga__job_sync(pga_job_t *job, pga_loop_cb fn) {
   pthread_mutex_lock(&job->mu);
   job->sync_done = 0;
+  job->sync_posted = 1;
+  job->sync_fn = fn;
   pthread_mutex_unlock(&job->mu);
-  if (pga_loop_post(job->rpc->loop, fn, job) != 0) return PGA_ENOMEM;
+  if (pga_loop_post(job->rpc->loop, sync_trampoline, job) != 0) {
+    pthread_mutex_lock(&job->mu);
+    job->sync_posted = 0;
+    pthread_mutex_unlock(&job->mu);
+    return PGA_ENOMEM;
+  }
   pthread_mutex_lock(&job->mu);
-  while (!job->sync_done) pthread_cond_wait(&job->cv, &job->mu);
+  while (!job->sync_done ||
+         (job->sync_posted && !atomic_load(&job->rpc->stopping)))
+    pthread_cond_wait(&job->cv, &job->mu);
   int rc = job->sync_rc;
   pthread_mutex_unlock(&job->mu);
   return rc;
+}
+
+void pga__job_wake(pga_job_t *job) {
+  pthread_mutex_lock(&job->mu);
+  pthread_cond_signal(&job->cv);
+  pthread_mutex_unlock(&job->mu);
 }
 
 void pga__job_sync_finish(pga_job_t *job, int rc) {
@@ -107,6 +138,9 @@ void pga__job_message(pga_job_t *job, const pga_term_t *msg) {
   if (pga__term_get_ref(&ref, &got) != 0 || got.len != job->io_ref.len ||
       memcmp(got.n, job->io_ref.n, sizeof(unsigned) * (size_t)got.len) != 0)
     return;
+  /* One reply per request: a repeated or late reply must not end another
+   * wait (a stream send, an outgoing call) of the same worker. */
+  job->io_ref.len = 0;
   pga__job_sync_finish(job, 0);
 }
 

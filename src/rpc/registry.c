@@ -71,6 +71,18 @@ int pga_rpc_register(pga_rpc_t *r, const pga_fn_def_t *def) {
   return replaced ? 0 : count_module(r, def->module);
 }
 
+int pga_rpc_unregister(pga_rpc_t *r, const char *m, const char *f,
+                       unsigned arity) {
+  char *key = make_key(m, f, arity);
+  if (!key) return PGA_ENOMEM;
+  int rc = pga_dict_delete(r->fns, key);
+  free(key);
+  if (rc != 0) return PGA_ENOTFOUND;
+  intptr_t *count = pga_dict_get(r->modules, m);
+  if (count && --*count == 0) pga_dict_delete(r->modules, m);
+  return 0;
+}
+
 const pga_fn_entry_t *pga_rpc_lookup(const pga_rpc_t *r, const char *m,
                                      const char *f, unsigned arity) {
   char key[2 * PGA_ATOM_BUF + 48];

@@ -32,6 +32,10 @@ typedef struct pga_fn_entry_s {
 } pga_fn_entry_t;
 
 int pga_rpc_register(pga_rpc_t *r, const pga_fn_def_t *def);
+/* Removes {m, f, arity}: 0, PGA_ENOTFOUND or PGA_ENOMEM. Only while no
+ * job runs the function (before the node serves, or after). */
+int pga_rpc_unregister(pga_rpc_t *r, const char *m, const char *f,
+                       unsigned arity);
 /* The entry for {m, f, arity}, or NULL. O(1). */
 const pga_fn_entry_t *pga_rpc_lookup(const pga_rpc_t *r, const char *m,
                                      const char *f, unsigned arity);

@@ -22,6 +22,7 @@ struct pga_rpc_s {
   pga_proc_t *client;
   pga_dict_t *calls;       /* our ref counter -> out_call */
   struct pga_job_s *job_list; /* every live job (server.c) */
+  atomic_int stopping;     /* shutdown: the loop runs no more posts */
 };
 
 /* How a job reports its end. */
@@ -60,11 +61,24 @@ typedef struct pga_job_s {
   pthread_cond_t cv;
   int sync_done;
   int sync_rc;
+  int sync_posted;         /* our post has not run yet (io.c) */
+  pga_loop_cb sync_fn;     /* what that post runs */
   erlang_ref io_ref;
   pga_tb_t *sync_result;
   uint64_t out_call;       /* outgoing call in flight (io.c) */
   struct pga_job_s *prev, *next; /* in rpc->job_list */
+  uint64_t deadline;       /* the function's deadline timer, 0 = none */
+  /* the stream relay the function sends to (stream.c) */
+  int stream_state;        /* PGA__STREAM_* */
+  pga_tb_t stream_pid;     /* its pid, verbatim */
+  pga_proc_t *stream_proc; /* our process that monitors it and sends */
+  erlang_ref stream_ref;   /* that monitor */
+  uint64_t stream_conn;    /* the connection to its node */
+  uint64_t stream_timer;   /* a send waiting for the queue to drain */
+  int stream_lost;         /* cancelled because the relay went */
 } pga_job_t;
+
+enum { PGA__STREAM_NONE = 0, PGA__STREAM_OPEN, PGA__STREAM_ENDED };
 
 /* Set-up and tear-down of the parts (each file's own). */
 int pga__rex_init(pga_rpc_t *r);
@@ -76,11 +90,19 @@ extern const pga_dict_type_t pga__fn_dict_type;
 
 /* server.c */
 void pga__job_free(pga_job_t *job);
+/* stream.c: the nodedown observer for relays; 0 or PGA_ENOMEM. */
+int pga__stream_init(pga_rpc_t *r);
+/* stream.c: a job ends: demonitor its relay, stop a waiting send. */
+void pga__stream_release(pga_job_t *job);
+/* server.c: reports value as the job's return now (pga_call_reply). */
+void pga__job_reply(pga_job_t *job, const pga_term_t *value);
 /* io.c: the job's process got a message (io replies). */
 void pga__job_message(pga_job_t *job, const pga_term_t *msg);
 /* io.c: from a worker, runs fn on the loop thread and waits for
  * pga__job_sync_finish. */
 int pga__job_sync(pga_job_t *job, pga_loop_cb fn);
 void pga__job_sync_finish(pga_job_t *job, int rc);
+/* io.c: wakes the job's worker to re-check its wait (shutdown). */
+void pga__job_wake(pga_job_t *job);
 
 #endif

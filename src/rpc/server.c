@@ -6,7 +6,13 @@
  * 1. The SPAWN_REPLY is the first signal from a job's pid to its caller.
  * 2. A monitored job ends with exactly one MONITOR_P_EXIT unless the
  *    caller demonitored or its connection dropped (pitfall 7).
- * 3. A job's memory is freed only when no worker runs it any more. */
+ * 3. A job's memory is freed only when no worker runs it any more.
+ * 4. A worker job whose function has a deadline (timeout_ms) ends for its
+ *    caller when the deadline passes, with exit {timeout, {M, F, Arity}};
+ *    it is marked cancelled and the worker's late result is dropped.
+ * 5. A function may reply before it returns (pga_call_reply): the caller
+ *    gets that value, the function runs on (streaming) until it returns,
+ *    is cancelled or passes its deadline; its return value is dropped. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -48,9 +54,12 @@ static pga_job_t *job_new(pga_rpc_t *r, job_kind_t kind) {
 }
 
 void pga_rpc_cancel_all(pga_rpc_t *r) {
+  /* The loop has stopped: a worker must not wait for its post to run. */
+  atomic_store(&r->stopping, 1);
   for (pga_job_t *job = r->job_list; job; job = job->next) {
     atomic_store(&job->cancelled, 1);
     pga__job_sync_finish(job, PGA_ECANCELED);
+    pga__job_wake(job);
   }
 }
 
@@ -58,6 +67,8 @@ void pga__job_free(pga_job_t *job) {
   if (job->prev) job->prev->next = job->next;
   else job->rpc->job_list = job->next;
   if (job->next) job->next->prev = job->prev;
+  if (job->deadline) pga_loop_timer_cancel(job->rpc->loop, job->deadline);
+  pga__stream_release(job);
   if (job->out_call) pga_rpc_call_cancel(job->rpc, job->out_call);
   if (job->proc) pga_proc_free(job->proc);
   if (job->proc) job->rpc->jobs--;
@@ -147,56 +158,56 @@ static const char *outcome_atom(pga_outcome_t o) {
 }
 
 /* The exit reason a job reports (distribution.md §10.2 table). */
-static void build_reason(pga_tb_t *tb, const pga_job_t *job) {
-  pga_term_t value = pga_tb_data(&job->out);
+static void build_reason(pga_tb_t *tb, const pga_job_t *job,
+                         pga_outcome_t outcome, const pga_term_t *value) {
   if (job->kind == JOB_ERPC_CALL) {
-    pga_tb_tuple(tb, job->outcome == PGA_ERROR ? 4 : 3);
+    pga_tb_tuple(tb, outcome == PGA_ERROR ? 4 : 3);
     pga_tb_term(tb, &job->res);
-    pga_tb_atom(tb, outcome_atom(job->outcome));
-    pga_tb_term(tb, &value);
-    if (job->outcome == PGA_ERROR) put_stack(tb, job);
+    pga_tb_atom(tb, outcome_atom(outcome));
+    pga_tb_term(tb, value);
+    if (outcome == PGA_ERROR) put_stack(tb, job);
     return;
   }
-  switch (job->outcome) {
+  switch (outcome) {
     case PGA_RETURN: pga_tb_atom(tb, "normal"); break;
-    case PGA_EXIT: pga_tb_term(tb, &value); break;
+    case PGA_EXIT: pga_tb_term(tb, value); break;
     case PGA_THROW:
       pga_tb_tuple(tb, 2);
       pga_tb_tuple(tb, 2);
       pga_tb_atom(tb, "nocatch");
-      pga_tb_term(tb, &value);
+      pga_tb_term(tb, value);
       put_stack(tb, job);
       break;
     default:
       pga_tb_tuple(tb, 2);
-      pga_tb_term(tb, &value);
+      pga_tb_term(tb, value);
       put_stack(tb, job);
       break;
   }
 }
 
-static void report_local(pga_job_t *job) {
+static void report_local(pga_job_t *job, pga_outcome_t outcome,
+                         const pga_term_t *value) {
   pga_tb_t result;
   pga__tb_init(&result, 0);
-  pga_term_t value = pga_tb_data(&job->out);
   pga_tb_t stack;
   pga__tb_init(&stack, 0);
   put_stack(&stack, job);
   pga_term_t st = pga_tb_data(&stack);
-  pga_rpc_result_term(&result, job->outcome, &value, &st);
+  pga_rpc_result_term(&result, outcome, value, &st);
   pga_term_t rt = pga_tb_data(&result);
   job->done(job->done_ud, &rt);
   pga__tb_destroy(&result);
   pga__tb_destroy(&stack);
 }
 
-static void log_cast_failure(const pga_job_t *job) {
-  if (job->outcome == PGA_RETURN) return;
+static void log_cast_failure(const pga_job_t *job, pga_outcome_t outcome,
+                             const pga_term_t *value) {
+  if (outcome == PGA_RETURN) return;
   char text[512];
-  pga_term_t value = pga_tb_data(&job->out);
-  pga_term_format(&value, text, sizeof text);
+  pga_term_format(value, text, sizeof text);
   pga_warn("cast %s:%s/%zu failed (%s): %s", job->module, job->function,
-           job->argc, outcome_atom(job->outcome), text);
+           job->argc, outcome_atom(outcome), text);
 }
 
 /* Sends the end of an inline job (no proc) to its caller. */
@@ -225,22 +236,24 @@ static void report_direct(pga_job_t *job, pga_conn_t *c, const pga_term_t *req_i
   pga__tb_destroy(&payload);
 }
 
-/* Reports a finished job to whoever waits for it. */
-static void report(pga_job_t *job, pga_conn_t *c, const pga_term_t *req_id,
-                   int flags) {
+/* Reports the end of a job, with this outcome and value, to whoever
+ * waits for it; once. */
+static void report_value(pga_job_t *job, pga_conn_t *c,
+                         const pga_term_t *req_id, int flags,
+                         pga_outcome_t outcome, const pga_term_t *value) {
   if (job->reported) return;
   job->reported = 1;
   if (job->kind == JOB_LOCAL) {
-    report_local(job);
+    report_local(job, outcome, value);
     return;
   }
-  if (job->kind == JOB_ERPC_CAST) log_cast_failure(job);
+  if (job->kind == JOB_ERPC_CAST) log_cast_failure(job, outcome, value);
   pga_tb_t reason;
   pga__tb_init(&reason, 0);
   if (job->kind == JOB_ERPC_CAST)
     pga_tb_atom(&reason, "normal");
   else
-    build_reason(&reason, job);
+    build_reason(&reason, job, outcome, value);
   pga_term_t rt = pga_tb_data(&reason);
   if (job->proc) {
     pga_proc_t *p = job->proc;
@@ -253,6 +266,17 @@ static void report(pga_job_t *job, pga_conn_t *c, const pga_term_t *req_id,
   pga__tb_destroy(&reason);
 }
 
+void pga__job_reply(pga_job_t *job, const pga_term_t *value) {
+  report_value(job, NULL, NULL, 0, PGA_RETURN, value);
+}
+
+/* Reports a finished job: the function's own outcome and value. */
+static void report(pga_job_t *job, pga_conn_t *c, const pga_term_t *req_id,
+                   int flags) {
+  pga_term_t value = pga_tb_data(&job->out);
+  report_value(job, c, req_id, flags, job->outcome, &value);
+}
+
 static void undef(pga_job_t *job) {
   job->outcome = PGA_ERROR;
   pga_tb_reset(&job->out);
@@ -263,9 +287,13 @@ static void run_fn(pga_job_t *job) {
   pga_tb_reset(&job->out);
   job->outcome = job->fn->fn((pga_call_t *)job, job->argc, job->argv,
                              &job->out);
-  if (pga_tb_error(&job->out)) {
-    /* The function built an invalid or oversized term: say so rather
-     * than send a corrupt one (that would drop the connection). */
+  size_t used = 0;
+  pga_term_t t = pga_tb_data(&job->out);
+  if (pga_tb_error(&job->out) || (unsigned)job->outcome > PGA_ERROR ||
+      pga__term_check(t.buf, t.len, &used) != 0 || used != t.len) {
+    /* The function built an invalid, incomplete or oversized term (or no
+     * term, or several), or returned no outcome: say so rather than send
+     * a corrupt one (that would drop the connection). O(result size). */
     pga_tb_reset(&job->out);
     job->outcome = PGA_ERROR;
     pga_tb_atom(&job->out, "pga_bad_result");
@@ -282,9 +310,36 @@ static void work_done(void *data, int status) {
     pga_tb_reset(&job->out);
     pga_tb_atom(&job->out, "shutdown");
   }
-  if (!atomic_load(&job->cancelled))
+  /* A cancelled job's result is dropped (nobody waits, or the node shuts
+   * down), except when only its stream relay went: a caller that still
+   * monitors it gets the result. Jobs ended early (exit signal, deadline)
+   * are reported already. */
+  if (!atomic_load(&job->cancelled) || job->stream_lost)
     report(job, NULL, NULL, 0);
   pga__job_free(job);
+}
+
+/* The deadline passed: the caller sees exit {timeout, {M, F, Arity}} now;
+ * the worker is told (pga_call_cancelled) and its result is dropped. */
+static int64_t on_deadline(pga_loop_t *loop, uint64_t id, void *data) {
+  pga_job_t *job = data;
+  job->deadline = 0;
+  atomic_store(&job->cancelled, 1);
+  pga__job_sync_finish(job, PGA_ECANCELED);
+  pga_tb_t why;
+  pga__tb_init(&why, 0);
+  pga_tb_tuple(&why, 2);
+  pga_tb_atom(&why, "timeout");
+  pga_tb_tuple(&why, 3);
+  pga_tb_atom(&why, job->module);
+  pga_tb_atom(&why, job->function);
+  pga_tb_uint(&why, job->argc);
+  pga_term_t v = pga_tb_data(&why);
+  pga_debug("%s:%s/%zu passed its deadline of %u ms", job->module,
+            job->function, job->argc, job->fn->timeout_ms);
+  report_value(job, NULL, NULL, 0, PGA_EXIT, &v);
+  pga__tb_destroy(&why);
+  return PGA_TIMER_NOMORE;
 }
 
 /* Starts a job whose proc exists: on a worker, or inline for INLINE
@@ -292,7 +347,12 @@ static void work_done(void *data, int status) {
 static void start_job(pga_job_t *job) {
   if (job->fn && !(job->fn->flags & PGA_FN_INLINE)) {
     job->running = 1;
-    if (pga_pool_submit(job->rpc->pool, work, work_done, job) == 0) return;
+    if (pga_pool_submit(job->rpc->pool, work, work_done, job) == 0) {
+      if (job->fn->timeout_ms)
+        job->deadline = pga_loop_timer(job->rpc->loop, job->fn->timeout_ms,
+                                       on_deadline, job);
+      return;
+    }
     job->running = 0;
     job->outcome = PGA_EXIT;
     pga_tb_reset(&job->out);
@@ -446,6 +506,8 @@ static void on_spawn_request(void *ud, pga_conn_t *c, const pga_ctrl_t *m) {
 
 void pga__server_init(pga_rpc_t *r) {
   pga_dist_on_spawn_request(r->d, on_spawn_request, r);
+  if (pga__stream_init(r) != 0)
+    pga_warn("no nodedown observer left for stream relays");
 }
 
 int pga_rpc_run(pga_rpc_t *r, pga_conn_t *c, const pga_term_t *caller,

@@ -21,9 +21,11 @@ struct pga_tb_s {
 
 /* Checks the term at buf[0..len) (first byte is a tag, no version byte):
  * every length, nested term and the depth limit. On success *used is the
- * term's size. 0, PGA_EBADTERM, or PGA_ETOOBIG for a well-formed term past
- * a limit (PGA_TERM_MAX_DEPTH, PGA__TERM_MAX_BIG). Never reads outside
- * buf[0..len). Iterative: its C stack use does not grow with the term. */
+ * term's size. 0, PGA_EBADTERM, PGA_ETOOBIG for a well-formed term past a
+ * limit (PGA_TERM_MAX_DEPTH, PGA__TERM_MAX_BIG), or PGA_ENOMEM when a term
+ * nested deeper than PGA__STACK_INLINE levels finds no memory for its
+ * stack. Never reads outside buf[0..len). Iterative: C stack use does not
+ * grow with the term. */
 int pga__term_check(const char *buf, size_t len, size_t *used)
     __attribute__((warn_unused_result));
 
@@ -114,5 +116,32 @@ int pga__atom_utf8_check(const unsigned char *s, size_t len);
 
 /* 1 if two atoms have the same text, whatever their encodings. */
 int pga__atom_equal(const pga__atom_t *a, const pga__atom_t *b);
+
+/* The explicit stack of the iterative walkers (checker, printer,
+ * equality): one frame per open container. The first PGA__STACK_INLINE
+ * frames live in the struct, on the caller's C stack; deeper terms move to
+ * the heap, so a walk costs under 2 KiB of C stack whatever
+ * PGA_TERM_MAX_DEPTH is, and no allocation for ordinary terms. */
+#define PGA__STACK_INLINE 64
+
+typedef struct pga__frame_s {
+  uint64_t left;       /* nested terms still to read at this level */
+  size_t end;          /* where a NEW_FUN_EXT's free variables end, or 0 */
+  unsigned char kind;  /* walker-specific */
+  unsigned char first;
+  unsigned char flag;
+} pga__frame_t;
+
+typedef struct pga__stack_s {
+  pga__frame_t *f;     /* inline_ until the first growth; do not copy */
+  size_t cap;
+  pga__frame_t inline_[PGA__STACK_INLINE];
+} pga__stack_t;
+
+void pga__stack_init(pga__stack_t *s);
+/* Frame i (i <= PGA_TERM_MAX_DEPTH), growing the stack as needed; NULL if
+ * memory runs out. Frames below i keep their contents. */
+pga__frame_t *pga__stack_at(pga__stack_t *s, size_t i);
+void pga__stack_free(pga__stack_t *s);
 
 #endif

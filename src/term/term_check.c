@@ -5,9 +5,10 @@
  *  1. No read outside buf[0..len), for any input and any len up to SIZE_MAX:
  *     lengths are compared as "need <= len - pos" with pos <= len, never by
  *     forming pos + need or buf + len.
- *  2. C stack use is constant: nesting is tracked on a fixed array of
- *     PGA_TERM_MAX_DEPTH + 1 counters, not by recursion. The only recursion
- *     is the fixed two levels of a fun's embedded pid and its node atom.
+ *  2. C stack use is constant: nesting is tracked on an explicit stack of
+ *     counters (pga__stack_t: inline for 64 levels, then on the heap), not
+ *     by recursion. The only recursion is the fixed two levels of a fun's
+ *     embedded pid and its node atom.
  *  3. Work is linear in len: every term consumes at least one byte, and a
  *     container claiming more elements than bytes left is refused at once.
  *  4. Only tags an OTP 25 node sends without negotiation are accepted.
@@ -510,48 +511,93 @@ int pga__term_head(const char *buf, size_t len, pga__head_t *h) {
   }
 }
 
-int pga__term_check(const char *buf, size_t len, size_t *used) {
-  /* left: terms still to read at each level; end: where a NEW_FUN_EXT's
-   * free variables must stop (its Size field), 0 for other levels. */
-  struct {
-    uint64_t left;
-    size_t end;
-  } st[PGA_TERM_MAX_DEPTH + 1];
-  size_t top = 0, pos = 0, start;
+void pga__stack_init(pga__stack_t *s) {
+  s->f = s->inline_;
+  s->cap = PGA__STACK_INLINE;
+}
+
+pga__frame_t *pga__stack_at(pga__stack_t *s, size_t i) {
+  size_t cap;
+  pga__frame_t *f;
+
+  if (i < s->cap)
+    return &s->f[i];
+  if (i > PGA_TERM_MAX_DEPTH)
+    return NULL;
+  cap = s->cap * 2 > i ? s->cap * 2 : i + 1;
+  if (cap > (size_t)PGA_TERM_MAX_DEPTH + 1)
+    cap = (size_t)PGA_TERM_MAX_DEPTH + 1;
+  if (s->f == s->inline_) {
+    if ((f = malloc(cap * sizeof *f)) == NULL)
+      return NULL;
+    memcpy(f, s->inline_, sizeof s->inline_);
+  } else if ((f = realloc(s->f, cap * sizeof *f)) == NULL) {
+    return NULL;
+  }
+  s->f = f;
+  s->cap = cap;
+  return &s->f[i];
+}
+
+void pga__stack_free(pga__stack_t *s) {
+  if (s->f != s->inline_)
+    free(s->f);
+  pga__stack_init(s);
+}
+
+/* One step of the check: the next term's head, and a frame for what nests
+ * in it. 1 to go on, 0 when the term is complete, or an error. */
+static int check_step(const char *buf, size_t len, pga__stack_t *st,
+                      size_t *top, size_t *pos) {
+  pga__frame_t *f = &st->f[*top], *up;
   pga__head_t h;
+  size_t start;
+  int rc;
+
+  while (f->left == 0) {
+    if (f->end != 0 && *pos != f->end)
+      return PGA_EBADTERM;
+    if (*top == 0)
+      return 0;
+    f = &st->f[--*top];
+  }
+  start = *pos;
+  if ((rc = pga__term_head(buf + *pos, len - *pos, &h)) != 0)
+    return rc;
+  *pos += h.size;
+  /* A list's tail takes the list's own slot at this level. */
+  if (!h.tail)
+    f->left--;
+  if (h.n == 0)
+    return 1;
+  if (h.n > len - *pos) /* each nested term needs one byte at least */
+    return PGA_EBADTERM;
+  if (*top == PGA_TERM_MAX_DEPTH)
+    return PGA_ETOOBIG;
+  if ((up = pga__stack_at(st, *top + 1)) == NULL)
+    return PGA_ENOMEM;
+  ++*top;
+  up->left = h.n;
+  up->end = h.total != 0 ? start + h.total : 0;
+  return 1;
+}
+
+int pga__term_check(const char *buf, size_t len, size_t *used) {
+  pga__stack_t st;
+  size_t top = 0, pos = 0;
   int rc;
 
   if (buf == NULL || used == NULL)
     return PGA_EBADTERM;
-  st[0].left = 1;
-  st[0].end = 0;
-  for (;;) {
-    while (st[top].left == 0) {
-      if (st[top].end != 0 && pos != st[top].end)
-        return PGA_EBADTERM;
-      if (top == 0) {
-        *used = pos;
-        return 0;
-      }
-      top--;
-    }
-    start = pos;
-    if ((rc = pga__term_head(buf + pos, len - pos, &h)) != 0)
-      return rc;
-    pos += h.size;
-    /* A list's tail takes the list's own slot at this level. */
-    if (!h.tail)
-      st[top].left--;
-    if (h.n == 0)
-      continue;
-    if (h.n > len - pos) /* each nested term needs one byte at least */
-      return PGA_EBADTERM;
-    if (top == PGA_TERM_MAX_DEPTH)
-      return PGA_ETOOBIG;
-    top++;
-    st[top].left = h.n;
-    st[top].end = h.total != 0 ? start + h.total : 0;
-  }
+  pga__stack_init(&st);
+  st.f[0].left = 1;
+  st.f[0].end = 0;
+  while ((rc = check_step(buf, len, &st, &top, &pos)) == 1)
+    ;
+  pga__stack_free(&st);
+  if (rc == 0)
+    *used = pos;
+  return rc;
 }
 
 int pga_term_view(const char *buf, size_t len, pga_term_t *out) {

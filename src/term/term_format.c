@@ -11,7 +11,7 @@
  * holds the same rules in Erlang; the goldens compare the two.
  *
  * The term is checked first, then printed iteratively like the checker, so
- * deep terms cost no C stack. */
+ * deep terms cost no C stack. An invalid view prints as #BadTerm<>. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -184,31 +184,83 @@ static void put_atom(sink_t *s, const pga__atom_t *a) {
 
 /* ---- Numbers ---- */
 
-/* float_to_list(D, [short]): the fewest digits that read back as D, then
- * the shorter of plain and scientific notation (plain on a tie), but always
- * scientific outside (-2^53, 2^53), where plain would suggest precision. */
-static void put_double(sink_t *s, double d) {
-  char sci[40], dig[20], fix[400];
-  int prec, exp10, k = 0, i;
-  size_t sl, fl = 0;
+/* Splits "%.*e" output, [-]D[.DDD]e[+-]XX, into digits and exponent. */
+static int split_sci(const char *sci, char *dig, int *exp10) {
   const char *p;
+  int k = 0;
 
-  if (d == 0) {
-    puts_(s, signbit(d) ? "-0.0" : "0.0");
-    return;
-  }
-  for (prec = 1; prec <= 17; prec++) {
-    snprintf(sci, sizeof sci, "%.*e", prec - 1, d);
-    if (strtod(sci, NULL) == d)
-      break;
-  }
-  /* sci is [-]D[.DDD]e[+-]XX: take the digits and the exponent apart. */
   for (p = sci; *p != 'e'; p++) {
     if (*p >= '0' && *p <= '9')
       dig[k++] = *p;
   }
   dig[k] = '\0';
-  exp10 = atoi(p + 1);
+  *exp10 = atoi(p + 1);
+  return k;
+}
+
+/* 1 if the k digits dig (d.ddd x 10^exp10) read back as |d|. */
+static int reads_back(const char *dig, int k, int exp10, double d) {
+  char b[48];
+
+  snprintf(b, sizeof b, "%c.%se%d", dig[0], k > 1 ? dig + 1 : "0", exp10);
+  return strtod(b, NULL) == fabs(d);
+}
+
+/* Adds one unit in the last place of the k digits (a carry out of the
+ * first digit shifts the exponent). */
+static void digits_up(char *dig, int k, int *exp10) {
+  int i = k - 1;
+
+  while (i >= 0 && dig[i] == '9')
+    dig[i--] = '0';
+  if (i >= 0) {
+    dig[i]++;
+  } else {
+    dig[0] = '1';
+    (*exp10)++;
+  }
+}
+
+/* The fewest significant digits that read back as d. Correct rounding to
+ * each precision finds them, except just above a power of two, where the
+ * gap below d is half the gap above: there the next digit string up may
+ * read back when the rounded one does not (2^-1017 needs 16 digits, not
+ * 17), as Ryu, which the BEAM uses, knows. */
+static int shortest(double d, char *dig, int *exp10) {
+  char sci[40], up[20];
+  int prec, k, e;
+
+  for (prec = 1; prec < 17; prec++) {
+    snprintf(sci, sizeof sci, "%.*e", prec - 1, fabs(d));
+    k = split_sci(sci, dig, exp10);
+    if (reads_back(dig, k, *exp10, d))
+      return k;
+    memcpy(up, dig, (size_t)k + 1);
+    e = *exp10;
+    digits_up(up, k, &e);
+    if (reads_back(up, k, e, d)) {
+      memcpy(dig, up, (size_t)k + 1);
+      *exp10 = e;
+      return k;
+    }
+  }
+  snprintf(sci, sizeof sci, "%.16e", fabs(d));
+  return split_sci(sci, dig, exp10);
+}
+
+/* float_to_list(D, [short]): the fewest digits that read back as D, then
+ * the shorter of plain and scientific notation (plain on a tie), but always
+ * scientific outside (-2^53, 2^53), where plain would suggest precision. */
+static void put_double(sink_t *s, double d) {
+  char sci[48], dig[20], fix[400];
+  int exp10, k, i;
+  size_t sl, fl = 0;
+
+  if (d == 0) {
+    puts_(s, signbit(d) ? "-0.0" : "0.0");
+    return;
+  }
+  k = shortest(d, dig, &exp10);
   while (k > 1 && dig[k - 1] == '0')
     dig[--k] = '\0';
   sl = (size_t)snprintf(sci, sizeof sci, "%s%c.%se%d", d < 0 ? "-" : "",
@@ -424,17 +476,73 @@ static void put_string_elems(sink_t *s, const pga__head_t *h, int sep) {
   put_bytes(s, h->data, h->dlen);
 }
 
-enum { K_ROOT, K_TUPLE, K_MAP, K_LIST, K_TAIL };
+enum { K_ROOT, K_TUPLE, K_MAP, K_LIST };
 
-typedef struct frame_s {
-  uint64_t left;
-  unsigned char kind;
-  unsigned char first;
-} frame_t;
+/* Frames are pga__frame_t: kind is a K_*, first says no element has been
+ * printed yet, flag that the container is an improper list's tail, so "]"
+ * follows its closer. */
+typedef pga__frame_t frame_t;
 
-/* A list's elements are done and t->buf[*pos] is its tail: ends the list,
- * or turns the frame into the tail's (chained list or improper tail). 1 if
- * the frame is finished. */
+/* Prints the term at t->buf[*pos] and steps over it, except for the
+ * elements of a tuple, map or list: then it prints the opener, leaves *h
+ * describing the container and returns 1. */
+static int put_head(sink_t *s, const pga_term_t *t, size_t *pos,
+                    pga__head_t *h) {
+  size_t start = *pos, used;
+  uint64_t k;
+
+  if (pga__term_head(t->buf + *pos, t->len - *pos, h) != 0) {
+    *pos = t->len; /* cannot happen: checked */
+    return 0;
+  }
+  *pos += h->size;
+  if (h->type == PGA_T_FUN) {
+    put_fun(s, h);
+    /* Free variables are not printed (nor by the BEAM): step over. */
+    if (h->tag == TAG_NEW_FUN) {
+      *pos = start + h->total;
+    } else {
+      for (k = 0; k < h->n; k++) {
+        if (pga__term_check(t->buf + *pos, t->len - *pos, &used) != 0)
+          return 0;
+        *pos += used;
+      }
+    }
+    return 0;
+  }
+  if (h->tag == TAG_STRING || h->type == PGA_T_NIL) {
+    put(s, "[", 1);
+    put_string_elems(s, h, 0);
+    put(s, "]", 1);
+    return 0;
+  }
+  if (h->type != PGA_T_TUPLE && h->type != PGA_T_MAP &&
+      h->type != PGA_T_LIST) {
+    put_scalar(s, h);
+    return 0;
+  }
+  puts_(s, h->type == PGA_T_TUPLE ? "{" : h->type == PGA_T_MAP ? "#{" : "[");
+  if (h->n == 0) {
+    put(s, "}", 1);
+    return 0;
+  }
+  return 1;
+}
+
+static void frame_open(frame_t *f, const pga__head_t *h) {
+  f->left = h->n;
+  f->kind = h->type == PGA_T_TUPLE ? K_TUPLE
+            : h->type == PGA_T_MAP ? K_MAP
+                                   : K_LIST;
+  f->first = 1;
+  f->flag = 0;
+}
+
+/* A list's elements are done and t->buf[*pos] is its tail. A chained list
+ * continues in the same frame; [] or a string ends it; any other tail is
+ * printed after "|", and a tuple or map tail takes over the list's frame,
+ * as the checker reads a tail at the list's own level, so the printer
+ * never needs more frames than the checker allowed. 1 if f is done. */
 static int list_tail(sink_t *s, const pga_term_t *t, size_t *pos,
                      frame_t *f) {
   pga__head_t h;
@@ -454,33 +562,39 @@ static int list_tail(sink_t *s, const pga_term_t *t, size_t *pos,
     return 1;
   }
   put(s, "|", 1);
-  f->kind = K_TAIL;
-  f->left = 1;
-  f->first = 1;
-  return 0;
+  if (put_head(s, t, pos, &h)) {
+    frame_open(f, &h);
+    f->flag = 1;
+    return 0;
+  }
+  put(s, "]", 1);
+  return 1;
 }
 
-/* Prints the checked term t; the iterative twin of pga__term_check. */
-static void put_term(sink_t *s, const pga_term_t *t) {
-  frame_t st[PGA_TERM_MAX_DEPTH + 1];
-  size_t top = 0, pos = 0, start, used;
+/* Prints the checked term t; the iterative twin of pga__term_check, with
+ * the same levels. 0, or PGA_ENOMEM if a deep term's stack cannot grow. */
+static int put_term(sink_t *s, const pga_term_t *t) {
+  pga__stack_t st;
+  frame_t *f, *up;
+  size_t top = 0, pos = 0;
   pga__head_t h;
-  uint64_t k;
+  int rc = 0;
 
-  st[0].left = 1;
-  st[0].kind = K_ROOT;
-  st[0].first = 1;
+  pga__stack_init(&st);
+  f = &st.f[0];
+  f->left = 1;
+  f->kind = K_ROOT;
+  f->first = 1;
+  f->flag = 0;
   for (;;) {
-    frame_t *f = &st[top];
+    f = &st.f[top];
     if (f->left == 0) {
       if (f->kind == K_ROOT)
-        return;
+        break;
       if (f->kind == K_LIST && !list_tail(s, t, &pos, f))
         continue;
       if (f->kind == K_TUPLE || f->kind == K_MAP)
-        put(s, "}", 1);
-      else if (f->kind == K_TAIL)
-        put(s, "]", 1);
+        puts_(s, f->flag ? "}]" : "}");
       top--;
       continue;
     }
@@ -488,47 +602,17 @@ static void put_term(sink_t *s, const pga_term_t *t) {
       puts_(s, f->kind == K_MAP && f->left % 2 == 1 ? " => " : ",");
     f->first = 0;
     f->left--;
-    start = pos;
-    if (pga__term_head(t->buf + pos, t->len - pos, &h) != 0)
-      return; /* cannot happen: checked */
-    pos += h.size;
-    if (h.type == PGA_T_FUN) {
-      put_fun(s, &h);
-      /* Free variables are not printed (nor by the BEAM): step over. */
-      if (h.tag == TAG_NEW_FUN) {
-        pos = start + h.total;
-      } else {
-        for (k = 0; k < h.n; k++) {
-          if (pga__term_check(t->buf + pos, t->len - pos, &used) != 0)
-            return;
-          pos += used;
-        }
+    if (put_head(s, t, &pos, &h)) {
+      if ((up = pga__stack_at(&st, top + 1)) == NULL) {
+        rc = PGA_ENOMEM;
+        break;
       }
-      continue;
+      frame_open(up, &h);
+      top++;
     }
-    if (h.tag == TAG_STRING || h.type == PGA_T_NIL) {
-      put(s, "[", 1);
-      put_string_elems(s, &h, 0);
-      put(s, "]", 1);
-      continue;
-    }
-    if (h.type != PGA_T_TUPLE && h.type != PGA_T_MAP &&
-        h.type != PGA_T_LIST) {
-      put_scalar(s, &h);
-      continue;
-    }
-    puts_(s, h.type == PGA_T_TUPLE ? "{" : h.type == PGA_T_MAP ? "#{" : "[");
-    if (h.n == 0) {
-      put(s, "}", 1);
-      continue;
-    }
-    top++; /* top <= PGA_TERM_MAX_DEPTH: the term was checked */
-    st[top].left = h.n;
-    st[top].kind = h.type == PGA_T_TUPLE ? K_TUPLE
-                   : h.type == PGA_T_MAP ? K_MAP
-                                          : K_LIST;
-    st[top].first = 1;
   }
+  pga__stack_free(&st);
+  return rc;
 }
 
 size_t pga_term_format(const pga_term_t *t, char *out, size_t outlen) {
@@ -538,10 +622,12 @@ size_t pga_term_format(const pga_term_t *t, char *out, size_t outlen) {
   s.out = out;
   s.cap = outlen > 0 && out != NULL ? outlen - 1 : 0;
   s.n = 0;
-  if (t == NULL || pga__term_check(t->buf, t->len, &used) != 0)
+  if (t == NULL || pga__term_check(t->buf, t->len, &used) != 0) {
     puts_(&s, "#BadTerm<>");
-  else
-    put_term(&s, t);
+  } else if (put_term(&s, t) != 0) {
+    s.n = 0; /* out of memory half way: say so rather than print half */
+    puts_(&s, "#NoMemory<>");
+  }
   if (outlen > 0 && out != NULL)
     out[s.n < s.cap ? s.n : s.cap] = '\0';
   return s.n;

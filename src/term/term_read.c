@@ -13,6 +13,7 @@
 #define TAG_STRING 107
 #define TAG_LIST 108
 #define TAG_SMALL_INT 97
+#define TAG_EXPORT 113
 
 /* The [] that ends a STRING_EXT: it has no bytes of its own to point at. */
 static const char nil_term[1] = {106};
@@ -414,7 +415,8 @@ int pga_term_map_get_binary(const pga_term_t *map, const char *key,
 
 /* ---- Equality ----
  *
- * Each side is flattened into a stream of tokens, and the streams compared.
+ * Each side is flattened into a stream of tokens, and the streams compared
+ * (0 too when a term deeper than PGA__STACK_INLINE finds no memory).
  * A list becomes its cons cells: one CONS token before each element, then
  * the tail's tokens. So [1,2] as LIST_EXT, as STRING_EXT, or as two chained
  * one-element LIST_EXTs all give CONS 1 CONS 2 NIL, with no recursion. */
@@ -426,8 +428,7 @@ typedef struct walker_s {
   const pga_term_t *t;
   size_t pos;
   size_t top;
-  uint64_t left[PGA_TERM_MAX_DEPTH + 1];
-  unsigned char kind[PGA_TERM_MAX_DEPTH + 1];
+  pga__stack_t st;        /* left and kind per level */
   int cons_done;          /* the CONS before the next term was given */
   const unsigned char *str; /* STRING_EXT being expanded */
   size_t str_left;
@@ -438,15 +439,18 @@ static void walker_init(walker_t *w, const pga_term_t *t) {
   w->t = t;
   w->pos = 0;
   w->top = 0;
-  w->left[0] = 1;
-  w->kind[0] = KIND_PLAIN;
+  pga__stack_init(&w->st);
+  w->st.f[0].left = 1;
+  w->st.f[0].kind = KIND_PLAIN;
   w->cons_done = 0;
   w->in_str = 0;
 }
 
 /* Next token into *h (type PGA_T_LIST stands for CONS). 1, 0 at the end,
- * -1 on malformed input. */
+ * -1 on malformed input (or no memory for a deep one's stack). */
 static int walker_next(walker_t *w, pga__head_t *h) {
+  pga__frame_t *f, *up;
+
   for (;;) {
     if (w->in_str) {
       if (w->str_left == 0) {
@@ -467,15 +471,16 @@ static int walker_next(walker_t *w, pga__head_t *h) {
       w->str_left--;
       return 1;
     }
-    while (w->left[w->top] == 0) {
+    f = &w->st.f[w->top];
+    while (f->left == 0) {
       if (w->top == 0)
         return 0;
       /* A list's tail comes next, in the slot whose CONS came already. */
-      if (w->kind[w->top] == KIND_LIST)
+      if (f->kind == KIND_LIST)
         w->cons_done = 1;
-      w->top--;
+      f = &w->st.f[--w->top];
     }
-    if (w->kind[w->top] == KIND_LIST && !w->cons_done) {
+    if (f->kind == KIND_LIST && !w->cons_done) {
       w->cons_done = 1;
       memset(h, 0, sizeof *h);
       h->type = PGA_T_LIST;
@@ -487,7 +492,7 @@ static int walker_next(walker_t *w, pga__head_t *h) {
       return -1;
     w->pos += h->size;
     if (!h->tail)
-      w->left[w->top]--;
+      f->left--;
     if (h->tag == TAG_STRING && h->dlen > 0) {
       w->in_str = 1;
       w->str = h->data;
@@ -495,11 +500,12 @@ static int walker_next(walker_t *w, pga__head_t *h) {
       continue;
     }
     if (h->n > 0) {
-      if (h->n > w->t->len - w->pos || w->top == PGA_TERM_MAX_DEPTH)
+      if (h->n > w->t->len - w->pos ||
+          (up = pga__stack_at(&w->st, w->top + 1)) == NULL)
         return -1;
       w->top++;
-      w->left[w->top] = h->n;
-      w->kind[w->top] = h->tail ? KIND_LIST : KIND_PLAIN;
+      up->left = h->n;
+      up->kind = h->tail ? KIND_LIST : KIND_PLAIN;
     }
     if (!h->tail)
       return 1;
@@ -530,7 +536,7 @@ static int bits_equal(const pga__head_t *a, const pga__head_t *b) {
 static int fun_equal(const pga__head_t *a, const pga__head_t *b) {
   if (a->tag != b->tag || a->n != b->n || !pga__atom_equal(&a->atom, &b->atom))
     return 0;
-  if (a->name.s != NULL || b->name.s != NULL) /* EXPORT_EXT */
+  if (a->tag == TAG_EXPORT)
     return pga__atom_equal(&a->name, &b->name) && a->i == b->i;
   return a->i == b->i && a->id == b->id && a->dlen == b->dlen &&
          (a->dlen == 0 || memcmp(a->data, b->data, a->dlen) == 0) &&
@@ -585,16 +591,13 @@ int pga_term_equal(const pga_term_t *a, const pga_term_t *b) {
     return 0;
   walker_init(&wa, a);
   walker_init(&wb, b);
-  for (;;) {
+  do {
     ra = walker_next(&wa, &ha);
     rb = walker_next(&wb, &hb);
-    if (ra < 0 || rb < 0 || ra != rb)
-      return 0;
-    if (ra == 0)
-      return 1;
-    if (!token_equal(&ha, &hb))
-      return 0;
-  }
+  } while (ra == 1 && rb == 1 && token_equal(&ha, &hb));
+  pga__stack_free(&wa.st);
+  pga__stack_free(&wb.st);
+  return ra == 0 && rb == 0;
 }
 
 /* ---- Pids and references (for src/dist) ---- */

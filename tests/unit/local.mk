@@ -4,7 +4,8 @@ unit_cflags = $(AM_CFLAGS) $(CHECK_CFLAGS)
 
 UNIT_TESTS = tests/unit/check_loop tests/unit/check_pool \
 	tests/unit/check_dict tests/unit/check_dynbuf tests/unit/check_errors \
-	tests/unit/check_term tests/unit/check_dist tests/unit/check_rpc
+	tests/unit/check_term tests/unit/check_dist tests/unit/check_rpc \
+	tests/unit/check_plugin
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -24,7 +25,8 @@ tests_unit_check_errors_SOURCES = tests/unit/check_errors.c
 tests_unit_check_errors_CFLAGS = $(unit_cflags)
 tests_unit_check_errors_LDADD = $(unit_libs)
 tests_unit_check_term_SOURCES = tests/unit/check_term.c
-tests_unit_check_term_CFLAGS = $(unit_cflags)
+tests_unit_check_term_CFLAGS = $(unit_cflags) \
+	-DPGA_TEST_DATA_DIR='"$(abs_top_srcdir)/tests/data"'
 tests_unit_check_term_LDADD = $(unit_libs)
 tests_unit_check_dist_SOURCES = tests/unit/check_dist.c
 tests_unit_check_dist_CFLAGS = $(unit_cflags)
@@ -32,3 +34,39 @@ tests_unit_check_dist_LDADD = $(unit_libs)
 tests_unit_check_rpc_SOURCES = tests/unit/check_rpc.c
 tests_unit_check_rpc_CFLAGS = $(unit_cflags)
 tests_unit_check_rpc_LDADD = $(unit_libs)
+
+## config plane (src/config) and Elixir inspect (src/term/inspect.c)
+CONFIG_UNIT_TESTS = tests/unit/check_config_validate \
+	tests/unit/check_config_store tests/unit/check_config_receiver \
+	tests/unit/check_config_failed tests/unit/check_inspect \
+	tests/unit/check_config_model
+check_PROGRAMS += $(CONFIG_UNIT_TESTS)
+TESTS += $(CONFIG_UNIT_TESTS)
+EXTRA_DIST += tests/unit/config_terms.h tests/unit/config_plane_fixture.h
+tests_unit_check_config_validate_SOURCES = tests/unit/check_config_validate.c
+tests_unit_check_config_validate_CFLAGS = $(unit_cflags)
+tests_unit_check_config_validate_LDADD = $(unit_libs)
+tests_unit_check_config_store_SOURCES = tests/unit/check_config_store.c
+tests_unit_check_config_store_CFLAGS = $(unit_cflags)
+tests_unit_check_config_store_LDADD = $(unit_libs)
+tests_unit_check_config_receiver_SOURCES = tests/unit/check_config_receiver.c
+tests_unit_check_config_receiver_CFLAGS = $(unit_cflags)
+tests_unit_check_config_receiver_LDADD = $(unit_libs)
+tests_unit_check_config_failed_SOURCES = tests/unit/check_config_failed.c
+tests_unit_check_config_failed_CFLAGS = $(unit_cflags)
+tests_unit_check_config_failed_LDADD = $(unit_libs)
+tests_unit_check_inspect_SOURCES = tests/unit/check_inspect.c
+tests_unit_check_inspect_CFLAGS = $(unit_cflags)
+tests_unit_check_inspect_LDADD = $(unit_libs)
+tests_unit_check_config_model_SOURCES = tests/unit/check_config_model.c
+tests_unit_check_config_model_CFLAGS = $(unit_cflags)
+tests_unit_check_config_model_LDADD = $(unit_libs)
+
+## plugin layer (src/plugin): check_plugin loads the plugins of tests/plugins and examples: they
+# resolve the pga_* API from this binary (-export-dynamic).
+tests_unit_check_plugin_SOURCES = tests/unit/check_plugin.c
+tests_unit_check_plugin_CFLAGS = $(unit_cflags) \
+	-DPGA_TEST_BUILDDIR='"$(abs_top_builddir)"' \
+	-DPGA_TEST_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_check_plugin_LDFLAGS = $(AM_LDFLAGS) -export-dynamic
+tests_unit_check_plugin_LDADD = $(unit_libs)

@@ -1,0 +1,8 @@
+## examples: pga_example.so, a plugin built as an outside author would
+## build one (public headers only, only the descriptor exported).
+## pga-node --plugin $(pkglibdir)/pga_example.so serves it.
+pkglib_LTLIBRARIES = examples/pga_example.la
+examples_pga_example_la_SOURCES = examples/pga_example.c
+examples_pga_example_la_CPPFLAGS = -I$(top_srcdir)/include
+examples_pga_example_la_CFLAGS = $(WARN_CFLAGS) $(SAN_CFLAGS) -fvisibility=hidden
+examples_pga_example_la_LDFLAGS = -module -avoid-version -shared

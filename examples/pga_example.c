@@ -1,0 +1,154 @@
+/* pga_example: a pga plugin serving the service "pga_example" to
+ * PhoenixGenApi gateways (docs/plugins.md walks through it).
+ *
+ *   'Elixir.PgaExample.Math':add(A, B)        -> A + B   (request "add")
+ *   'Elixir.PgaExample.Math':echo(Value)      -> Value   (request "echo")
+ *   'Elixir.PgaExample.Ticker':ticks(N, Info) -> {ok, started}, after
+ *       sending {result, #{<<"tick">> => I}} for I in 1..N, then complete,
+ *       to Info's stream_pid                             (request "ticks")
+ *
+ * Build: cc -shared -fPIC -fvisibility=hidden -I<pga>/include
+ *        -o pga_example.so pga_example.c
+ * Run:   pga-node --name gw@127.0.0.1 --cookie c --plugin ./pga_example.so */
+#include <stdint.h>
+#include <string.h>
+
+#include <pga/plugin.h>
+
+#define MAX_TICKS 100000
+
+/* Fails the way Erlang's + does: error badarith. */
+static pga_outcome_t badarith(pga_tb_t *out) {
+  pga_tb_atom(out, "badarith");
+  return PGA_ERROR;
+}
+
+static pga_outcome_t add(pga_call_t *call, size_t argc, const pga_term_t *argv,
+                         pga_tb_t *out) {
+  int64_t a, b, sum;
+  if (pga_term_get_int64(&argv[0], &a) == 0 &&
+      pga_term_get_int64(&argv[1], &b) == 0 &&
+      !__builtin_add_overflow(a, b, &sum)) {
+    pga_tb_int(out, sum);
+    return PGA_RETURN;
+  }
+  double x, y;
+  int tx = pga_term_type(&argv[0]), ty = pga_term_type(&argv[1]);
+  if ((tx != PGA_T_INTEGER && tx != PGA_T_FLOAT) ||
+      (ty != PGA_T_INTEGER && ty != PGA_T_FLOAT))
+    return badarith(out); /* strings, atoms, bignums... */
+  if (tx == PGA_T_INTEGER) {
+    pga_term_get_int64(&argv[0], &a);
+    x = (double)a;
+  } else {
+    pga_term_get_double(&argv[0], &x);
+  }
+  if (ty == PGA_T_INTEGER) {
+    pga_term_get_int64(&argv[1], &b);
+    y = (double)b;
+  } else {
+    pga_term_get_double(&argv[1], &y);
+  }
+  pga_tb_double(out, x + y);
+  return PGA_RETURN;
+}
+
+static pga_outcome_t echo(pga_call_t *call, size_t argc,
+                          const pga_term_t *argv, pga_tb_t *out) {
+  pga_tb_term(out, &argv[0]);
+  return PGA_RETURN;
+}
+
+/* {error, Reason}: a gateway answers the client with an error response. */
+static pga_outcome_t fail_with(pga_tb_t *out, const char *reason) {
+  pga_tb_tuple(out, 2);
+  pga_tb_atom(out, "error");
+  pga_tb_atom(out, reason);
+  return PGA_RETURN;
+}
+
+static pga_outcome_t ticks(pga_call_t *call, size_t argc,
+                           const pga_term_t *argv, pga_tb_t *out) {
+  int64_t n;
+  if (pga_term_get_int64(&argv[0], &n) != 0 || n < 0 || n > MAX_TICKS)
+    return fail_with(out, "bad_count");
+  if (pga_stream_open(call, &argv[1]) != 0) return fail_with(out, "no_stream");
+  pga_tb_t *chunk = pga_tb_new(0);
+  if (!chunk) return fail_with(out, "enomem");
+  int rc = 0;
+  for (int64_t i = 1; i <= n && rc == 0; i++) {
+    pga_tb_reset(chunk);
+    pga_tb_map(chunk, 1);
+    pga_tb_string(chunk, "tick");
+    pga_tb_int(chunk, i);
+    pga_term_t data = pga_tb_data(chunk);
+    rc = pga_stream_send_result(call, &data);
+  }
+  if (rc == 0) rc = pga_stream_complete(call);
+  pga_tb_free(chunk);
+  /* Cancelled (the client stopped the stream): the gateway ignores the
+   * return value by then, but say what happened. */
+  if (rc != 0) return fail_with(out, "stopped");
+  pga_tb_tuple(out, 2);
+  pga_tb_atom(out, "ok");
+  pga_tb_atom(out, "started");
+  return PGA_RETURN;
+}
+
+/* ---- what gateways are told (FunConfigs) ---- */
+
+static const pga_plugin_arg_t add_args[] = {
+    {.name = "a", .type = PGA_ARG_NUM},
+    {.name = "b", .type = PGA_ARG_NUM},
+    {0},
+};
+
+static const pga_plugin_arg_t echo_args[] = {
+    {.name = "value", .type = PGA_ARG_STRING, .max_bytes = 1024},
+    {0},
+};
+
+static const pga_plugin_arg_t ticks_args[] = {
+    {.name = "count", .type = PGA_ARG_NUM},
+    {0},
+};
+
+static const pga_plugin_config_t add_config = {
+    .request_type = "add",
+    .response_type = PGA_RESPONSE_SYNC,
+    .timeout_ms = 5000,
+    .args = add_args,
+};
+
+static const pga_plugin_config_t echo_config = {
+    .request_type = "echo",
+    .response_type = PGA_RESPONSE_SYNC,
+    .timeout_ms = 5000,
+    .args = echo_args,
+};
+
+static const pga_plugin_config_t ticks_config = {
+    .request_type = "ticks",
+    .response_type = PGA_RESPONSE_STREAM,
+    .timeout_ms = 10000,
+    .args = ticks_args,
+    .request_info = 1, /* the stream pid comes in the request-info map */
+};
+
+static const pga_plugin_fn_t functions[] = {
+    {.module = "Elixir.PgaExample.Math", .function = "add", .arity = 2,
+     .fn = add, .config = &add_config},
+    {.module = "Elixir.PgaExample.Math", .function = "echo", .arity = 1,
+     .fn = echo, .config = &echo_config},
+    {.module = "Elixir.PgaExample.Ticker", .function = "ticks", .arity = 2,
+     .fn = ticks, .config = &ticks_config},
+    {0},
+};
+
+PGA_PLUGIN_EXPORT const pga_plugin_t pga_plugin = {
+    PGA_PLUGIN_HEADER,
+    .name = "pga_example",
+    .version = "1.0.0",
+    .service = "pga_example",
+    .functions = functions,
+};

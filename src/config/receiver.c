@@ -1,0 +1,366 @@
+/* PhoenixGenApi.ConfigReceiver (spec §4): the push pipeline step by step,
+ * verify, the pushed-config listings, and the top-level push_config /
+ * verify_config aliases.
+ *
+ * A push runs in two halves. Outside the lock: decode (§4.2 step 1),
+ * PushConfig validation (2), token (3), and per-item preparation (5:
+ * enforce service, normalise version, validate, error strings), none of
+ * which reads plane state. Inside one critical section: the version skip
+ * (4), the failed records of step 5, batch_add (6), auto-pull
+ * registration (7) and the state update (8). So a push is atomic against
+ * every other push (config.h invariant 2), and the records of a push that
+ * is skipped are never written, as in the library. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "config/plane_int.h"
+#include "pga/errno.h"
+#include "term/inspect.h"
+#include "term/term.h"
+
+typedef struct item_s {
+  pga_funconfig_t *fc;
+  unsigned bad; /* failed §2.1 checks; 0 = survivor */
+  char *error;  /* the "invalid FunConfig: ..." string when bad */
+} item_t;
+
+typedef struct prepared_s {
+  item_t *items;
+  size_t n, survivors;
+} prepared_t;
+
+static void prepared_free(prepared_t *pr) {
+  for (size_t i = 0; i < pr->n; i++) {
+    pga_funconfig_free(pr->items[i].fc);
+    free(pr->items[i].error);
+  }
+  free(pr->items);
+}
+
+/* Appends inspect(t) after text. */
+static int cat_inspect(char **buf, size_t *len, const char *text,
+                       const pga_term_t *t) {
+  char *s = pga_term_inspect_dup(t);
+  size_t tl = strlen(text), sl = s ? strlen(s) : 0;
+  char *nb = s ? realloc(*buf, *len + tl + sl + 1) : NULL;
+  if (!nb) {
+    free(s);
+    return PGA_ENOMEM;
+  }
+  memcpy(nb + *len, text, tl);
+  memcpy(nb + *len + tl, s, sl + 1);
+  *buf = nb;
+  *len += tl + sl;
+  free(s);
+  return 0;
+}
+
+/* §4.2 step 5's string: the item's fields, but the PUSH's service. */
+static char *invalid_string(const pga_funconfig_t *fc,
+                            const pga_term_t *push_service) {
+  static const struct {
+    const char *label;
+    int field; /* -1: the push's service */
+  } parts[] = {{"invalid FunConfig: request_type=", PGA_FC_REQUEST_TYPE},
+               {", service=", -1},
+               {", version=", PGA_FC_VERSION},
+               {", nodes: ", PGA_FC_NODES},
+               {", mfa: ", PGA_FC_MFA},
+               {", response_type: ", PGA_FC_RESPONSE_TYPE},
+               {", check_permission: ", PGA_FC_CHECK_PERMISSION}};
+  char *buf = NULL;
+  size_t len = 0;
+  for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+    pga_term_t v = parts[i].field < 0
+                       ? *push_service
+                       : pga_funconfig_get(fc, (pga_fc_field_t)parts[i].field);
+    if (cat_inspect(&buf, &len, parts[i].label, &v) != 0) {
+      free(buf);
+      return NULL;
+    }
+  }
+  return buf;
+}
+
+static int prepare_item(item_t *it, const pga_term_t *el,
+                        const pga_term_t *service) {
+  if (pga_funconfig_decode(el, &it->fc) != 0) return PGA_ETYPE;
+  if (pga_funconfig_enforce_service(it->fc, service) != 0 ||
+      pga_funconfig_normalize_version(it->fc) != 0)
+    return PGA_ENOMEM;
+  it->bad = pga_funconfig_check(it->fc);
+  if (it->bad && !(it->error = invalid_string(it->fc, service)))
+    return PGA_ENOMEM;
+  return 0;
+}
+
+/* Step 5 without the records. fun_configs passed validation, so every
+ * element is a FunConfig struct. */
+static int prepare(const pga__rec_t *pc, prepared_t *pr) {
+  pga_term_t fcs = pga__rec_get(pc, PGA_PC_FUN_CONFIGS);
+  pga_term_t svc = pga__rec_get(pc, PGA_PC_SERVICE);
+  pga_term_iter_t it;
+  pga_term_t el;
+  size_t n;
+  memset(pr, 0, sizeof *pr);
+  if (!pga__proper_list(&fcs, &n) || pga_term_iter_init(&it, &fcs) != 0)
+    return PGA_ETYPE;
+  pr->items = calloc(n ? n : 1, sizeof *pr->items);
+  if (!pr->items) return PGA_ENOMEM;
+  while (pga_term_iter_next(&it, &el)) {
+    int rc = prepare_item(&pr->items[pr->n++], &el, &svc);
+    if (rc != 0) return rc;
+    if (!pr->items[pr->n - 1].bad) pr->survivors++;
+  }
+  return 0;
+}
+
+static void put_error2(pga_tb_t *out, const char *tag) {
+  pga_tb_tuple(out, 2);
+  pga_tb_atom(out, "error");
+  pga_tb_tuple(out, 2);
+  pga_tb_atom(out, tag);
+}
+
+static void put_all_invalid(pga_tb_t *out, const prepared_t *pr) {
+  put_error2(out, "all_invalid");
+  pga_tb_list(out, pr->n);
+  for (size_t i = 0; i < pr->n; i++) pga_tb_string(out, pr->items[i].error);
+  pga_tb_nil(out);
+}
+
+/* Steps 4 and 5-8 under the lock. Takes pc on success (*pc = NULL). */
+static void commit(pga_config_plane_t *p, pga__rec_t **pc, prepared_t *pr,
+                   int force, pga_tb_t *out) {
+  pga_term_t svc = pga__rec_get(*pc, PGA_PC_SERVICE);
+  pga_term_t cv = pga__rec_get(*pc, PGA_PC_CONFIG_VERSION);
+  pga__rec_t *old = pga__term_dict_get(p->pushed, &svc);
+  if (!force && old) {
+    pga_term_t old_cv = pga__rec_get(old, PGA_PC_CONFIG_VERSION);
+    if (pga_term_equal(&old_cv, &cv)) {
+      pga_tb_tuple(out, 3);
+      pga_tb_atom(out, "ok");
+      pga_tb_atom(out, "skipped");
+      pga_tb_atom(out, "version_matches");
+      return;
+    }
+  }
+  pga_funconfig_t **keep = calloc(pr->survivors ? pr->survivors : 1,
+                                  sizeof *keep);
+  if (!keep) {
+    pga__error_atom(out, "out_of_memory");
+    return;
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < pr->n; i++) {
+    item_t *it = &pr->items[i];
+    if (it->bad) {
+      (void)pga_failed_record_msgs(p->failed, it->fc, pga_fc_messages,
+                                   it->bad, PGA_FC_NCHECKS, 1, &pga__t_nil);
+    } else {
+      keep[k++] = it->fc;
+      it->fc = NULL; /* batch_add takes it */
+    }
+  }
+  if (k == 0) {
+    free(keep);
+    put_all_invalid(out, pr);
+    return;
+  }
+  size_t stored = pga_db_batch_add(p, keep, k);
+  free(keep);
+  if (stored == 0) {
+    pga__error_atom(out, "batch_add_failed");
+    return;
+  }
+  pga__rec_t *sc;
+  if (pga_pushconfig_service_config(*pc, &sc) == 0 &&
+      pga_puller_put(p->puller, sc) != 0)
+    pga_warn("config: auto-pull registration dropped: out of memory");
+  if (pga__term_dict_put(p->pushed, &svc, *pc) == 0) *pc = NULL;
+  pga_tb_tuple(out, 2);
+  pga_tb_atom(out, "ok");
+  pga_tb_atom(out, "accepted");
+}
+
+/* Too many FunConfigs for one push (config.h invariant 4). */
+static int over_bounds(const pga_config_plane_t *p, const pga__rec_t *pc) {
+  pga_term_t fcs = pga__rec_get(pc, PGA_PC_FUN_CONFIGS);
+  size_t n;
+  return pga_term_list_length(&fcs, &n) == 0 && n > p->max_fun_configs;
+}
+
+void pga_receiver_push(pga_config_plane_t *p, const pga_term_t *cfg,
+                       int force, pga_tb_t *out) {
+  pga__rec_t *pc = NULL;
+  int rc = pga_pushconfig_decode(cfg, &pc);
+  if (rc == PGA_ENOMEM) {
+    pga__error_atom(out, "out_of_memory");
+    return;
+  }
+  if (rc != 0 || over_bounds(p, pc)) {
+    pga__error_atom(out, "invalid_push_config_data");
+    pga__rec_free(pc);
+    return;
+  }
+  unsigned bad = pga_pushconfig_check(pc);
+  if (bad) {
+    put_error2(out, "validation_failed");
+    pga_messages_encode(out, pga_pc_messages, bad, PGA_PC_NCHECKS);
+  } else {
+    pga_term_t token = pga__rec_get(pc, PGA_PC_PUSH_TOKEN);
+    if (!pga_push_token_ok(&p->token, &token)) {
+      pga__error_atom(out, "invalid_push_token");
+    } else {
+      prepared_t pr;
+      if (prepare(pc, &pr) != 0) {
+        pga__error_atom(out, "out_of_memory");
+      } else {
+        pthread_mutex_lock(&p->lock);
+        commit(p, &pc, &pr, force, out);
+        pthread_mutex_unlock(&p->lock);
+      }
+      prepared_free(&pr);
+    }
+  }
+  pga__rec_free(pc);
+}
+
+void pga_receiver_verify(pga_config_plane_t *p, const pga_term_t *svc,
+                         const pga_term_t *version, pga_tb_t *out) {
+  pthread_mutex_lock(&p->lock);
+  pga__rec_t *pc = pga__term_dict_get(p->pushed, svc);
+  if (!pc) {
+    pga__error_atom(out, "not_found");
+  } else {
+    pga_term_t cv = pga__rec_get(pc, PGA_PC_CONFIG_VERSION);
+    if (pga_term_equal(&cv, version)) {
+      pga_tb_tuple(out, 2);
+      pga_tb_atom(out, "ok");
+      pga_tb_atom(out, "matched");
+    } else {
+      pga_tb_tuple(out, 3);
+      pga_tb_atom(out, "ok");
+      pga_tb_atom(out, "mismatch");
+      pga_tb_term(out, &cv);
+    }
+  }
+  pthread_mutex_unlock(&p->lock);
+}
+
+/* ---- RPC ---- */
+
+static pga_outcome_t fn_push1(pga_config_plane_t *p, const pga_term_t *argv,
+                              pga_tb_t *out) {
+  pga_receiver_push(p, &argv[0], 0, out);
+  return PGA_RETURN;
+}
+
+/* Only [force: true] forces; any other value reads as false (§4.1). */
+static pga_outcome_t fn_push2(pga_config_plane_t *p, const pga_term_t *argv,
+                              pga_tb_t *out) {
+  pga_term_t force;
+  if (!pga__proper_list(&argv[1], NULL)) return pga__function_clause(out);
+  int f = pga__keyword_get(&argv[1], "force", &force) &&
+          pga_term_is_atom(&force, "true");
+  pga_receiver_push(p, &argv[0], f, out);
+  return PGA_RETURN;
+}
+
+static pga_outcome_t fn_verify(pga_config_plane_t *p, const pga_term_t *argv,
+                               pga_tb_t *out) {
+  pga_receiver_verify(p, &argv[0], &argv[1], out);
+  return PGA_RETURN;
+}
+
+static pga_outcome_t fn_get_pushed_config(pga_config_plane_t *p,
+                                          const pga_term_t *argv,
+                                          pga_tb_t *out) {
+  pthread_mutex_lock(&p->lock);
+  pga__rec_t *pc = pga__term_dict_get(p->pushed, &argv[0]);
+  if (pc)
+    pga__rec_encode(out, pc, 1);
+  else
+    pga_tb_atom(out, "nil");
+  pthread_mutex_unlock(&p->lock);
+  return PGA_RETURN;
+}
+
+/* %{service => config_version} or %{service => PushConfig}; lock held. */
+static void put_pushed_map(pga_config_plane_t *p, pga_tb_t *out, int full) {
+  pga_dict_iter_t it;
+  void *k, *v;
+  pga_tb_map(out, pga_dict_size(p->pushed));
+  pga_dict_iter_init(p->pushed, &it);
+  while (pga_dict_next(&it, &k, &v)) {
+    pga_term_t svc = pga__cterm_view(k);
+    pga_tb_term(out, &svc);
+    if (full) {
+      pga__rec_encode(out, v, 1);
+    } else {
+      pga_term_t cv = pga__rec_get(v, PGA_PC_CONFIG_VERSION);
+      pga_tb_term(out, &cv);
+    }
+  }
+}
+
+static pga_outcome_t fn_get_all_pushed_services(pga_config_plane_t *p,
+                                                const pga_term_t *argv,
+                                                pga_tb_t *out) {
+  (void)argv;
+  pthread_mutex_lock(&p->lock);
+  put_pushed_map(p, out, 0);
+  pthread_mutex_unlock(&p->lock);
+  return PGA_RETURN;
+}
+
+static pga_outcome_t fn_status(pga_config_plane_t *p, const pga_term_t *argv,
+                               pga_tb_t *out) {
+  (void)argv;
+  pthread_mutex_lock(&p->lock);
+  pga_tb_map(out, 3);
+  pga_tb_atom(out, "status");
+  pga_tb_atom(out, "ok");
+  pga_tb_atom(out, "pushed_services");
+  put_pushed_map(p, out, 0);
+  pga_tb_atom(out, "pushed_configs");
+  put_pushed_map(p, out, 1);
+  pthread_mutex_unlock(&p->lock);
+  return PGA_RETURN;
+}
+
+/* Drops the service's auto-pull registration (if its push made one),
+ * then the receiver state. The store keeps its FunConfigs. */
+static pga_outcome_t fn_delete_pushed_service(pga_config_plane_t *p,
+                                              const pga_term_t *argv,
+                                              pga_tb_t *out) {
+  pthread_mutex_lock(&p->lock);
+  pga__rec_t *pc = pga__term_dict_get(p->pushed, &argv[0]);
+  pga__rec_t *sc = NULL;
+  if (pc && pga_pushconfig_service_config(pc, &sc) == 0) {
+    pga_term_t s = pga__rec_get(sc, PGA_SC_SERVICE);
+    pga_puller_remove(p->puller, &s);
+    pga__rec_free(sc);
+  }
+  if (pc) (void)pga__term_dict_delete(p->pushed, &argv[0]);
+  pthread_mutex_unlock(&p->lock);
+  pga_tb_atom(out, "ok");
+  return PGA_RETURN;
+}
+
+const pga_cfn_def_t pga_receiver_fns[] = {
+    {PGA_MOD_RECEIVER, "push", 1, fn_push1},
+    {PGA_MOD_RECEIVER, "push", 2, fn_push2},
+    {PGA_MOD_RECEIVER, "verify", 2, fn_verify},
+    {PGA_MOD_RECEIVER, "get_pushed_config", 1, fn_get_pushed_config},
+    {PGA_MOD_RECEIVER, "get_all_pushed_services", 0,
+     fn_get_all_pushed_services},
+    {PGA_MOD_RECEIVER, "status", 0, fn_status},
+    {PGA_MOD_RECEIVER, "delete_pushed_service", 1, fn_delete_pushed_service},
+    {PGA_MOD_TOP, "push_config", 1, fn_push1},
+    {PGA_MOD_TOP, "push_config", 2, fn_push2},
+    {PGA_MOD_TOP, "verify_config", 2, fn_verify},
+    {NULL, NULL, 0, NULL}};

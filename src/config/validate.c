@@ -1,0 +1,395 @@
+/* Validation (spec §2): FunConfig and PushConfig checks with the library's
+ * exact messages and order, the MFA allow/deny lists, same_service?, and
+ * the version and retry normalisations. Pure functions of their inputs. */
+#include "config.h"
+
+#include <string.h>
+
+#include "config/plane_int.h"
+#include "pga/errno.h"
+
+const char *const pga_fc_messages[PGA_FC_NCHECKS] = {
+    "request_type must be a non-empty string",
+    "service must not be nil",
+    "nodes must be a valid list, MFA tuple, or :local",
+    "choose_node_mode must be :random, :hash, {:hash, key}, :round_robin, "
+    "or {:sticky, key}",
+    "timeout must be a positive integer between 100 and 300000, or :infinity",
+    "mfa must be a valid {module, function, args} tuple",
+    "argument validation failed",
+    "response_type must be :sync, :async, :stream, or :none",
+    "check_permission must be false, :any_authenticated, {:arg, arg_name}, "
+    "or {:role, roles}",
+    "permission_callback must be nil or a valid {module, function, args} "
+    "tuple",
+    "request_info must be a boolean",
+    "version must be a valid version string (e.g., '1.0.0')",
+    "retry must be nil, a positive number, {:same_node, number}, or "
+    "{:all_nodes, number}",
+    "before_execute must be nil or a valid {module, function} or "
+    "{module, function, args} tuple",
+    "after_execute must be nil or a valid {module, function} or "
+    "{module, function, args} tuple",
+    "hook_timeout must be a positive integer"};
+
+const char *const pga_pc_messages[PGA_PC_NCHECKS] = {
+    "service must not be nil",
+    "nodes must be a non-empty list of atoms or strings",
+    "config_version must be a non-empty string",
+    "fun_configs must be a non-empty list of FunConfig structs",
+    "all fun_configs must have the same service name as the push config",
+    "all fun_configs must have valid versions"};
+
+/* The ten type atoms config validation accepts (§1.3). */
+static const char *const arg_type_names[] = {
+    "string", "num", "boolean", "list_string", "list_num",
+    "list_uuid", "list_map", "map", "any", "uuid"};
+
+static int atom_in(const pga_term_t *t, const char *const *set, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (pga_term_is_atom(t, set[i])) return 1;
+  return 0;
+}
+
+static int is_arg_type(const pga_term_t *t) {
+  return atom_in(t, arg_type_names,
+                 sizeof arg_type_names / sizeof *arg_type_names);
+}
+
+/* Every element satisfies pred; the list must be proper. */
+static int all_elements(const pga_term_t *list,
+                        int (*pred)(const pga_term_t *)) {
+  pga_term_iter_t it;
+  pga_term_t el;
+  if (!pga__proper_list(list, NULL) || pga_term_iter_init(&it, list) != 0)
+    return 0;
+  while (pga_term_iter_next(&it, &el))
+    if (!pred(&el)) return 0;
+  return 1;
+}
+
+static int atom_or_binary(const pga_term_t *t) {
+  return pga__is_atom(t) || pga__is_binary(t);
+}
+
+/* {atom, atom, list}: the shape of mfa and of an MFA node source. */
+static int is_mfa(const pga_term_t *t) {
+  pga_term_t el[3];
+  return pga__tuple_of(t, 3, el) && pga__is_atom(&el[0]) &&
+         pga__is_atom(&el[1]) && pga__is_list(&el[2]);
+}
+
+/* nil, {atom, atom} or {atom, atom, list}: callbacks and hooks. */
+static int is_optional_callback(const pga_term_t *t) {
+  pga_term_t el[2];
+  if (pga__is_nil(t) || is_mfa(t)) return 1;
+  return pga__tuple_of(t, 2, el) && pga__is_atom(&el[0]) &&
+         pga__is_atom(&el[1]);
+}
+
+static int valid_nodes(const pga_term_t *t) {
+  size_t n;
+  if (pga_term_is_atom(t, "local") || is_mfa(t)) return 1;
+  return pga__proper_list(t, &n) && n > 0 && all_elements(t, atom_or_binary);
+}
+
+static int tagged_binary(const pga_term_t *t, const char *tag) {
+  pga_term_t el[2];
+  return pga__tuple_of(t, 2, el) && pga_term_is_atom(&el[0], tag) &&
+         pga__is_binary(&el[1]);
+}
+
+static int valid_choose_node_mode(const pga_term_t *t) {
+  static const char *const modes[] = {"random", "hash", "round_robin"};
+  return atom_in(t, modes, 3) || tagged_binary(t, "hash") ||
+         tagged_binary(t, "sticky");
+}
+
+static int valid_timeout(const pga_term_t *t) {
+  int64_t v;
+  if (pga_term_is_atom(t, "infinity")) return 1;
+  return pga_term_type(t) == PGA_T_INTEGER && pga_term_get_int64(t, &v) == 0 &&
+         v >= 100 && v <= 300000;
+}
+
+/* Extended form: the first tuple whose first element is :type decides
+ * (Keyword lookup semantics); it must be {:type, one_of_the_ten}. */
+static int valid_keyword_spec(const pga_term_t *list) {
+  pga_term_iter_t it;
+  pga_term_t el, first;
+  size_t arity;
+  if (!pga__proper_list(list, NULL) || pga_term_iter_init(&it, list) != 0)
+    return 0;
+  while (pga_term_iter_next(&it, &el)) {
+    if (pga_term_tuple_arity(&el, &arity) != 0 || arity == 0 ||
+        pga_term_tuple_get(&el, 0, &first) != 0 ||
+        !pga_term_is_atom(&first, "type"))
+      continue;
+    pga_term_t v;
+    return arity == 2 && pga_term_tuple_get(&el, 1, &v) == 0 && is_arg_type(&v);
+  }
+  return 0;
+}
+
+static int valid_arg_spec(const pga_term_t *spec) {
+  pga_term_t el[2];
+  if (is_arg_type(spec)) return 1;
+  if (pga__tuple_of(spec, 2, el)) return is_arg_type(&el[0]);
+  if (pga__is_list(spec)) return valid_keyword_spec(spec);
+  return 0;
+}
+
+static int all_specs_valid(const pga_term_t *types) {
+  pga__map_iter_t it;
+  pga_term_t k, v;
+  if (pga__map_iter_init(&it, types) != 0) return 0;
+  while (pga__map_iter_next(&it, &k, &v))
+    if (!valid_arg_spec(&v)) return 0;
+  return 1;
+}
+
+/* arg_orders as a list naming exactly the keys of types, once each.
+ * O(n^2) in the number of names, bounded by the struct size caps. */
+static int orders_match_keys(const pga_term_t *types, const pga_term_t *orders,
+                             size_t size) {
+  pga_term_iter_t it, it2;
+  pga_term_t name, prev, v;
+  size_t n, i = 0;
+  if (!pga__proper_list(orders, &n) || n != size) return 0;
+  if (pga_term_iter_init(&it, orders) != 0) return 0;
+  while (pga_term_iter_next(&it, &name)) {
+    if (pga_term_map_get(types, &name, &v) != 0) return 0;
+    if (pga_term_iter_init(&it2, orders) != 0) return 0;
+    for (size_t j = 0; j < i && pga_term_iter_next(&it2, &prev); j++)
+      if (pga_term_equal(&prev, &name)) return 0;
+    i++;
+  }
+  return 1;
+}
+
+/* The arg_types / arg_orders table of §1.3. */
+static int valid_args(const pga_term_t *types, const pga_term_t *orders) {
+  size_t size;
+  int orders_empty = pga__is_nil(orders) || pga_term_type(orders) == PGA_T_NIL;
+  if (pga__is_nil(types)) return orders_empty;
+  if (pga_term_map_size(types, &size) != 0) return 0;
+  if (size == 0) return orders_empty;
+  if (!all_specs_valid(types)) return 0;
+  if (pga_term_type(orders) == PGA_T_NIL || pga_term_is_atom(orders, "map"))
+    return 1;
+  return pga_term_type(orders) == PGA_T_LIST &&
+         orders_match_keys(types, orders, size);
+}
+
+static int valid_response_type(const pga_term_t *t) {
+  static const char *const types[] = {"sync", "async", "stream", "none"};
+  return atom_in(t, types, 4);
+}
+
+static int valid_check_permission(const pga_term_t *t) {
+  pga_term_t el[2];
+  if (pga_term_is_atom(t, "false") || pga_term_is_atom(t, "any_authenticated"))
+    return 1;
+  if (tagged_binary(t, "arg")) return 1;
+  return pga__tuple_of(t, 2, el) && pga_term_is_atom(&el[0], "role") &&
+         pga__is_list(&el[1]);
+}
+
+static int is_boolean(const pga_term_t *t) {
+  return pga_term_is_atom(t, "true") || pga_term_is_atom(t, "false");
+}
+
+int pga_version_effective(const pga_term_t *v) {
+  return pga__is_nonempty_binary(v) && !pga__binary_is(v, "0.0.0");
+}
+
+static int valid_version(const pga_term_t *v) {
+  return pga__is_nil(v) || pga_version_effective(v);
+}
+
+static int valid_retry(const pga_term_t *t) {
+  pga_term_t el[2];
+  if (pga__is_nil(t)) return 1;
+  if (pga__is_number(t)) return pga__number_positive(t);
+  return pga__tuple_of(t, 2, el) &&
+         (pga_term_is_atom(&el[0], "same_node") ||
+          pga_term_is_atom(&el[0], "all_nodes")) &&
+         pga__is_number(&el[1]) && pga__number_positive(&el[1]);
+}
+
+static int valid_hook_timeout(const pga_term_t *t) {
+  pga_term_type_t ty = pga_term_type(t);
+  return (ty == PGA_T_INTEGER || ty == PGA_T_BIGINT) &&
+         pga__number_positive(t);
+}
+
+unsigned pga_funconfig_check(const pga_funconfig_t *fc) {
+#define F(field) (tmp = pga_funconfig_get(fc, PGA_FC_##field), &tmp)
+  pga_term_t tmp, types, orders;
+  unsigned bad = 0;
+  types = pga_funconfig_get(fc, PGA_FC_ARG_TYPES);
+  orders = pga_funconfig_get(fc, PGA_FC_ARG_ORDERS);
+  int ok[PGA_FC_NCHECKS] = {
+      pga__is_nonempty_binary(F(REQUEST_TYPE)),
+      !pga__is_nil(F(SERVICE)),
+      valid_nodes(F(NODES)),
+      valid_choose_node_mode(F(CHOOSE_NODE_MODE)),
+      valid_timeout(F(TIMEOUT)),
+      is_mfa(F(MFA)),
+      valid_args(&types, &orders),
+      valid_response_type(F(RESPONSE_TYPE)),
+      valid_check_permission(F(CHECK_PERMISSION)),
+      is_optional_callback(F(PERMISSION_CALLBACK)),
+      is_boolean(F(REQUEST_INFO)),
+      valid_version(F(VERSION)),
+      valid_retry(F(RETRY)),
+      is_optional_callback(F(BEFORE_EXECUTE)),
+      is_optional_callback(F(AFTER_EXECUTE)),
+      valid_hook_timeout(F(HOOK_TIMEOUT))};
+#undef F
+  for (unsigned i = 0; i < PGA_FC_NCHECKS; i++)
+    if (!ok[i]) bad |= 1u << i;
+  return bad;
+}
+
+void pga_messages_encode(pga_tb_t *tb, const char *const *msgs, unsigned mask,
+                         unsigned n) {
+  unsigned count = 0;
+  for (unsigned i = 0; i < n; i++) count += (mask >> i) & 1u;
+  pga_tb_list(tb, count);
+  for (unsigned i = 0; i < n; i++)
+    if (mask & (1u << i)) pga_tb_string(tb, msgs[i]);
+  pga_tb_nil(tb);
+}
+
+int pga_same_service(const pga_term_t *a, const pga_term_t *b) {
+  char ta[PGA_ATOM_BUF], tb[PGA_ATOM_BUF];
+  const char *d;
+  size_t n;
+  int aa = pga__is_atom(a) && !pga__is_nil(a);
+  int ba = pga__is_atom(b) && !pga__is_nil(b);
+  if (pga__is_binary(a) && pga__is_binary(b)) return pga_term_equal(a, b);
+  if (aa && ba) return pga_term_equal(a, b);
+  if (aa && pga_term_get_binary(b, &d, &n) == 0)
+    return pga_term_get_atom(a, ta, sizeof ta) == 0 && strlen(ta) == n &&
+           memcmp(ta, d, n) == 0;
+  if (ba && pga_term_get_binary(a, &d, &n) == 0)
+    return pga_term_get_atom(b, tb, sizeof tb) == 0 && strlen(tb) == n &&
+           memcmp(tb, d, n) == 0;
+  return 0;
+}
+
+/* Each element a FunConfig struct satisfying pred (vs the push). */
+static int all_fun_configs(const pga_term_t *fcs, const pga_term_t *service,
+                           int (*pred)(const pga_funconfig_t *,
+                                       const pga_term_t *)) {
+  pga_term_iter_t it;
+  pga_term_t el;
+  if (!pga__proper_list(fcs, NULL) || pga_term_iter_init(&it, fcs) != 0)
+    return 0;
+  while (pga_term_iter_next(&it, &el)) {
+    pga_funconfig_t *fc;
+    if (pga_funconfig_decode(&el, &fc) != 0) return 0;
+    int ok = pred(fc, service);
+    pga_funconfig_free(fc);
+    if (!ok) return 0;
+  }
+  return 1;
+}
+
+static int fc_same_service(const pga_funconfig_t *fc, const pga_term_t *svc) {
+  pga_term_t s = pga_funconfig_get(fc, PGA_FC_SERVICE);
+  return pga_same_service(&s, svc);
+}
+
+/* Rule 6 of §2.2: invalid as a whole AND without a usable version. */
+static int fc_version_ok(const pga_funconfig_t *fc, const pga_term_t *svc) {
+  (void)svc;
+  pga_term_t v = pga_funconfig_get(fc, PGA_FC_VERSION);
+  return pga_funconfig_check(fc) == 0 || pga__is_nonempty_binary(&v);
+}
+
+static int is_fc_struct(const pga_term_t *t) {
+  return pga_funconfig_is_struct(t);
+}
+
+unsigned pga_pushconfig_check(const pga__rec_t *pc) {
+  pga_term_t svc = pga__rec_get(pc, PGA_PC_SERVICE);
+  pga_term_t nodes = pga__rec_get(pc, PGA_PC_NODES);
+  pga_term_t cv = pga__rec_get(pc, PGA_PC_CONFIG_VERSION);
+  pga_term_t fcs = pga__rec_get(pc, PGA_PC_FUN_CONFIGS);
+  size_t n = 0;
+  int ok[PGA_PC_NCHECKS] = {
+      !pga__is_nil(&svc),
+      pga__proper_list(&nodes, &n) && n > 0 &&
+          all_elements(&nodes, atom_or_binary),
+      pga__is_nonempty_binary(&cv),
+      pga__proper_list(&fcs, &n) && n > 0 && all_elements(&fcs, is_fc_struct),
+      all_fun_configs(&fcs, &svc, fc_same_service),
+      all_fun_configs(&fcs, &svc, fc_version_ok)};
+  unsigned bad = 0;
+  for (unsigned i = 0; i < PGA_PC_NCHECKS; i++)
+    if (!ok[i]) bad |= 1u << i;
+  return bad;
+}
+
+int pga_funconfig_normalize_version(pga_funconfig_t *fc) {
+  pga_term_t v = pga_funconfig_get(fc, PGA_FC_VERSION);
+  if (pga__is_nil(&v) || pga_version_effective(&v)) return 0;
+  return pga_funconfig_set(fc, PGA_FC_VERSION, &pga__t_nil);
+}
+
+int pga_funconfig_enforce_service(pga_funconfig_t *fc,
+                                  const pga_term_t *expected) {
+  pga_term_t s = pga_funconfig_get(fc, PGA_FC_SERVICE);
+  if (pga_same_service(&s, expected)) return 0;
+  return pga_funconfig_set(fc, PGA_FC_SERVICE, expected);
+}
+
+/* §2.3: always-denied modules win over any allowlist. */
+int pga_mfa_allowed(const pga_term_t *mfa, const pga_term_t *allowlist) {
+  static const char *const denied[] = {"os", "file", "code", "erlang",
+                                       "net", "rpc", "global", "inet"};
+  pga_term_t el[3], entry, pair[2];
+  pga_term_iter_t it;
+  if (!pga__tuple_of(mfa, 3, el)) return 0;
+  if (atom_in(&el[0], denied, sizeof denied / sizeof *denied)) return 0;
+  if (!allowlist) return 1;
+  if (!pga__proper_list(allowlist, NULL) ||
+      pga_term_iter_init(&it, allowlist) != 0)
+    return 0;
+  while (pga_term_iter_next(&it, &entry)) {
+    if (pga_term_equal(&entry, &el[0])) return 1;
+    if (pga__tuple_of(&entry, 2, pair) && pga_term_equal(&pair[0], &el[0]) &&
+        pga_term_equal(&pair[1], &el[1]))
+      return 1;
+  }
+  return 0;
+}
+
+/* trunc(n) of a positive number as an integer term. */
+static void put_trunc(pga_tb_t *tb, const pga_term_t *n) {
+  double d;
+  if (pga_term_type(n) == PGA_T_FLOAT && pga_term_get_double(n, &d) == 0 &&
+      d < 9.2e18 && d > -9.2e18)
+    pga_tb_int(tb, (int64_t)d);
+  else
+    pga_tb_term(tb, n);
+}
+
+void pga_normalize_retry(pga_tb_t *tb, const pga_term_t *retry) {
+  pga_term_t el[2];
+  if (pga__is_number(retry)) {
+    pga_tb_tuple(tb, 2);
+    pga_tb_atom(tb, "all_nodes");
+    put_trunc(tb, retry);
+  } else if (pga__tuple_of(retry, 2, el) && pga__is_number(&el[1]) &&
+             (pga_term_is_atom(&el[0], "same_node") ||
+              pga_term_is_atom(&el[0], "all_nodes"))) {
+    pga_tb_tuple(tb, 2);
+    pga_tb_term(tb, &el[0]);
+    put_trunc(tb, &el[1]);
+  } else {
+    pga_tb_term(tb, retry);
+  }
+}
