@@ -119,6 +119,13 @@ int pga__conn_write(pga_conn_t *c, const void *data, size_t len) {
   return 0;
 }
 
+int pga__conn_write_msg(pga_conn_t *c, pga_dynbuf_t *m, int build_rc) {
+  int rc = build_rc;
+  if (rc == 0) rc = pga__conn_write(c, pga_dynbuf_ptr(m), pga_dynbuf_size(m));
+  pga_dynbuf_free(m);
+  return rc;
+}
+
 /* Appends Length:32, 'p', control [, payload] to buf. */
 static int frame_into(pga_dynbuf_t *buf, const pga_tb_t *ctrl,
                       const pga_tb_t *payload) {

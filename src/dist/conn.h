@@ -106,6 +106,9 @@ struct pga_dist_s {
 pga_conn_t *pga__conn_new(pga_dist_t *d, int fd, int outgoing,
                           const char *node);
 void pga__conn_close(pga_conn_t *c, const char *why);
+/* Queues the handshake message built in m (if build_rc is 0), then frees
+ * m; returns the first error. */
+int pga__conn_write_msg(pga_conn_t *c, pga_dynbuf_t *m, int build_rc);
 /* Queues raw bytes for the socket and schedules a flush. */
 int pga__conn_write(pga_conn_t *c, const void *data, size_t len);
 /* Puts c in the name table (replacing nothing). */

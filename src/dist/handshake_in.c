@@ -20,9 +20,7 @@
 static int send_status(pga_conn_t *c, const char *status) {
   pga_dynbuf_t m;
   pga_dynbuf_init(&m, 64);
-  int rc = pga_hs_build_status(&m, status);
-  if (rc == 0) rc = pga__conn_write(c, pga_dynbuf_ptr(&m), pga_dynbuf_size(&m));
-  pga_dynbuf_free(&m);
+  int rc = pga__conn_write_msg(c, &m, pga_hs_build_status(&m, status));
   return rc;
 }
 
@@ -30,10 +28,10 @@ static int send_challenge(pga_conn_t *c) {
   if (pga_dist_challenge(&c->my_challenge) != 0) return PGA_ESYS;
   pga_dynbuf_t m;
   pga_dynbuf_init(&m, 1024);
-  int rc = pga_hs_build_challenge(&m, DFLAG_PGA_OFFERED, c->my_challenge,
-                                  c->d->creation, c->d->name);
-  if (rc == 0) rc = pga__conn_write(c, pga_dynbuf_ptr(&m), pga_dynbuf_size(&m));
-  pga_dynbuf_free(&m);
+  int rc = pga__conn_write_msg(
+      c, &m,
+      pga_hs_build_challenge(&m, DFLAG_PGA_OFFERED, c->my_challenge,
+                             c->d->creation, c->d->name));
   c->state = CONN_IN_REPLY;
   return rc;
 }
@@ -52,10 +50,10 @@ static int claim_name(pga_conn_t *c, const char *node) {
   }
   if (!old->outgoing) {
     send_status(c, "nok");
-    return PGA_EEXIST;       /* a second incoming attempt: refuse it */
+    return PGA_EEXIST; /* a second incoming attempt: refuse it */
   }
   if (old->state != CONN_PARKED && strcmp(d->name, node) > 0) {
-    send_status(c, "nok");   /* our own attempt wins */
+    send_status(c, "nok"); /* our own attempt wins */
     return PGA_EEXIST;
   }
   int simultaneous = old->state != CONN_PARKED;
@@ -81,7 +79,7 @@ static int on_name(pga_conn_t *c, const unsigned char *msg, size_t len) {
   c->peer_creation = peer.creation;
   int rc = claim_name(c, peer.name);
   if (rc < 0) return rc;
-  if (rc == 1) return 0;                 /* waiting in IN_ALIVE */
+  if (rc == 1) return 0; /* waiting in IN_ALIVE */
   if (rc == 0 && send_status(c, "ok") != 0) return PGA_ENOMEM;
   return send_challenge(c);
 }
@@ -113,9 +111,7 @@ static int on_reply(pga_conn_t *c, const unsigned char *msg, size_t len) {
     return PGA_ESYS;
   pga_dynbuf_t m;
   pga_dynbuf_init(&m, 64);
-  int rc = pga_hs_build_ack(&m, want);
-  if (rc == 0) rc = pga__conn_write(c, pga_dynbuf_ptr(&m), pga_dynbuf_size(&m));
-  pga_dynbuf_free(&m);
+  int rc = pga__conn_write_msg(c, &m, pga_hs_build_ack(&m, want));
   if (rc == 0) pga__conn_up(c, c->flags, c->peer_creation);
   return rc;
 }

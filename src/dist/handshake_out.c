@@ -140,8 +140,9 @@ static void epmd_step(pga_conn_t *c) {
     pga_dynbuf_t req;
     pga_dynbuf_init(&req, 1024);
     int rc = pga_epmd_build_port_please(&req, alive);
-    ssize_t n = rc ? -1 : send(c->fd, pga_dynbuf_ptr(&req),
-                                pga_dynbuf_size(&req), MSG_NOSIGNAL);
+    ssize_t n = rc ? -1
+                   : send(c->fd, pga_dynbuf_ptr(&req), pga_dynbuf_size(&req),
+                          MSG_NOSIGNAL);
     int complete = n == (ssize_t)pga_dynbuf_size(&req);
     pga_dynbuf_free(&req);
     if (!complete) {
@@ -184,11 +185,9 @@ static void connect_step(pga_conn_t *c) {
   pga__conn_watch(c);
   pga_dynbuf_t msg;
   pga_dynbuf_init(&msg, 1024);
-  int rc = pga_hs_build_name(&msg, DFLAG_PGA_OFFERED, c->d->creation,
-                             c->d->name);
-  if (rc == 0)
-    rc = pga__conn_write(c, pga_dynbuf_ptr(&msg), pga_dynbuf_size(&msg));
-  pga_dynbuf_free(&msg);
+  int rc = pga__conn_write_msg(
+      c, &msg,
+      pga_hs_build_name(&msg, DFLAG_PGA_OFFERED, c->d->creation, c->d->name));
   if (rc != 0) pga__conn_close(c, "cannot send name");
 }
 
@@ -214,9 +213,7 @@ static int on_status(pga_conn_t *c, const unsigned char *msg, size_t len) {
      * the one it knows is stale: tell it to drop that one. */
     pga_dynbuf_t m;
     pga_dynbuf_init(&m, 64);
-    int rc = pga_hs_build_status(&m, "true");
-    if (rc == 0) rc = pga__conn_write(c, pga_dynbuf_ptr(&m), pga_dynbuf_size(&m));
-    pga_dynbuf_free(&m);
+    int rc = pga__conn_write_msg(c, &m, pga_hs_build_status(&m, "true"));
     c->state = CONN_OUT_CHALLENGE;
     return rc;
   }
@@ -250,9 +247,8 @@ static int on_challenge(pga_conn_t *c, const unsigned char *msg, size_t len) {
   c->peer_creation = peer.creation;
   pga_dynbuf_t m;
   pga_dynbuf_init(&m, 64);
-  int rc = pga_hs_build_reply(&m, c->my_challenge, digest);
-  if (rc == 0) rc = pga__conn_write(c, pga_dynbuf_ptr(&m), pga_dynbuf_size(&m));
-  pga_dynbuf_free(&m);
+  int rc = pga__conn_write_msg(
+      c, &m, pga_hs_build_reply(&m, c->my_challenge, digest));
   c->state = CONN_OUT_ACK;
   return rc;
 }

@@ -498,30 +498,28 @@ int pga_dist_gen_reply(pga_dist_t *d, uint64_t from_id, pga_conn_t *c,
   return rc;
 }
 
-int pga_dist_monitor(pga_dist_t *d, pga_proc_t *p, pga_conn_t *c,
-                     const pga_term_t *target, const erlang_ref *ref) {
+/* MONITOR_P or DEMONITOR_P from p about target under our ref. */
+static int send_monitor_op(pga_dist_t *d, int op, pga_proc_t *p,
+                           pga_conn_t *c, const pga_term_t *target,
+                           const erlang_ref *ref) {
   pga_tb_t ctrl, r;
   pga__tb_init(&ctrl, 0);
   pga__tb_init(&r, 0);
   pga__tb_ref(&r, ref);
   pga_term_t rt = pga_tb_data(&r);
-  pga_ctrl_monitor(&ctrl, d, DOP_MONITOR_P, p->id, target, &rt);
+  pga_ctrl_monitor(&ctrl, d, op, p->id, target, &rt);
   int rc = pga_conn_send(c, &ctrl, NULL);
   pga__tb_destroy(&ctrl);
   pga__tb_destroy(&r);
   return rc;
 }
 
+int pga_dist_monitor(pga_dist_t *d, pga_proc_t *p, pga_conn_t *c,
+                     const pga_term_t *target, const erlang_ref *ref) {
+  return send_monitor_op(d, DOP_MONITOR_P, p, c, target, ref);
+}
+
 int pga_dist_demonitor(pga_dist_t *d, pga_proc_t *p, pga_conn_t *c,
                        const pga_term_t *target, const erlang_ref *ref) {
-  pga_tb_t ctrl, r;
-  pga__tb_init(&ctrl, 0);
-  pga__tb_init(&r, 0);
-  pga__tb_ref(&r, ref);
-  pga_term_t rt = pga_tb_data(&r);
-  pga_ctrl_monitor(&ctrl, d, DOP_DEMONITOR_P, p->id, target, &rt);
-  int rc = pga_conn_send(c, &ctrl, NULL);
-  pga__tb_destroy(&ctrl);
-  pga__tb_destroy(&r);
-  return rc;
+  return send_monitor_op(d, DOP_DEMONITOR_P, p, c, target, ref);
 }
