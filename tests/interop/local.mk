@@ -17,4 +17,14 @@ EXTRA_DIST += tests/interop/run.sh tests/interop/lib/check.exs \
 	tests/interop/020_genserver.exs tests/interop/030_io.exs \
 	tests/interop/040_outgoing.exs tests/interop/050_robustness.exs \
 	tests/interop/060_load.exs tests/interop/070_monitor.exs \
+	tests/interop/080_many_nodes.exs \
 	tests/interop/900_shutdown.exs
+## config-plane scenarios and their helpers
+EXTRA_DIST += tests/interop/lib/config_structs.exs \
+	tests/interop/100_config_push.exs tests/interop/110_config_pull.exs
+
+## The Elixir adapter's ExUnit tests (erl/).
+TESTS += tests/erl/run.sh
+EXTRA_DIST += tests/erl/run.sh erl/mix.exs erl/.formatter.exs erl/lib erl/test
+clean-local:
+	rm -rf erl-build
