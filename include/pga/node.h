@@ -60,7 +60,10 @@ typedef enum {
   PGA_RETURN = 0,
   PGA_THROW = 1,
   PGA_EXIT = 2,
-  PGA_ERROR = 3
+  PGA_ERROR = 3,
+  /* PGA_FN_ASYNC functions only: the call ends later, through
+   * pga_call_complete(); nothing is written to out. */
+  PGA_DEFER = 4
 } pga_outcome_t;
 
 typedef struct pga_call_s pga_call_t;
@@ -75,6 +78,11 @@ typedef pga_outcome_t (*pga_fn_t)(pga_call_t *call, size_t argc,
  *   quick and must not block (no pga_call_print / pga_call_rpc). Without it
  *   the function runs on the worker pool. */
 #define PGA_FN_INLINE 0x1u
+/* PGA_FN_ASYNC runs the function on the event-loop thread, like INLINE,
+ *   but it may return PGA_DEFER and finish later from the loop thread with
+ *   pga_call_complete() (e.g. after outgoing calls made with callbacks).
+ *   The caller can monitor, link to and kill the call meanwhile. */
+#define PGA_FN_ASYNC 0x2u
 
 typedef struct pga_fn_def_s {
   const char *module;    /* exact atom, e.g. "Elixir.PgaExample.Math" */
@@ -99,6 +107,11 @@ PGA_EXTERN const char *pga_call_caller_node(const pga_call_t *call);
 /* 1 once the caller gave up (timeout, node down, exit signal): the result
  * will be discarded, so a long function may stop early. */
 PGA_EXTERN int pga_call_cancelled(const pga_call_t *call);
+/* Ends a call that returned PGA_DEFER, with outcome and value (copied).
+ * Loop thread only; exactly once per deferred call, also when the caller
+ * gave up meanwhile (the result is then dropped). */
+PGA_EXTERN void pga_call_complete(pga_call_t *call, pga_outcome_t outcome,
+                                  const pga_term_t *value);
 /* Writes UTF-8 text to the caller's group leader (its shell) and waits for
  * the io_reply. Worker functions only. 0, PGA_ECANCELED, PGA_ENODEDOWN. */
 PGA_EXTERN int pga_call_print(pga_call_t *call, const char *utf8, size_t len);

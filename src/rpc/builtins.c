@@ -109,6 +109,10 @@ static pga_outcome_t fn_print(pga_call_t *call, size_t argc,
 }
 
 /* rpc(Node, M, F, A[, Timeout]): an outgoing call made by this node. */
+static void rpc_done(void *ud, const pga_term_t *result) {
+  pga_call_complete(ud, PGA_RETURN, result);
+}
+
 static pga_outcome_t fn_rpc(pga_call_t *call, size_t argc,
                             const pga_term_t *argv, pga_tb_t *out) {
   char node[PGA_ATOM_BUF], m[PGA_ATOM_BUF], f[PGA_ATOM_BUF];
@@ -123,14 +127,15 @@ static pga_outcome_t fn_rpc(pga_call_t *call, size_t argc,
       (pga_term_get_int64(&argv[4], &timeout) != 0 || timeout < 0 ||
        timeout > UINT32_MAX))
     return badarg(out);
-  /* A zero timeout still gives the call one loop turn. */
-  unsigned ms = argc == 5 ? (timeout == 0 && !pga_term_is_atom(&argv[4], "infinity") ? 1 : (unsigned)timeout) : 0;
-  if (pga_call_rpc(call, node, m, f, &argv[3], ms, out) != 0) {
-    pga_tb_reset(out);
-    pga_tb_tuple(out, 2);
-    pga_tb_atom(out, "badrpc");
-    pga_tb_atom(out, "nodedown");
-  }
+  /* 0 means infinity to pga_rpc_call; a zero timeout still gets 1 ms. */
+  int infinite = argc == 4 || pga_term_is_atom(&argv[4], "infinity");
+  unsigned ms = infinite ? 0 : timeout == 0 ? 1 : (unsigned)timeout;
+  pga_rpc_t *r = ((pga_job_t *)call)->rpc;
+  if (pga_rpc_call(r, node, m, f, &argv[3], ms, rpc_done, call, NULL) == 0)
+    return PGA_DEFER; /* no worker waits: rpc_done completes the call */
+  pga_tb_tuple(out, 2);
+  pga_tb_atom(out, "badrpc");
+  pga_tb_atom(out, "nodedown");
   return PGA_RETURN;
 }
 
@@ -200,8 +205,8 @@ static const pga_fn_def_t builtins[] = {
     {"pga_node", "fail", 1, fn_fail, PGA_FN_INLINE, NULL, 0, {0}},
     {"pga_node", "sleep", 1, fn_sleep, 0, NULL, 0, {0}},
     {"pga_node", "print", 1, fn_print, 0, NULL, 0, {0}},
-    {"pga_node", "rpc", 4, fn_rpc, 0, NULL, 0, {0}},
-    {"pga_node", "rpc", 5, fn_rpc, 0, NULL, 0, {0}},
+    {"pga_node", "rpc", 4, fn_rpc, PGA_FN_ASYNC, NULL, 0, {0}},
+    {"pga_node", "rpc", 5, fn_rpc, PGA_FN_ASYNC, NULL, 0, {0}},
     {"Elixir.Code", "ensure_loaded?", 1, fn_loaded_p, PGA_FN_INLINE, NULL, 0,
      {0}},
     {"Elixir.Code", "ensure_loaded", 1, fn_ensure, PGA_FN_INLINE, NULL, 0, {0}},

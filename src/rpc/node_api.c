@@ -57,6 +57,9 @@ void pga_rpc_free(pga_rpc_t *r) {
     if (p) pga__gen_free(p);
   }
   pga__client_free(r);
+  /* Deferred calls whose completion will never come now (their outgoing
+   * calls are gone with the client). */
+  while (r->job_list) pga__job_free(r->job_list);
   if (r->client) pga_proc_free(r->client);
   if (r->fns) pga_dict_free(r->fns);
   if (r->modules) pga_dict_free(r->modules);

@@ -99,6 +99,10 @@ void pga_rpc_call_cancel(pga_rpc_t *r, uint64_t call_id);
 /* Calls in flight. */
 size_t pga_rpc_calls_in_flight(const pga_rpc_t *r);
 
+/* The calling process of a call (its pid term, verbatim; NULL buf for
+ * calls without one). Valid until the call ends. */
+pga_term_t pga__call_caller(const pga_call_t *call);
+
 /* The layers of a node, for the planes wired in above rpc (node_api.c). */
 pga_rpc_t *pga__node_rpc(pga_node_t *node);
 pga_dist_t *pga__node_dist(pga_node_t *node);

@@ -54,6 +54,7 @@ typedef struct pga_job_s {
   atomic_int cancelled;
   int running;             /* on a worker now */
   int reported;            /* end already sent */
+  int deferred;            /* returned PGA_DEFER, not yet completed */
   pga_job_done_fn done;
   void *done_ud;
   /* a worker waiting for the loop (print, rpc) */

@@ -287,6 +287,10 @@ static void run_fn(pga_job_t *job) {
   pga_tb_reset(&job->out);
   job->outcome = job->fn->fn((pga_call_t *)job, job->argc, job->argv,
                              &job->out);
+  if (job->outcome == PGA_DEFER && (job->fn->flags & PGA_FN_ASYNC)) {
+    job->deferred = 1;
+    return;
+  }
   size_t used = 0;
   pga_term_t t = pga_tb_data(&job->out);
   if (pga_tb_error(&job->out) || (unsigned)job->outcome > PGA_ERROR ||
@@ -345,7 +349,7 @@ static int64_t on_deadline(pga_loop_t *loop, uint64_t id, void *data) {
 /* Starts a job whose proc exists: on a worker, or inline for INLINE
  * functions and errors. */
 static void start_job(pga_job_t *job) {
-  if (job->fn && !(job->fn->flags & PGA_FN_INLINE)) {
+  if (job->fn && !(job->fn->flags & (PGA_FN_INLINE | PGA_FN_ASYNC))) {
     job->running = 1;
     if (pga_pool_submit(job->rpc->pool, work, work_done, job) == 0) {
       if (job->fn->timeout_ms)
@@ -359,11 +363,33 @@ static void start_job(pga_job_t *job) {
     pga_tb_atom(&job->out, "system_limit");
   } else if (job->fn) {
     run_fn(job);
+    if (job->deferred) return; /* pga_call_complete ends it */
   } else {
     undef(job);
   }
   report(job, NULL, NULL, 0);
   pga__job_free(job);
+}
+
+void pga_call_complete(pga_call_t *call, pga_outcome_t outcome,
+                       const pga_term_t *value) {
+  pga_job_t *job = (pga_job_t *)call;
+  if (!job->deferred) return;
+  job->deferred = 0;
+  job->outcome = outcome;
+  pga_tb_reset(&job->out);
+  pga_tb_term(&job->out, value);
+  if (pga_tb_error(&job->out) || (unsigned)outcome > PGA_ERROR) {
+    pga_tb_reset(&job->out);
+    job->outcome = PGA_ERROR;
+    pga_tb_atom(&job->out, "pga_bad_result");
+  }
+  if (!atomic_load(&job->cancelled)) report(job, NULL, NULL, 0);
+  pga__job_free(job);
+}
+
+pga_term_t pga__call_caller(const pga_call_t *call) {
+  return ((const pga_job_t *)call)->caller;
 }
 
 /* ---- SPAWN_REQUEST ---- */
