@@ -51,6 +51,7 @@ extern "C" {
 #define PGA_PLUGIN_STRUCT_VERSION 1
 #define PGA_PLUGIN_SYMBOL "pga_plugin"
 
+/* clang-format off */
 #define PGA__PLUGIN_STR(x) #x
 #define PGA__PLUGIN_XSTR(x) PGA__PLUGIN_STR(x)
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -78,6 +79,7 @@ extern "C" {
   .abi_version = PGA_PLUGIN_ABI_VERSION,            \
   .struct_version = PGA_PLUGIN_STRUCT_VERSION,      \
   .signature = PGA_PLUGIN_SIGNATURE
+/* clang-format on */
 
 /* Makes the descriptor visible even when the plugin is built with
  * -fvisibility=hidden (recommended: nothing else needs exporting). */
@@ -124,11 +126,11 @@ typedef enum {
  * (`"a" => :num`), else as a keyword list
  * (`"a" => [type: :string, max_bytes: 64, allow_nil?: true]`). */
 typedef struct pga_plugin_arg_s {
-  const char *name;      /* the request's args key; NULL ends the list */
+  const char *name; /* the request's args key; NULL ends the list */
   pga_arg_type_t type;
-  unsigned max_bytes;    /* :string: 0 = the gateway default (3000) */
-  unsigned max_items;    /* lists and :map: 0 = the gateway default (1000) */
-  int allow_nil;         /* allow_nil?: true */
+  unsigned max_bytes; /* :string: 0 = the gateway default (3000) */
+  unsigned max_items; /* lists and :map: 0 = the gateway default (1000) */
+  int allow_nil;      /* allow_nil?: true */
   void *reserved[4];
 } pga_plugin_arg_t;
 
@@ -153,19 +155,19 @@ typedef enum {
 #define PGA_PLUGIN_TIMEOUT_INFINITY 0xFFFFFFFFu
 
 typedef struct pga_plugin_config_s {
-  const char *request_type;          /* required; unique per version */
+  const char *request_type; /* required; unique per version */
   pga_response_type_t response_type;
-  unsigned timeout_ms;               /* 100..300000, 0 (5000) or INFINITY */
-  const pga_plugin_arg_t *args;      /* NULL, or ends with a NULL name;
-                                        the order is arg_orders */
-  int args_as_map;                   /* arg_orders: :map (one map arg) */
-  int request_info;                  /* request-info map as last arg */
-  const char *version;               /* NULL = unversioned; not "0.0.0" */
+  unsigned timeout_ms;          /* 100..300000, 0 (5000) or INFINITY */
+  const pga_plugin_arg_t *args; /* NULL, or ends with a NULL name;
+                                   the order is arg_orders */
+  int args_as_map;              /* arg_orders: :map (one map arg) */
+  int request_info;             /* request-info map as last arg */
+  const char *version;          /* NULL = unversioned; not "0.0.0" */
   pga_permission_t check_permission;
-  const char *permission_arg;        /* PGA_PERM_ARG: the args key */
-  const char *const *roles;          /* PGA_PERM_ROLE: NULL-terminated */
+  const char *permission_arg; /* PGA_PERM_ARG: the args key */
+  const char *const *roles;   /* PGA_PERM_ROLE: NULL-terminated */
   pga_node_mode_t choose_node_mode;
-  const char *node_key;              /* PGA_NODE_HASH_KEY, PGA_NODE_STICKY */
+  const char *node_key; /* PGA_NODE_HASH_KEY, PGA_NODE_STICKY */
   void *reserved[8];
 } pga_plugin_config_t;
 
@@ -181,36 +183,36 @@ typedef struct pga_plugin_config_s {
  * dropped. A handler reports failure by returning PGA_ERROR (or
  * PGA_EXIT / PGA_THROW) with a reason term: the node carries on. */
 typedef struct pga_plugin_fn_s {
-  const char *module;        /* atom text, e.g. "Elixir.PgaExample.Math";
-                                NULL ends the table */
+  const char *module; /* atom text, e.g. "Elixir.PgaExample.Math";
+                         NULL ends the table */
   const char *function;
   unsigned arity;
   pga_fn_t fn;
-  unsigned flags;            /* PGA_FN_* (node.h) */
-  void *udata;               /* pga_call_udata() */
-  unsigned timeout_ms;       /* handler deadline; 0: see above */
+  unsigned flags;                    /* PGA_FN_* (node.h) */
+  void *udata;                       /* pga_call_udata() */
+  unsigned timeout_ms;               /* handler deadline; 0: see above */
   const pga_plugin_config_t *config; /* NULL: not announced */
   void *reserved[4];
 } pga_plugin_fn_t;
 
 /* What hooks get. */
 typedef struct pga_plugin_ctx_s {
-  int struct_version;        /* 1 */
+  int struct_version; /* 1 */
   pga_node_t *node;
-  const char *path;          /* the file as given to the loader */
-  const char *name;          /* the plugin's name */
+  const char *path; /* the file as given to the loader */
+  const char *name; /* the plugin's name */
   void *reserved[4];
 } pga_plugin_ctx_t;
 
 /* The descriptor. Hooks may be NULL. init and start return 0, or non-zero
  * with a message in err (the load, or the start, is then refused). */
 typedef struct pga_plugin_s {
-  unsigned abi_version;      /* PGA_PLUGIN_ABI_VERSION; read first */
-  unsigned struct_version;   /* PGA_PLUGIN_STRUCT_VERSION */
-  const char *signature;     /* PGA_PLUGIN_SIGNATURE */
-  const char *name;          /* unique: [A-Za-z0-9_.-], 1..64 bytes */
-  const char *version;       /* the plugin's own version text, or NULL */
-  const char *service;       /* service in its FunConfigs; NULL = name */
+  unsigned abi_version;    /* PGA_PLUGIN_ABI_VERSION; read first */
+  unsigned struct_version; /* PGA_PLUGIN_STRUCT_VERSION */
+  const char *signature;   /* PGA_PLUGIN_SIGNATURE */
+  const char *name;        /* unique: [A-Za-z0-9_.-], 1..64 bytes */
+  const char *version;     /* the plugin's own version text, or NULL */
+  const char *service;     /* service in its FunConfigs; NULL = name */
   const pga_plugin_fn_t *functions;
   /* After the file is checked, before its functions are registered. */
   int (*init)(const pga_plugin_ctx_t *ctx, char *err, size_t errlen);
@@ -234,8 +236,8 @@ typedef struct pga_plugin_host_s pga_plugin_host_t;
  * pga_node:push_config/1,2 and verify_config/1,2 (docs/plugins.md).
  * Call before pga_node_run(). 0 or PGA_ENOMEM / PGA_EEXIST (a host
  * exists for this node). */
-PGA_EXTERN int pga_plugin_host_new(pga_node_t *node, pga_plugin_host_t **out)
-    PGA_WARN_UNUSED;
+PGA_EXTERN int pga_plugin_host_new(pga_node_t *node,
+                                   pga_plugin_host_t **out) PGA_WARN_UNUSED;
 /* Loads a plugin file: checks it, runs its init hook, registers its
  * functions. Before pga_node_run() only. On failure err names the file
  * and the reason, nothing stays registered, and a negative PGA_E* is
@@ -257,8 +259,12 @@ PGA_EXTERN void pga_plugin_host_free(pga_plugin_host_t *host);
  *
  * A gateway calls a :stream function with the request-info map as last
  * argument; its stream_pid is the gateway's relay process. Everything the
- * function sends reaches the client in order after the call's return value
- * (the relay holds early messages until the call returns).
+ * function sends reaches the client in order after the call's value: the
+ * relay holds chunks until the call returns. A function that streams for
+ * a while therefore replies first (pga_call_reply), then sends; one that
+ * sends everything before returning works too, the client just gets it
+ * all at once. The gateway kills its relay at the config's timeout, and
+ * the function's deadline (the same timeout) cancels it then.
  *
  * Worker functions only (not PGA_FN_INLINE), from the handler's own thread.
  * Each send hands the message to the connection and returns: 0, or
@@ -284,6 +290,13 @@ PGA_EXTERN int pga_stream_send_last_result(pga_call_t *call,
 PGA_EXTERN int pga_stream_complete(pga_call_t *call);
 /* {error, Reason}: the client gets an error response; ends the stream. */
 PGA_EXTERN int pga_stream_error(pga_call_t *call, const pga_term_t *reason);
+
+/* Any worker function: sends value to the caller now, as if the function
+ * had returned it; the function runs on (streaming) and what it returns
+ * later is dropped. 0, PGA_EINVAL (replied already, inline function),
+ * PGA_EBADTERM, PGA_ECANCELED (the caller is gone or the deadline
+ * passed). */
+PGA_EXTERN int pga_call_reply(pga_call_t *call, const pga_term_t *value);
 
 #ifdef __cplusplus
 }

@@ -9,8 +9,10 @@
  *   1. One mutex per plane guards all its state (store, failed log,
  *      receiver maps, puller maps). RPC functions are registered without
  *      PGA_FN_INLINE and run on worker threads; each takes the lock for its
- *      critical section only. Nothing blocks while holding it: no RPC, no
- *      I/O. Work that needs no state (decoding, PushConfig and FunConfig
+ *      critical section only. Nothing blocks while holding it: no RPC, and
+ *      no I/O but the journal append of a change (one write(2); fsync comes
+ *      after the lock, durable.h; a compaction is the exception, C30).
+ *      Work that needs no state (decoding, PushConfig and FunConfig
  *      validation, token check, error strings) runs before the lock.
  *   2. A push's version check, store writes and state update happen in one
  *      critical section, so pushes are serialised (for all services, which
@@ -20,7 +22,10 @@
  *   4. Network input is bounded: struct maps over 1024 pairs and
  *      fun_configs lists over max_fun_configs are refused as
  *      :invalid_push_config_data; the failed log holds at most failed_cap
- *      entries (oldest dropped first). */
+ *      entries (oldest dropped first).
+ *   5. The puller's rounds run on the node's loop thread with
+ *      asynchronous calls (puller.c); with a data dir, a change is
+ *      answered only once its journal record is on disk (durable.h). */
 #ifndef PGA_CONFIG_CONFIG_H
 #define PGA_CONFIG_CONFIG_H
 
@@ -31,8 +36,9 @@
 
 typedef struct pga_config_plane_s pga_config_plane_t;
 
-/* Zero means "the default" for every field. */
-#define PGA_CONFIG_OPTS_VERSION 1
+/* Zero means "the default" for every field. Fields are only appended;
+ * struct_version says which exist. */
+#define PGA_CONFIG_OPTS_VERSION 2
 typedef struct pga_config_opts_s {
   int struct_version;
   const char *push_token;      /* NULL = no token (§7) */
@@ -41,10 +47,22 @@ typedef struct pga_config_opts_s {
                                   NULL = no allowlist (§2.3) */
   size_t mfa_allowlist_len;
   unsigned pull_interval_ms;   /* 30000 */
-  unsigned pull_timeout_ms;    /* 5000 */
+  unsigned pull_timeout_ms;    /* 5000 (see PGA_CONFIG_F_PULL_TIMEOUT_ZERO) */
   size_t failed_cap;           /* 10000 failed-log entries */
   size_t max_fun_configs;      /* 10000 FunConfigs per push */
+  /* end of version 1 */
+  unsigned flags;              /* PGA_CONFIG_F_* */
+  const char *service_configs; /* encoded list term (no version byte) of
+                                  ServiceConfig structs or maps (§8), or
+                                  NULL = none */
+  size_t service_configs_len;
+  const char *data_dir;        /* durable state lives here (durable.c);
+                                  NULL = in memory only */
+  /* end of version 2 */
 } pga_config_opts_t;
+
+/* pull_timeout is 0 (used as is, §8; docs/compat.md C18), not "default". */
+#define PGA_CONFIG_F_PULL_TIMEOUT_ZERO 0x1u
 
 #define PGA_CONFIG_DEFAULT_MAX_FUN_CONFIGS 10000
 
@@ -70,6 +88,21 @@ void pga_config_plane_free(pga_config_plane_t *p);
 pga_outcome_t pga_config_call(pga_config_plane_t *p, const char *module,
                               const char *function, size_t argc,
                               const pga_term_t *argv, pga_tb_t *out);
+
+/* A C resolver for ServiceConfig nodes given as {module, function, args}
+ * (spec §5.3 step 1, AMBIGUOUS; docs/compat.md C16): at the start of each
+ * pull round the puller calls the resolver registered under module and
+ * function (atom texts, e.g. "Elixir.ClusterHelper", "get_nodes") with
+ * the args list and keeps the atoms of the list it writes into out;
+ * anything else, or no resolver under that name, means no nodes. Runs on
+ * the loop thread: quick, non-blocking. Register before pga_node_run (or
+ * from the loop thread). 0, PGA_EINVAL, PGA_ETOOBIG (32 resolvers) or
+ * PGA_ENOMEM; a second registration under one name replaces the first. */
+typedef void (*pga_config_resolver_fn)(void *ud, const pga_term_t *args,
+                                       pga_tb_t *out);
+int pga_config_resolver_register(pga_config_plane_t *p, const char *module,
+                                 const char *function,
+                                 pga_config_resolver_fn fn, void *ud);
 
 /* The request plane's lookup (§3.2): version NULL, nil or "0.0.0" uses
  * get_fast; otherwise the exact key. A copy on success (free it);

@@ -46,18 +46,48 @@ static int admit(pga_config_plane_t *p, const pga_funconfig_t *fc) {
   return 0;
 }
 
+/* 1 if fc would change nothing: an equal entry (disabled flag included)
+ * is stored under its key. Keeps re-pulled configs out of the journal. */
+static int unchanged(const pga_config_plane_t *p, const pga_funconfig_t *fc) {
+  pga_term_t svc = pga_funconfig_get(fc, PGA_FC_SERVICE);
+  pga_term_t rt = pga_funconfig_get(fc, PGA_FC_REQUEST_TYPE);
+  pga_term_t v = pga_funconfig_get(fc, PGA_FC_VERSION);
+  const pga_term_t *ver = pga_version_effective(&v) ? &v : &pga__t_nil;
+  const pga_funconfig_t *old = pga_store_find(p->store, &svc, &rt, ver);
+  if (!old) return 0;
+  pga_tb_t a, b;
+  pga__tb_init(&a, 0);
+  pga__tb_init(&b, 0);
+  pga_funconfig_encode(&a, old);
+  pga_funconfig_encode(&b, fc);
+  pga_term_t ta = pga_tb_data(&a), tb = pga_tb_data(&b);
+  int same = !pga_tb_error(&a) && !pga_tb_error(&b) && ta.len == tb.len &&
+             !memcmp(ta.buf, tb.buf, ta.len);
+  pga__tb_destroy(&a);
+  pga__tb_destroy(&b);
+  return same;
+}
+
 size_t pga_db_batch_add(pga_config_plane_t *p, pga_funconfig_t **fcs,
-                        size_t n) {
+                        size_t n, pga_txn_t *t) {
   size_t stored = 0;
   for (size_t i = 0; i < n; i++) {
     if (admit(p, fcs[i]) != 0) {
       pga_funconfig_free(fcs[i]);
-    } else if (pga_store_put(p->store, fcs[i]) == 0) {
-      stored++;
+    } else {
+      if (t && t->on && !unchanged(p, fcs[i])) pga_txn_store_put(t, fcs[i]);
+      if (pga_store_put(p->store, fcs[i]) == 0) stored++;
     }
     fcs[i] = NULL;
   }
   return stored;
+}
+
+pga_outcome_t pga__durable_reply(pga_config_plane_t *p, int commit_rc,
+                                 uint64_t seq, pga_tb_t *out) {
+  if (commit_rc == 0 && pga_durable_sync(p, seq) == 0) return PGA_RETURN;
+  pga_tb_reset(out);
+  return pga__error_atom(out, "storage_failed");
 }
 
 static pga_outcome_t fn_add(pga_config_plane_t *p, const pga_term_t *argv,
@@ -65,13 +95,24 @@ static pga_outcome_t fn_add(pga_config_plane_t *p, const pga_term_t *argv,
   pga_funconfig_t *fc;
   if (pga_funconfig_decode(&argv[0], &fc) != 0)
     return pga__function_clause(out);
+  pga_txn_t t;
+  uint64_t seq = 0;
+  int crc = 0;
+  pga_txn_init(&t, p);
   pthread_mutex_lock(&p->lock);
   int verdict = admit(p, fc);
-  if (verdict == 0 && pga_store_put(p->store, fc) != 0) verdict = 3;
+  if (verdict == 0) {
+    pga_txn_store_put(&t, fc);
+    if (pga_store_put(p->store, fc) != 0) verdict = 3;
+  }
+  if (verdict == 0)
+    crc = pga_txn_commit(p, &t, 1, &seq);
+  else
+    pga_txn_discard(&t);
   pthread_mutex_unlock(&p->lock);
   if (verdict == 0) {
     put_ok(out);
-    return PGA_RETURN;
+    return pga__durable_reply(p, crc, seq, out);
   }
   if (verdict == 1) {
     pga_term_t mfa = pga_funconfig_get(fc, PGA_FC_MFA);
@@ -102,15 +143,19 @@ static pga_outcome_t fn_batch_add(pga_config_plane_t *p,
   /* Non-FunConfig items are skipped without a record (§3.1). */
   while (pga_term_iter_next(&it, &el))
     if (pga_funconfig_decode(&el, &fcs[k]) == 0) k++;
+  pga_txn_t t;
+  uint64_t seq = 0;
+  pga_txn_init(&t, p);
   pthread_mutex_lock(&p->lock);
-  size_t stored = pga_db_batch_add(p, fcs, k);
+  size_t stored = pga_db_batch_add(p, fcs, k, &t);
+  int crc = pga_txn_commit(p, &t, 1, &seq);
   pthread_mutex_unlock(&p->lock);
   free(fcs);
   if (stored == 0) return pga__error_atom(out, "all_invalid");
   pga_tb_tuple(out, 2);
   pga_tb_atom(out, "ok");
   pga_tb_uint(out, stored);
-  return PGA_RETURN;
+  return pga__durable_reply(p, crc, seq, out);
 }
 
 static pga_outcome_t fn_update(pga_config_plane_t *p, const pga_term_t *argv,
@@ -122,12 +167,21 @@ static pga_outcome_t fn_update(pga_config_plane_t *p, const pga_term_t *argv,
     pga_funconfig_free(fc);
     return pga__error_atom(out, "invalid_config");
   }
+  pga_txn_t t;
+  uint64_t seq = 0;
+  int crc = 0;
+  pga_txn_init(&t, p);
+  pga_txn_store_put(&t, fc);
   pthread_mutex_lock(&p->lock);
   int rc = pga_store_put(p->store, fc);
+  if (rc == 0)
+    crc = pga_txn_commit(p, &t, 1, &seq);
+  else
+    pga_txn_discard(&t);
   pthread_mutex_unlock(&p->lock);
   if (rc != 0) return pga__error_atom(out, "out_of_memory");
   put_ok(out);
-  return PGA_RETURN;
+  return pga__durable_reply(p, crc, seq, out);
 }
 
 /* {s, rt, v}: v is argv[2] for the /3 forms and nil for /2. */
@@ -138,24 +192,43 @@ static const pga_term_t *version_arg(const pga_term_t *argv, int has_v) {
 static pga_outcome_t do_delete(pga_config_plane_t *p, const pga_term_t *argv,
                                int has_v, pga_tb_t *out) {
   if (!pga__is_binary(&argv[1])) return pga__function_clause(out);
+  const pga_term_t *v = version_arg(argv, has_v);
+  pga_txn_t t;
+  uint64_t seq = 0;
+  int crc = 0;
+  pga_txn_init(&t, p);
   pthread_mutex_lock(&p->lock);
-  pga_store_delete(p->store, &argv[0], &argv[1], version_arg(argv, has_v));
+  if (pga_store_find(p->store, &argv[0], &argv[1], v)) {
+    pga_txn_store_del(&t, &argv[0], &argv[1], v);
+    pga_store_delete(p->store, &argv[0], &argv[1], v);
+  }
+  crc = pga_txn_commit(p, &t, 1, &seq);
   pthread_mutex_unlock(&p->lock);
   put_ok(out);
-  return PGA_RETURN;
+  return pga__durable_reply(p, crc, seq, out);
 }
 
 static pga_outcome_t do_toggle(pga_config_plane_t *p, const pga_term_t *argv,
                                int has_v, int disabled, pga_tb_t *out) {
   if (!pga__is_binary(&argv[1])) return pga__function_clause(out);
+  const pga_term_t *v = version_arg(argv, has_v);
+  pga_txn_t t;
+  uint64_t seq = 0;
+  int crc = 0;
+  pga_txn_init(&t, p);
   pthread_mutex_lock(&p->lock);
-  int rc = pga_store_set_disabled(p->store, &argv[0], &argv[1],
-                                  version_arg(argv, has_v), disabled);
+  int rc = pga_store_set_disabled(p->store, &argv[0], &argv[1], v, disabled);
+  if (rc == 0) {
+    pga_txn_store_disable(&t, &argv[0], &argv[1], v, disabled);
+    crc = pga_txn_commit(p, &t, 1, &seq);
+  } else {
+    pga_txn_discard(&t);
+  }
   pthread_mutex_unlock(&p->lock);
   if (rc == PGA_ENOTFOUND) return pga__error_atom(out, "not_found");
   if (rc != 0) return pga__error_atom(out, "out_of_memory");
   put_ok(out);
-  return PGA_RETURN;
+  return pga__durable_reply(p, crc, seq, out);
 }
 
 /* {:ok, fc} / {:error, :disabled} / {:error, :not_found}; lock held. */
@@ -290,11 +363,16 @@ static pga_outcome_t fn_count(pga_config_plane_t *p, const pga_term_t *argv,
 static pga_outcome_t fn_clear(pga_config_plane_t *p, const pga_term_t *argv,
                               pga_tb_t *out) {
   (void)argv;
+  pga_txn_t t;
+  uint64_t seq = 0;
+  pga_txn_init(&t, p);
+  pga_txn_store_clear(&t);
   pthread_mutex_lock(&p->lock);
   pga_store_clear(p->store);
+  int crc = pga_txn_commit(p, &t, 1, &seq);
   pthread_mutex_unlock(&p->lock);
   put_ok(out);
-  return PGA_RETURN;
+  return pga__durable_reply(p, crc, seq, out);
 }
 
 /* %{status: :ok, count: n, services: [..], ets: %{exists: true, size: n}}. */

@@ -38,6 +38,35 @@ const pga_term_t *pga__plane_allowlist(const pga_config_plane_t *p,
   return tmp;
 }
 
+/* §8 service_configs: each a ServiceConfig struct or map (§1.7), added
+ * as ConfigPuller.add/1 would. */
+static int load_service_configs(pga_config_plane_t *p,
+                                const pga_config_opts_t *o, char *err,
+                                size_t errlen) {
+  pga_term_t list, el;
+  pga_term_iter_t it;
+  size_t i = 0;
+  if (pga_term_view(o->service_configs, o->service_configs_len, &list) != 0 ||
+      !pga__proper_list(&list, NULL) || pga_term_iter_init(&it, &list) != 0) {
+    snprintf(err, errlen, "service_configs: must be a list");
+    return PGA_EINVAL;
+  }
+  while (pga_term_iter_next(&it, &el)) {
+    pga__rec_t *sc;
+    int rc = pga_term_type(&el) == PGA_T_MAP
+                 ? pga_serviceconfig_decode(&el, &sc)
+                 : PGA_ETYPE;
+    if (rc == PGA_ETYPE) {
+      snprintf(err, errlen, "service_configs[%zu]: must be a map", i);
+      return PGA_EINVAL;
+    }
+    if (rc != 0 || (rc = pga_puller_put_from_config(p->puller, sc)) != 0)
+      return rc;
+    i++;
+  }
+  return 0;
+}
+
 static int copy_opts(pga_config_plane_t *p, const pga_config_opts_t *o,
                      char *err, size_t errlen) {
   p->max_fun_configs = PGA_CONFIG_DEFAULT_MAX_FUN_CONFIGS;
@@ -59,6 +88,11 @@ static int copy_opts(pga_config_plane_t *p, const pga_config_opts_t *o,
     }
     if (pga__cterm_set(&p->allowlist, &t) != 0) return PGA_ENOMEM;
   }
+  unsigned flags = o->struct_version >= 2 ? o->flags : 0;
+  pga_puller_set_timing(p->puller, o->pull_interval_ms, o->pull_timeout_ms,
+                        (flags & PGA_CONFIG_F_PULL_TIMEOUT_ZERO) != 0);
+  if (o->struct_version >= 2 && o->service_configs)
+    return load_service_configs(p, o, err, errlen);
   return 0;
 }
 
@@ -75,6 +109,10 @@ int pga_config_plane_new(pga_node_t *node, const pga_config_opts_t *opts,
   p->pushed = pga_dict_new(&pushed_type);
   p->puller = pga_puller_new(p);
   int rc = p->store && p->failed && p->pushed && p->puller ? 0 : PGA_ENOMEM;
+  /* The durable state first: the configuration file's services are
+   * applied over it (durable.h). */
+  if (rc == 0 && opts && opts->struct_version >= 2 && opts->data_dir)
+    rc = pga_durable_open(p, opts->data_dir, err, errlen);
   if (rc == 0) rc = copy_opts(p, opts, err, errlen);
   if (rc != 0) {
     if (errlen && !err[0]) snprintf(err, errlen, "config plane: %s",
@@ -93,6 +131,7 @@ void pga_config_plane_free(pga_config_plane_t *p) {
   pga_failed_free(p->failed);
   if (p->pushed) pga_dict_free(p->pushed);
   pga_puller_free(p->puller);
+  pga_durable_close(p->durable);
   pga__cterm_clear(&p->token);
   pga__cterm_clear(&p->allowlist);
   pthread_mutex_destroy(&p->lock);
@@ -197,6 +236,7 @@ int pga_config_plane_start(pga_node_t *node, const pga_config_opts_t *opts,
     pga_config_plane_free(p);
     return rc;
   }
+  pga_puller_start_on_node(p->puller, node);
   return 0;
 }
 

@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "config/config_int.h"
+#include "config/durable.h"
 #include "config/funconfig.h"
 
 #define PGA_PUSHCONFIG_STRUCT "Elixir.PhoenixGenApi.Structs.PushConfig"
@@ -129,6 +130,10 @@ const pga_funconfig_t *pga_store_latest(pga_store_t *s, const pga_term_t *svc,
                                         const pga_term_t *rt);
 size_t pga_store_count(const pga_store_t *s);
 void pga_store_clear(pga_store_t *s);
+/* Calls cb on every entry (order unspecified); cb must not change s. */
+void pga_store_foreach(const pga_store_t *s,
+                       void (*cb)(void *ud, const pga_funconfig_t *fc),
+                       void *ud);
 /* %{service => %{request_type => [versions]}}, only the services in the
  * list `only` unless NULL. O(groups). 0 or PGA_ENOMEM. */
 int pga_store_encode_functions(const pga_store_t *s, pga_tb_t *tb,
@@ -193,6 +198,7 @@ struct pga_config_plane_s {
   pga__cterm_t allowlist; /* a term; buf NULL = not configured (§2.3) */
   size_t max_fun_configs;
   pga_node_t *node;       /* NULL in unit tests */
+  pga_durable_t *durable; /* NULL without a data dir (durable.h) */
 };
 
 /* The allowlist as a term pointer for pga_mfa_allowed. */
@@ -236,9 +242,15 @@ int pga__keyword_get(const pga_term_t *opts, const char *key, pga_term_t *v);
 /* add/1: writes :ok or {:error, ...} into out. Lock held. */
 void pga_db_add(pga_config_plane_t *p, const pga_term_t *fc, pga_tb_t *out);
 /* batch_add semantics over decoded FunConfigs (each taken). Returns the
- * number inserted; denied/invalid items are recorded (:pull, nil). */
+ * number inserted; denied/invalid items are recorded (:pull, nil). Each
+ * insert that changes the store goes into t (NULL: none). Lock held. */
 size_t pga_db_batch_add(pga_config_plane_t *p, pga_funconfig_t **fcs,
-                        size_t n);
+                        size_t n, pga_txn_t *t);
+/* The reply of a change once its record is on disk (lock NOT held):
+ * out stands if commit_rc is 0 and the sync works, else it becomes
+ * {:error, :storage_failed} (docs/compat.md C29). */
+pga_outcome_t pga__durable_reply(pga_config_plane_t *p, int commit_rc,
+                                 uint64_t seq, pga_tb_t *out);
 
 /* ---- receiver (receiver.c) ---- */
 /* push/2: the reply term into out. Takes the lock itself. */
@@ -252,9 +264,24 @@ pga_puller_t *pga_puller_new(pga_config_plane_t *p);
 void pga_puller_free(pga_puller_t *pl);
 /* Adds/replaces sc (taken) under its service. 0 or PGA_ENOMEM. Lock held. */
 int pga_puller_put(pga_puller_t *pl, pga__rec_t *sc);
+/* The same for a service of the configuration file: not durable (it is
+ * re-applied at every start) until replaced or deleted at run time. */
+int pga_puller_put_from_config(pga_puller_t *pl, pga__rec_t *sc);
+/* The durable services (all but the configuration file's). Lock held. */
+size_t pga_puller_durable_count(const pga_puller_t *pl);
+void pga_puller_foreach_durable(const pga_puller_t *pl,
+                                void (*cb)(void *ud, const pga__rec_t *sc),
+                                void *ud);
 /* Removes a service from services, versions and api_list. Lock held. */
 void pga_puller_remove(pga_puller_t *pl, const pga_term_t *service);
 /* get_services/0 as a map of ServiceConfig structs. Lock held. */
 void pga_puller_encode_services(pga_puller_t *pl, pga_tb_t *tb);
+/* pull_interval and pull_timeout (0 = keep the default; timeout_zero: a
+ * configured pull_timeout of 0, C18). Before the puller starts. */
+void pga_puller_set_timing(pga_puller_t *pl, unsigned interval_ms,
+                           unsigned timeout_ms, int timeout_zero);
+/* Starts the rounds on node's loop through pga_rpc_call: the first after
+ * 1000 ms (§5.2). From the loop's thread, before pga_node_run or on it. */
+void pga_puller_start_on_node(pga_puller_t *pl, pga_node_t *node);
 
 #endif

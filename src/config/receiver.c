@@ -132,9 +132,11 @@ static void put_all_invalid(pga_tb_t *out, const prepared_t *pr) {
   pga_tb_nil(out);
 }
 
-/* Steps 4 and 5-8 under the lock. Takes pc on success (*pc = NULL). */
+/* Steps 4 and 5-8 under the lock. Takes pc on success (*pc = NULL).
+ * An accepted push is written as one journal record (durable.h): *seq is
+ * what to wait for before answering, *crc the commit's result. */
 static void commit(pga_config_plane_t *p, pga__rec_t **pc, prepared_t *pr,
-                   int force, pga_tb_t *out) {
+                   int force, pga_tb_t *out, int *crc, uint64_t *seq) {
   pga_term_t svc = pga__rec_get(*pc, PGA_PC_SERVICE);
   pga_term_t cv = pga__rec_get(*pc, PGA_PC_CONFIG_VERSION);
   pga__rec_t *old = pga__term_dict_get(p->pushed, &svc);
@@ -170,17 +172,25 @@ static void commit(pga_config_plane_t *p, pga__rec_t **pc, prepared_t *pr,
     put_all_invalid(out, pr);
     return;
   }
-  size_t stored = pga_db_batch_add(p, keep, k);
+  pga_txn_t t;
+  pga_txn_init(&t, p);
+  size_t stored = pga_db_batch_add(p, keep, k, &t);
   free(keep);
   if (stored == 0) {
+    /* Nothing changed (no item passed the MFA gate). */
+    pga_txn_discard(&t);
     pga__error_atom(out, "batch_add_failed");
     return;
   }
   pga__rec_t *sc;
-  if (pga_pushconfig_service_config(*pc, &sc) == 0 &&
-      pga_puller_put(p->puller, sc) != 0)
-    pga_warn("config: auto-pull registration dropped: out of memory");
+  if (pga_pushconfig_service_config(*pc, &sc) == 0) {
+    pga_txn_service_put(&t, sc);
+    if (pga_puller_put(p->puller, sc) != 0)
+      pga_warn("config: auto-pull registration dropped: out of memory");
+  }
+  pga_txn_pushed_put(&t, &svc, *pc);
   if (pga__term_dict_put(p->pushed, &svc, *pc) == 0) *pc = NULL;
+  *crc = pga_txn_commit(p, &t, 1, seq);
   pga_tb_tuple(out, 2);
   pga_tb_atom(out, "ok");
   pga_tb_atom(out, "accepted");
@@ -219,9 +229,13 @@ void pga_receiver_push(pga_config_plane_t *p, const pga_term_t *cfg,
       if (prepare(pc, &pr) != 0) {
         pga__error_atom(out, "out_of_memory");
       } else {
+        int crc = 0;
+        uint64_t seq = 0;
         pthread_mutex_lock(&p->lock);
-        commit(p, &pc, &pr, force, out);
+        commit(p, &pc, &pr, force, out, &crc, &seq);
         pthread_mutex_unlock(&p->lock);
+        /* Acknowledged only once on disk (durable.c invariant 3). */
+        (void)pga__durable_reply(p, crc, seq, out);
       }
       prepared_free(&pr);
     }
@@ -337,18 +351,26 @@ static pga_outcome_t fn_status(pga_config_plane_t *p, const pga_term_t *argv,
 static pga_outcome_t fn_delete_pushed_service(pga_config_plane_t *p,
                                               const pga_term_t *argv,
                                               pga_tb_t *out) {
+  pga_txn_t t;
+  uint64_t seq = 0;
+  pga_txn_init(&t, p);
   pthread_mutex_lock(&p->lock);
   pga__rec_t *pc = pga__term_dict_get(p->pushed, &argv[0]);
   pga__rec_t *sc = NULL;
   if (pc && pga_pushconfig_service_config(pc, &sc) == 0) {
     pga_term_t s = pga__rec_get(sc, PGA_SC_SERVICE);
+    pga_txn_service_del(&t, &s);
     pga_puller_remove(p->puller, &s);
     pga__rec_free(sc);
   }
-  if (pc) (void)pga__term_dict_delete(p->pushed, &argv[0]);
+  if (pc) {
+    pga_txn_pushed_del(&t, &argv[0]);
+    (void)pga__term_dict_delete(p->pushed, &argv[0]);
+  }
+  int crc = pga_txn_commit(p, &t, 1, &seq);
   pthread_mutex_unlock(&p->lock);
   pga_tb_atom(out, "ok");
-  return PGA_RETURN;
+  return pga__durable_reply(p, crc, seq, out);
 }
 
 const pga_cfn_def_t pga_receiver_fns[] = {

@@ -135,6 +135,15 @@ size_t pga_store_count(const pga_store_t *s) {
   return pga_dict_size(s->entries);
 }
 
+void pga_store_foreach(const pga_store_t *s,
+                       void (*cb)(void *ud, const pga_funconfig_t *fc),
+                       void *ud) {
+  pga_dict_iter_t it;
+  void *k, *v;
+  pga_dict_iter_init(s->entries, &it);
+  while (pga_dict_next(&it, &k, &v)) cb(ud, ((entry_t *)v)->fc);
+}
+
 static void set_views(entry_t *e) {
   e->svc = pga_funconfig_get(e->fc, PGA_FC_SERVICE);
   e->rt = pga_funconfig_get(e->fc, PGA_FC_REQUEST_TYPE);

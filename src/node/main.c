@@ -11,6 +11,7 @@
 
 #include "base/log.h"
 #include "config/config.h"
+#include "config/file.h"
 #include "node/options.h"
 #include "pga/pga.h"
 
@@ -31,12 +32,8 @@ static void install_signals(void) {
   signal(SIGPIPE, SIG_IGN);
 }
 
-/* Features that later versions bring; refuse them clearly for now. */
+/* --data-dir must exist (it is created if missing). */
 static int check_unsupported(const pga_cli_t *cli) {
-  if (cli->config) {
-    fprintf(stderr, "pga-node: --config is not supported by this version yet\n");
-    return -1;
-  }
   if (cli->data_dir && mkdir(cli->data_dir, 0700) != 0 && errno != EEXIST) {
     fprintf(stderr, "pga-node: cannot create data directory %s: %s\n",
             cli->data_dir, strerror(errno));
@@ -60,14 +57,31 @@ static int load_plugins(const pga_cli_t *cli, pga_node_t *node,
   return 0;
 }
 
-static int run(const pga_cli_t *cli) {
+/* --config FILE (src/config/file.h): an error stops pga-node with exit
+ * status 2, as a command-line error does; advice goes to the log. */
+static int load_config(const pga_cli_t *cli, pga_conffile_t *conf) {
+  char err[512];
+  pga_conffile_init(conf);
+  if (cli->config && pga_conffile_load(conf, cli->config, err, sizeof err)) {
+    fprintf(stderr, "pga-node: config %s\n", err);
+    return -1;
+  }
+  for (char *w = conf->warnings, *nl; w && *w; w = nl + 1) {
+    if (!(nl = strchr(w, '\n'))) break;
+    pga_warn("config %.*s", (int)(nl - w), w);
+  }
+  conf->config.data_dir = cli->data_dir;
+  return 0;
+}
+
+static int run(const pga_cli_t *cli, const pga_config_opts_t *config_opts) {
   pga_node_opts_t opts = {.struct_version = PGA_NODE_OPTS_VERSION,
                           .name = cli->name,
                           .short_names = cli->short_names,
                           .cookie = cli->cookie};
   pga_node_t *node = NULL;
   char err[512];
-  pga_config_opts_t config = {.struct_version = PGA_CONFIG_OPTS_VERSION};
+  pga_config_opts_t config = *config_opts;
   pga_plugin_host_t *plugins = NULL;
   if (pga_node_new(&opts, &node, err, sizeof err) != 0 ||
       pga_config_plane_start(node, &config, err, sizeof err) != 0 ||
@@ -110,7 +124,12 @@ int main(int argc, char **argv) {
     return 0;
   }
   pga_log_set_level(cli.log_level);
-  int rc = check_unsupported(&cli) == 0 ? run(&cli) : 2;
+  pga_conffile_t conf;
+  pga_conffile_init(&conf);
+  int rc = check_unsupported(&cli) == 0 && load_config(&cli, &conf) == 0
+               ? run(&cli, &conf.config)
+               : 2;
+  pga_conffile_free(&conf);
   pga_cli_free(&cli);
   return rc;
 }

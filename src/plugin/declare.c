@@ -74,10 +74,11 @@ int pga__decl_check(const pga_plugin_fn_t *row, char *err, size_t errlen) {
   if (rc != 0) return rc;
   if (c->args_as_map && nargs == 0)
     return bad(err, errlen, "args_as_map needs declared arguments");
-  if (c->version && (!c->version[0] || !strcmp(c->version, "0.0.0") ||
-                     !text_ok(c->version)))
-    return bad(err, errlen, "its config version must be NULL or a "
-                            "non-empty string other than \"0.0.0\"");
+  if (c->version &&
+      (!c->version[0] || !strcmp(c->version, "0.0.0") || !text_ok(c->version)))
+    return bad(err, errlen,
+               "its config version must be NULL or a "
+               "non-empty string other than \"0.0.0\"");
   switch (c->check_permission) {
     case PGA_PERM_NONE:
     case PGA_PERM_AUTHENTICATED: break;
@@ -106,8 +107,9 @@ int pga__decl_check(const pga_plugin_fn_t *row, char *err, size_t errlen) {
     default: return bad(err, errlen, "unknown choose_node_mode");
   }
   if (c->response_type == PGA_RESPONSE_STREAM && !c->request_info)
-    return bad(err, errlen, "a stream function needs request_info (its "
-                            "stream pid comes in the request-info map)");
+    return bad(err, errlen,
+               "a stream function needs request_info (its "
+               "stream pid comes in the request-info map)");
   unsigned want = gateway_arity(c, nargs);
   if (row->arity != want) {
     snprintf(err, errlen,
@@ -121,7 +123,7 @@ int pga__decl_check(const pga_plugin_fn_t *row, char *err, size_t errlen) {
 /* ---- building ---- */
 
 static const char *const arg_types[] = {
-    NULL,          "string",   "num",      "boolean",  "uuid",
+    NULL,          "string",   "num",       "boolean",  "uuid",
     "list_string", "list_num", "list_uuid", "list_map", "map"};
 static const char *const responses[] = {"sync", "async", "stream", "none"};
 static const char *const node_modes[] = {"random", "hash", "round_robin",

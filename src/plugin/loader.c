@@ -105,8 +105,9 @@ static int check_table(const pga_plugin_host_t *h, const char *path,
                        size_t *n, char *err, size_t errlen) {
   char what[PGA_ATOM_BUF * 2 + 32], why[512];
   size_t i = 0;
-  if (!rows) return fail(err, errlen, path, PGA_EINVAL,
-                         "its descriptor has no function table", NULL, NULL);
+  if (!rows)
+    return fail(err, errlen, path, PGA_EINVAL,
+                "its descriptor has no function table", NULL, NULL);
   for (; rows[i].module; i++) {
     const pga_plugin_fn_t *r = &rows[i];
     if (i == MAX_FUNCTIONS)
@@ -117,7 +118,8 @@ static int check_table(const pga_plugin_host_t *h, const char *path,
       snprintf(what, sizeof what, "%zu", i);
       return fail(err, errlen, path, PGA_EINVAL,
                   "function row %s: module and function must be atoms "
-                  "(UTF-8, 1..255 characters)", what, NULL);
+                  "(UTF-8, 1..255 characters)",
+                  what, NULL);
     }
     snprintf(what, sizeof what, "%s:%s/%u", r->module, r->function, r->arity);
     if (!r->fn || r->arity > 255)
@@ -126,29 +128,30 @@ static int check_table(const pga_plugin_host_t *h, const char *path,
     if (denied(r->module))
       return fail(err, errlen, path, PGA_EINVAL,
                   "function %s: module %s is refused by every gateway "
-                  "(config-plane.md §9)", what, r->module);
+                  "(config-plane.md §9)",
+                  what, r->module);
     if (pga_rpc_lookup(h->rpc, r->module, r->function, r->arity))
       return fail(err, errlen, path, PGA_EEXIST,
                   "function %s is already served (by pga or another "
-                  "plugin)", what, NULL);
+                  "plugin)",
+                  what, NULL);
     for (size_t j = 0; j < i; j++)
       if (!strcmp(rows[j].module, r->module) &&
-          !strcmp(rows[j].function, r->function) &&
-          rows[j].arity == r->arity)
+          !strcmp(rows[j].function, r->function) && rows[j].arity == r->arity)
         return fail(err, errlen, path, PGA_EINVAL,
                     "function %s is listed twice", what, NULL);
     if (pga__decl_check(r, why, sizeof why) != 0)
-      return fail(err, errlen, path, PGA_EINVAL, "function %s: %s", what,
-                  why);
+      return fail(err, errlen, path, PGA_EINVAL, "function %s: %s", what, why);
     const pga_plugin_fn_t *o =
         r->config ? config_clash(h, service, rows, i, r->config) : NULL;
     if (o) {
-      snprintf(why, sizeof why, "request_type \"%s\" (version %s) is "
-               "already declared by %s:%s/%u", r->config->request_type,
+      snprintf(why, sizeof why,
+               "request_type \"%s\" (version %s) is "
+               "already declared by %s:%s/%u",
+               r->config->request_type,
                r->config->version ? r->config->version : "nil", o->module,
                o->function, o->arity);
-      return fail(err, errlen, path, PGA_EEXIST, "function %s: %s", what,
-                  why);
+      return fail(err, errlen, path, PGA_EEXIST, "function %s: %s", what, why);
     }
   }
   *n = i;
@@ -165,7 +168,8 @@ static int check_desc(const pga_plugin_host_t *h, const char *path,
     snprintf(b, sizeof b, "%u", (unsigned)PGA_PLUGIN_ABI_VERSION);
     return fail(err, errlen, path, PGA_EABI,
                 "built for plugin ABI version %s, this pga-node speaks "
-                "version %s: rebuild it against this pga's headers", a, b);
+                "version %s: rebuild it against this pga's headers",
+                a, b);
   }
   if (d->struct_version < 1)
     return fail(err, errlen, path, PGA_EINVAL,
@@ -173,8 +177,8 @@ static int check_desc(const pga_plugin_host_t *h, const char *path,
   if (!d->signature || strncmp(d->signature, PGA_PLUGIN_SIGNATURE, 64))
     return fail(err, errlen, path, PGA_EABI,
                 "is not binary compatible (signature \"%s\", expected "
-                "\"%s\")", d->signature ? d->signature : "(none)",
-                PGA_PLUGIN_SIGNATURE);
+                "\"%s\")",
+                d->signature ? d->signature : "(none)", PGA_PLUGIN_SIGNATURE);
   if (!name_ok(d->name))
     return fail(err, errlen, path, PGA_EINVAL,
                 "its name must be 1..64 characters of [A-Za-z0-9_.-]", NULL,
@@ -204,7 +208,8 @@ static int register_rows(pga_plugin_host_t *h, pga__plugin_t *p) {
   for (size_t i = 0; i < p->nfns; i++) {
     const pga_plugin_fn_t *r = &rows[i];
     unsigned deadline = r->timeout_ms;
-    if (!deadline && r->config && r->config->timeout_ms != PGA_PLUGIN_TIMEOUT_INFINITY)
+    if (!deadline && r->config &&
+        r->config->timeout_ms != PGA_PLUGIN_TIMEOUT_INFINITY)
       deadline = r->config->timeout_ms ? r->config->timeout_ms : 5000;
     pga_fn_def_t def = {.module = r->module,
                         .function = r->function,
@@ -223,7 +228,8 @@ static int register_rows(pga_plugin_host_t *h, pga__plugin_t *p) {
 
 static int build_configs(pga_plugin_host_t *h, pga__plugin_t *p) {
   size_t n = 0;
-  for (size_t i = 0; i < p->nfns; i++) n += p->desc->functions[i].config != NULL;
+  for (size_t i = 0; i < p->nfns; i++)
+    n += p->desc->functions[i].config != NULL;
   p->configs = calloc(n ? n : 1, sizeof *p->configs);
   if (!p->configs) return PGA_ENOMEM;
   for (size_t i = 0; i < p->nfns; i++) {
@@ -252,8 +258,10 @@ int pga_plugin_load(pga_plugin_host_t *h, const char *path, char *err,
     snprintf(err, errlen, "plugin: no file given");
     return PGA_EINVAL;
   }
-  if (!h->rpc) return fail(err, errlen, path, PGA_EINVAL,
-                           "the node is not running any more", NULL, NULL);
+  if (!h->rpc || pga__node_rpc(h->node) != h->rpc)
+    return fail(err, errlen, path, PGA_EINVAL,
+                "the node has run already: load plugins before it runs", NULL,
+                NULL);
   pga__plugin_t *p = calloc(1, sizeof *p);
   if (p) p->path = strdup(path);
   if (!p || !p->path) {
@@ -274,7 +282,8 @@ int pga_plugin_load(pga_plugin_host_t *h, const char *path, char *err,
     plugin_free(p);
     return fail(err, errlen, path, PGA_ENOTFOUND,
                 "no \"%s\" symbol: not a pga plugin (export a pga_plugin_t "
-                "descriptor with PGA_PLUGIN_EXPORT)", PGA_PLUGIN_SYMBOL, NULL);
+                "descriptor with PGA_PLUGIN_EXPORT)",
+                PGA_PLUGIN_SYMBOL, NULL);
   }
   int rc = check_desc(h, path, p->desc, &p->nfns, err, errlen);
   if (rc != 0) {
@@ -284,8 +293,8 @@ int pga_plugin_load(pga_plugin_host_t *h, const char *path, char *err,
   p->struct_version = p->desc->struct_version;
   p->name = p->desc->name;
   p->service = p->desc->service ? p->desc->service : p->desc->name;
-  p->ctx = (pga_plugin_ctx_t){.struct_version = 1, .node = h->node,
-                              .path = p->path, .name = p->name};
+  p->ctx = (pga_plugin_ctx_t){
+      .struct_version = 1, .node = h->node, .path = p->path, .name = p->name};
   rc = build_configs(h, p);
   if (rc != 0) {
     plugin_free(p);
@@ -312,9 +321,10 @@ int pga_plugin_load(pga_plugin_host_t *h, const char *path, char *err,
     h->first = p;
   h->last = p;
   h->count++;
-  pga_info("plugin %s loaded from %s: %zu functions, %zu announced to "
-           "gateways (service \"%s\")", p->name, p->path, p->nfns,
-           p->nconfigs, p->service);
+  pga_info(
+      "plugin %s loaded from %s: %zu functions, %zu announced to "
+      "gateways (service \"%s\")",
+      p->name, p->path, p->nfns, p->nconfigs, p->service);
   return 0;
 }
 
@@ -339,20 +349,23 @@ int pga_plugin_host_new(pga_node_t *node, pga_plugin_host_t **out) {
 
 int pga_plugin_host_start(pga_plugin_host_t *h, char *err, size_t errlen) {
   if (errlen) err[0] = '\0';
+  if (!h) return PGA_EINVAL;
   if (h->started) return 0;
   h->started = 1;
   for (pga__plugin_t *p = h->first; p; p = p->next) {
-    if (!p->desc->start) continue;
     char why[512] = "";
-    if (p->desc->start(&p->ctx, why, sizeof why) != 0)
+    if (p->desc->start && p->desc->start(&p->ctx, why, sizeof why) != 0)
       return fail(err, errlen, p->path, PGA_EINVAL,
                   "its start hook failed: %s",
                   why[0] ? why : "(no reason given)", NULL);
+    p->started = 1;
   }
   return 0;
 }
 
-size_t pga_plugin_count(const pga_plugin_host_t *h) { return h ? h->count : 0; }
+size_t pga_plugin_count(const pga_plugin_host_t *h) {
+  return h ? h->count : 0;
+}
 
 void pga_plugin_host_free(pga_plugin_host_t *h) {
   if (!h) return;
@@ -360,7 +373,7 @@ void pga_plugin_host_free(pga_plugin_host_t *h) {
    * then nothing may keep pointing into the files we unload. */
   h->rpc = h->node ? pga__node_rpc(h->node) : NULL;
   for (pga__plugin_t *p = h->first; p; p = p->next)
-    if (h->started && p->desc->stop) p->desc->stop(&p->ctx);
+    if (p->started && p->desc->stop) p->desc->stop(&p->ctx);
   while (h->first) {
     pga__plugin_t *p = h->first;
     h->first = p->next;

@@ -14,14 +14,15 @@
 /* One loaded plugin. */
 typedef struct pga__plugin_s {
   char *path;
-  void *handle;               /* dlopen handle */
+  void *handle; /* dlopen handle */
   const pga_plugin_t *desc;
-  unsigned struct_version;    /* what the host may read of desc */
-  const char *name;           /* in desc */
-  const char *service;        /* desc->service, or name */
+  unsigned struct_version; /* what the host may read of desc */
+  const char *name;        /* in desc */
+  const char *service;     /* desc->service, or name */
   pga_plugin_ctx_t ctx;
-  size_t nfns;                /* rows registered */
-  pga_funconfig_t **configs;  /* the announced FunConfigs, table order */
+  size_t nfns;               /* rows registered */
+  int started;               /* its start hook ran (or it has none) */
+  pga_funconfig_t **configs; /* the announced FunConfigs, table order */
   size_t nconfigs;
   struct pga__plugin_s *next;
 } pga__plugin_t;
@@ -72,7 +73,8 @@ int pga__supporter_has_service(const pga_plugin_host_t *h, const char *s);
  * for a verify {ok, matched}, {ok, mismatch, V}, {error, R}; then
  * {badrpc, R} becomes {error, {badrpc, R}} and anything else
  * {error, {unexpected_reply, Reply}}. *retry is set to 1 when the gateway
- * was down ({badrpc, nodedown}) and a retry may help. */
+ * is not up yet and a retry may help: {badrpc, nodedown}, or an exit
+ * undef of the receiver module or noproc (PhoenixGenApi not started). */
 void pga__push_interpret(const pga_term_t *reply, int verify, pga_tb_t *out,
                          int *retry);
 
@@ -80,13 +82,13 @@ void pga__push_interpret(const pga_term_t *reply, int verify, pga_tb_t *out,
 typedef struct pga__push_opts_s {
   int force;
   int has_service;
-  char service[PGA_ATOM_BUF];   /* the service to push */
-  pga_term_t config_version;    /* a binary, or len 0 = the digest */
-  pga_term_t push_token;        /* a binary or nil; len 0 = nil */
-  unsigned timeout_ms;          /* per call, default 5000 */
-  unsigned retries;             /* while the gateway is down, default 3 */
-  unsigned backoff_ms;          /* first wait, doubled, default 500 */
-  unsigned max_backoff_ms;      /* cap, default 30000 */
+  char service[PGA_ATOM_BUF]; /* the service to push */
+  pga_term_t config_version;  /* a binary, or len 0 = the digest */
+  pga_term_t push_token;      /* a binary or nil; len 0 = nil */
+  unsigned timeout_ms;        /* per call, default 5000 */
+  unsigned retries;           /* while the gateway is down, default 3 */
+  unsigned backoff_ms;        /* first wait, doubled, default 500 */
+  unsigned max_backoff_ms;    /* cap, default 30000 */
 } pga__push_opts_t;
 
 /* Parses Opts (a proper keyword list; unknown keys are ignored);

@@ -92,7 +92,8 @@ int pga__push_opts(const pga_term_t *opts, pga__push_opts_t *o, int *bad) {
   pga_term_iter_t it;
   pga_term_t el, tail, key, v;
   size_t n = 0;
-  if ((pga_term_type(opts) != PGA_T_LIST && pga_term_type(opts) != PGA_T_NIL) ||
+  if ((pga_term_type(opts) != PGA_T_LIST &&
+       pga_term_type(opts) != PGA_T_NIL) ||
       pga_term_list_length(opts, &n) != 0 || n > MAX_OPTS ||
       pga_term_iter_init(&it, opts) != 0)
     return PGA_EINVAL;
@@ -225,6 +226,27 @@ static int tagged(const pga_term_t *t, size_t arity, const char *tag,
          (pga_term_tuple_get(t, 1, &el) == 0 && pga_term_is_atom(&el, second));
 }
 
+/* {badrpc, R} from a gateway that is not up yet: the node is down, or it
+ * runs but PhoenixGenApi is not started (the receiver module is not
+ * loaded: undef, or its server is not running: noproc). */
+static int gateway_not_up(const pga_term_t *reply) {
+  pga_term_t r, why, frames, frame, m;
+  size_t n;
+  if (pga_term_tuple_get(reply, 1, &r) != 0) return 0;
+  if (pga_term_is_atom(&r, "nodedown")) return 1;
+  if (!tagged(&r, 2, "EXIT", NULL) || pga_term_tuple_get(&r, 1, &why) != 0)
+    return 0;
+  if (tagged(&why, 2, "noproc", NULL)) return 1;
+  pga_term_iter_t it;
+  return tagged(&why, 2, "undef", NULL) &&
+         pga_term_tuple_get(&why, 1, &frames) == 0 &&
+         pga_term_iter_init(&it, &frames) == 0 &&
+         pga_term_iter_next(&it, &frame) &&
+         pga_term_tuple_arity(&frame, &n) == 0 && n >= 1 &&
+         pga_term_tuple_get(&frame, 0, &m) == 0 &&
+         pga_term_is_atom(&m, RECEIVER);
+}
+
 void pga__push_interpret(const pga_term_t *reply, int verify, pga_tb_t *out,
                          int *retry) {
   *retry = 0;
@@ -241,7 +263,7 @@ void pga__push_interpret(const pga_term_t *reply, int verify, pga_tb_t *out,
   if (tagged(reply, 2, "badrpc", NULL)) {
     /* the library wraps the whole {badrpc, R} */
     pga_tb_term(out, reply);
-    *retry = tagged(reply, 2, "badrpc", "nodedown");
+    *retry = gateway_not_up(reply);
     return;
   }
   /* The library's pusher raises CaseClauseError here; an rpc caller is

@@ -79,8 +79,7 @@ void pga__supporter_version(const pga_plugin_host_t *h,
   unsigned mdlen = 0;
   char hex[2 * 8 + 1];
   if (pga_tb_error(&enc) ||
-      !EVP_Digest(t.buf, t.len, md, &mdlen, EVP_sha256(), NULL) ||
-      mdlen < 8) {
+      !EVP_Digest(t.buf, t.len, md, &mdlen, EVP_sha256(), NULL) || mdlen < 8) {
     pga__tb_destroy(&enc);
     pga_tb_atom(out, "nil");
     return;

@@ -2,10 +2,14 @@
  * complete and {error, R} to a gateway's stream relay (request-plane.md
  * §1.3, §9.3). The worker posts each message to the loop and waits until
  * it is handed to the connection, so one stream has one message in flight.
+ * Also pga_call_reply: the call's value sent before the function returns,
+ * so that the relay forwards chunks while the function still produces
+ * them (the relay holds every chunk until the call's value arrives).
  *
  * Invariants:
- * 1. A stream is opened once per call; the relay is monitored from the
- *    job's process until the stream ends or the job goes.
+ * 1. A stream is opened once per call. A process of its own (not the
+ *    job's, which ends with an early reply) monitors the relay and sends
+ *    the chunks, until the stream ends or the job goes.
  * 2. The relay's death (DOWN), its node going down, or the job being
  *    cancelled (caller gone, deadline) cancels the call: waiting sends
  *    return PGA_ECANCELED and pga_call_cancelled() is true.
@@ -23,12 +27,39 @@
 
 #define BACKOFF_MS 5
 
-typedef enum { SR_OPEN, SR_RESULT, SR_LAST, SR_COMPLETE, SR_ERROR } sr_kind_t;
+typedef enum {
+  SR_OPEN,
+  SR_RESULT,
+  SR_LAST,
+  SR_COMPLETE,
+  SR_ERROR,
+  SR_REPLY /* not a stream message: the call's early value */
+} sr_kind_t;
 
 typedef struct stream_req_s {
   sr_kind_t kind;
   const pga_term_t *term; /* info or pid (open), data, reason, or NULL */
 } stream_req_t;
+
+static void stream_on_message(pga_proc_t *p, pga_conn_t *c,
+                              const pga_term_t *from, const pga_term_t *msg) {
+  /* nobody has a reason to write to it: dropped */
+}
+
+static void stream_on_exit_signal(pga_proc_t *p, pga_conn_t *c,
+                                  const pga_term_t *from,
+                                  const pga_term_t *reason, int is_link) {
+  /* not linked to anyone; an exit/2 aimed at it is ignored (it traps) */
+}
+
+static void stream_on_down(pga_proc_t *p, pga_conn_t *c, const pga_term_t *ref,
+                           const pga_term_t *reason);
+
+static const pga_proc_ops_t stream_ops = {
+    .on_message = stream_on_message,
+    .on_exit_signal = stream_on_exit_signal,
+    .on_down = stream_on_down,
+};
 
 static stream_req_t *pending(pga_job_t *job) {
   return (stream_req_t *)job->sync_result;
@@ -53,7 +84,8 @@ static void do_open(pga_job_t *job, const pga_term_t *info) {
   pga_term_t pid;
   erlang_pid ep;
   if (job->stream_state != PGA__STREAM_NONE || relay_pid(info, &pid) != 0 ||
-      pga_dist_local_pid_id(d, &pid) != 0 || pga__term_get_pid(&pid, &ep) != 0) {
+      pga_dist_local_pid_id(d, &pid) != 0 ||
+      pga__term_get_pid(&pid, &ep) != 0) {
     pga__job_sync_finish(job, PGA_EINVAL);
     return;
   }
@@ -65,9 +97,14 @@ static void do_open(pga_job_t *job, const pga_term_t *info) {
   pga__tb_init(&job->stream_pid, 0);
   pga_tb_term(&job->stream_pid, &pid);
   pga_dist_make_ref(d, &job->stream_ref);
+  job->stream_proc = pga_proc_new(d, &stream_ops, job);
   int rc = pga_tb_error(&job->stream_pid);
-  if (rc == 0) rc = pga_dist_monitor(d, job->proc, c, &pid, &job->stream_ref);
+  if (rc == 0 && !job->stream_proc) rc = PGA_ENOMEM;
+  if (rc == 0)
+    rc = pga_dist_monitor(d, job->stream_proc, c, &pid, &job->stream_ref);
   if (rc != 0) {
+    if (job->stream_proc) pga_proc_free(job->stream_proc);
+    job->stream_proc = NULL;
     pga__tb_destroy(&job->stream_pid);
     pga__job_sync_finish(job, rc == PGA_ENOMEM ? rc : PGA_ENODEDOWN);
     return;
@@ -77,14 +114,18 @@ static void do_open(pga_job_t *job, const pga_term_t *info) {
   pga__job_sync_finish(job, 0);
 }
 
-/* Ends the stream on our side: no more sends, no more DOWN. */
-static void end_stream(pga_job_t *job) {
+/* Ends the stream on our side: no more sends, no more DOWN. demonitor is
+ * 0 when the relay is gone already. */
+static void end_stream(pga_job_t *job, int demonitor) {
   if (job->stream_state != PGA__STREAM_OPEN) return;
   job->stream_state = PGA__STREAM_ENDED;
   pga_conn_t *c = pga_dist_conn_by_id(job->rpc->d, job->stream_conn);
   pga_term_t pid = pga_tb_data(&job->stream_pid);
-  if (c && job->proc)
-    pga_dist_demonitor(job->rpc->d, job->proc, c, &pid, &job->stream_ref);
+  if (c && demonitor)
+    pga_dist_demonitor(job->rpc->d, job->stream_proc, c, &pid,
+                       &job->stream_ref);
+  pga_proc_free(job->stream_proc);
+  job->stream_proc = NULL;
 }
 
 static void build_msg(pga_tb_t *msg, const stream_req_t *rq) {
@@ -124,9 +165,10 @@ static void do_send(pga_job_t *job) {
   build_msg(&msg, rq);
   pga_term_t pid = pga_tb_data(&job->stream_pid);
   int rc = pga_tb_error(&msg);
-  if (rc == 0) rc = pga_dist_send(job->rpc->d, job->id, &pid, &msg);
+  if (rc == 0)
+    rc = pga_dist_send(job->rpc->d, pga_proc_id(job->stream_proc), &pid, &msg);
   pga__tb_destroy(&msg);
-  if (rc == 0 && rq->kind != SR_RESULT) end_stream(job);
+  if (rc == 0 && rq->kind != SR_RESULT) end_stream(job, 1);
   pga__job_sync_finish(job, rc);
 }
 
@@ -137,15 +179,20 @@ static void on_request(pga_loop_t *loop, void *data) {
     pga_loop_timer_cancel(loop, job->stream_timer);
     job->stream_timer = 0;
   }
-  if (atomic_load(&job->cancelled) || !job->proc) {
+  if (atomic_load(&job->cancelled)) {
     pga__job_sync_finish(job, PGA_ECANCELED);
     return;
   }
   const stream_req_t *rq = pending(job);
-  if (rq->kind == SR_OPEN)
+  if (rq->kind == SR_OPEN) {
     do_open(job, rq->term);
-  else
+  } else if (rq->kind == SR_REPLY) {
+    int replied = job->reported;
+    if (!replied) pga__job_reply(job, rq->term);
+    pga__job_sync_finish(job, replied ? PGA_EINVAL : 0);
+  } else {
     do_send(job);
+  }
 }
 
 static int64_t retry_send(pga_loop_t *loop, uint64_t id, void *data) {
@@ -153,7 +200,7 @@ static int64_t retry_send(pga_loop_t *loop, uint64_t id, void *data) {
   job->stream_timer = 0;
   /* Cancelled meanwhile: the wait is over (or about to be) and the
    * request may be gone with the worker's stack. */
-  if (atomic_load(&job->cancelled) || !job->proc)
+  if (atomic_load(&job->cancelled))
     pga__job_sync_finish(job, PGA_ECANCELED);
   else
     do_send(job);
@@ -168,7 +215,7 @@ static int stream_call(pga_call_t *call, sr_kind_t kind,
    * so this thread reads it safely; inline functions have it 0. */
   if (!job || !job->running) return PGA_EINVAL;
   if (atomic_load(&job->cancelled)) return PGA_ECANCELED;
-  if (kind == SR_RESULT || kind == SR_LAST || kind == SR_ERROR) {
+  if (kind != SR_OPEN && kind != SR_COMPLETE) {
     /* A corrupt term would drop the connection: check it here. */
     size_t used = 0;
     if (!term || pga__term_check(term->buf, term->len, &used) != 0 ||
@@ -202,6 +249,10 @@ int pga_stream_error(pga_call_t *call, const pga_term_t *reason) {
   return stream_call(call, SR_ERROR, reason);
 }
 
+int pga_call_reply(pga_call_t *call, const pga_term_t *value) {
+  return stream_call(call, SR_REPLY, value);
+}
+
 /* ---- loop-side events ---- */
 
 static void cancel(pga_job_t *job) {
@@ -210,20 +261,20 @@ static void cancel(pga_job_t *job) {
   pga__job_sync_finish(job, PGA_ECANCELED);
 }
 
-int pga__stream_down(pga_job_t *job, const pga_term_t *ref) {
+static void stream_on_down(pga_proc_t *p, pga_conn_t *c, const pga_term_t *ref,
+                           const pga_term_t *reason) {
+  pga_job_t *job = pga_proc_data(p);
   erlang_ref got;
   if (job->stream_state != PGA__STREAM_OPEN ||
-      pga__term_get_ref(ref, &got) != 0 ||
-      got.len != job->stream_ref.len ||
+      pga__term_get_ref(ref, &got) != 0 || got.len != job->stream_ref.len ||
       memcmp(got.n, job->stream_ref.n, sizeof(unsigned) * (size_t)got.len))
-    return 0;
+    return;
   /* The relay is gone (stopped by its receiver, or killed): nobody will
    * forward what the function sends any more. */
-  job->stream_state = PGA__STREAM_ENDED;
   pga_debug("stream relay of %s:%s is down: call cancelled", job->module,
             job->function);
+  end_stream(job, 0);
   cancel(job);
-  return 1;
 }
 
 static void on_nodedown(void *ud, pga_conn_t *c) {
@@ -232,7 +283,7 @@ static void on_nodedown(void *ud, pga_conn_t *c) {
   for (pga_job_t *job = r->job_list; job; job = job->next) {
     if (job->stream_state != PGA__STREAM_OPEN || job->stream_conn != id)
       continue;
-    job->stream_state = PGA__STREAM_ENDED;
+    end_stream(job, 0);
     cancel(job);
   }
 }
@@ -242,10 +293,11 @@ int pga__stream_init(pga_rpc_t *r) {
 }
 
 void pga__stream_release(pga_job_t *job) {
-  if (job->stream_timer) pga_loop_timer_cancel(job->rpc->loop, job->stream_timer);
+  if (job->stream_timer)
+    pga_loop_timer_cancel(job->rpc->loop, job->stream_timer);
   job->stream_timer = 0;
   if (job->stream_state == PGA__STREAM_NONE) return;
-  end_stream(job);
+  end_stream(job, 1);
   job->stream_state = PGA__STREAM_NONE;
   pga__tb_destroy(&job->stream_pid);
 }

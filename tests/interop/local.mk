@@ -21,7 +21,9 @@ EXTRA_DIST += tests/interop/run.sh tests/interop/lib/check.exs \
 	tests/interop/900_shutdown.exs
 ## config-plane scenarios and their helpers
 EXTRA_DIST += tests/interop/lib/config_structs.exs \
-	tests/interop/100_config_push.exs tests/interop/110_config_pull.exs
+	tests/interop/lib/config_gw.exs \
+	tests/interop/100_config_push.exs tests/interop/110_config_pull.exs \
+	tests/interop/120_config_file.exs tests/interop/130_config_durable.exs
 
 ## The Elixir adapter's ExUnit tests (erl/).
 TESTS += tests/erl/run.sh

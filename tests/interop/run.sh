@@ -7,6 +7,11 @@
 #                       (default: ../../src/pga-node beside this script)
 #   PGA_NODE_WRAPPER    command words put before the binary, e.g.
 #                       "valgrind --leak-check=full --error-exitcode=99"
+#   PGA_GW_ARGS         extra words appended to the gateway's command line,
+#                       e.g. "--config /etc/pga.json" (PGA_NODE_ARGS is read
+#                       when PGA_GW_ARGS is unset); not for the stand-in.
+#                       Scenarios assume a gateway without push token or
+#                       allowlist: options that change answers make them fail
 #   PGA_INTEROP_ONLY    scenario prefixes to run, comma/space separated
 #                       (e.g. "010" or "000,040"); default: all
 #   PGA_INTEROP_SRCDIR  directory holding the scenarios (default: here)
@@ -39,6 +44,7 @@ ERL=${ERL:-$(command -v erl || true)}
 
 pga_node=${PGA_NODE:-$here/../../src/pga-node}
 read -r -a wrapper <<<"${PGA_NODE_WRAPPER:-}"
+read -r -a gw_args <<<"${PGA_GW_ARGS:-${PGA_NODE_ARGS:-}}"
 if [ ${#wrapper[@]} -gt 0 ]; then
   scale=${PGA_TMO_SCALE:-6}
 else
@@ -178,6 +184,7 @@ fi
 if [ "$pga_node" = standin ]; then
   gw_cmd=("$ELIXIR" "$srcdir/standin/pga_standin.exs")
   wrapper=()
+  gw_args=()
   scale=${PGA_TMO_SCALE:-1}
   echo "# gateway: BEAM stand-in ($srcdir/standin/pga_standin.exs)"
 else
@@ -189,7 +196,7 @@ else
     grep -q libtool "$pga_node" && [ -x "$(dirname "$pga_node")/../libtool" ]; then
     wrapper=("$(dirname "$pga_node")/../libtool" --mode=execute "${wrapper[@]}")
   fi
-  echo "# gateway: ${wrapper[*]} $pga_node"
+  echo "# gateway: ${wrapper[*]} $pga_node ${gw_args[*]}"
 fi
 
 # erl_call lives in erl_interface's bin directory; configure found that
@@ -240,7 +247,7 @@ echo "# run directory $run, epmd port $epmd_port, gateway $gw"
 
 mkdir -p "$run/gw-data"
 "${wrapper[@]}" "${gw_cmd[@]}" --name "$gw" --cookie "$cookie" \
-  --data-dir "$run/gw-data" --log-level debug \
+  --data-dir "$run/gw-data" --log-level debug "${gw_args[@]}" \
   >"$run/gw.out" 2>"$run/gw.err" </dev/null &
 gw_pid=$!
 

@@ -11,13 +11,13 @@ static pga_outcome_t f(pga_call_t *call, size_t argc, const pga_term_t *argv,
 }
 
 #if defined(BAD_TABLE) || defined(BAD_ARITY)
-static const pga_plugin_arg_t two[] = {
-    {.name = "a", .type = PGA_ARG_NUM}, {.name = "b", .type = PGA_ARG_NUM}, {0}};
+static const pga_plugin_arg_t two[] = {{.name = "a", .type = PGA_ARG_NUM},
+                                       {.name = "b", .type = PGA_ARG_NUM},
+                                       {0}};
 #endif
 #ifdef BAD_TABLE /* a stream without request_info */
-static const pga_plugin_config_t cfg = {.request_type = "s",
-                                        .response_type = PGA_RESPONSE_STREAM,
-                                        .args = two};
+static const pga_plugin_config_t cfg = {
+    .request_type = "s", .response_type = PGA_RESPONSE_STREAM, .args = two};
 #define CONFIG &cfg
 #define ARITY 2
 #elif defined(BAD_ARITY) /* gateways call it with 2 arguments */
@@ -41,7 +41,10 @@ static const pga_plugin_fn_t functions[] = {
 #ifdef BAD_CLASH
     {.module = MODULE, .function = "echo", .arity = 1, .fn = f},
 #else
-    {.module = MODULE, .function = "f", .arity = ARITY, .fn = f,
+    {.module = MODULE,
+     .function = "f",
+     .arity = ARITY,
+     .fn = f,
      .config = CONFIG},
 #endif
     {0},
@@ -73,7 +76,7 @@ PGA_PLUGIN_EXPORT const pga_plugin_t pga_plugin = {
     .struct_version = PGA_PLUGIN_STRUCT_VERSION,
     .signature = "pga-plugin-1:p4l4z4:be",
 #else
-    PGA_PLUGIN_HEADER,
+PGA_PLUGIN_HEADER,
 #endif
 #ifdef BAD_DUP
     .name = "pga_test", /* the name of tests/plugins/test_plugin.c */

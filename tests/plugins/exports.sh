@@ -4,7 +4,7 @@
 # in include/pga/ must be in its dynamic symbol table, or a plugin using it
 # is refused by dlopen ("undefined symbol").
 srcdir=${srcdir:-.}
-bin=${PGA_NODE:-./src/pga-node}
+bin=./src/pga-node   # (not $PGA_NODE: that may name the BEAM stand-in)
 command -v nm >/dev/null 2>&1 || { echo "nm not found: skipped"; exit 77; }
 [ -x "$bin" ] || { echo "exports: $bin not built"; exit 99; }
 tmp=${TMPDIR:-/tmp}/pga-exports.$$

@@ -63,3 +63,7 @@ tests_plugins_bad_clash_la_LDFLAGS = $(test_plugin_ldflags)
 ## plugin resolves what it uses (pga-node links libpga_core statically).
 TESTS += tests/plugins/exports.sh
 EXTRA_DIST += tests/plugins/exports.sh
+
+## The plugin interop scenarios (run by tests/interop/run.sh with the rest).
+EXTRA_DIST += tests/interop/lib/plugin.exs tests/interop/200_plugin_gateway.exs \
+	tests/interop/210_plugin_push.exs tests/interop/220_plugin_refused.exs

@@ -9,10 +9,15 @@
  *                                      300 ms         (sync, "slow")
  *   'Elixir.PgaTest.Fns':bad_result() -> an incomplete term (not announced)
  *   'Elixir.PgaTest.Fns':stats()    -> #{cancelled, fired, stream_stops,
- *                                        hooks}       (not announced)
- *   'Elixir.PgaTest.Stream':forever(IntervalMs, Info) -> chunks until the
- *                                      call is cancelled (stream, "forever")
- *   'Elixir.PgaTest.Stream':last(V, Info) -> {last_result, V}  ("last")
+ *                                        flood_sent, hooks} (not announced)
+ *   'Elixir.PgaTest.Stream':forever(IntervalMs, Info) -> streaming, then
+ *                                      {result, N} every IntervalMs until
+ *                                      the call is cancelled ("forever")
+ *   'Elixir.PgaTest.Stream':flood(Bytes, Info) -> flooding, then Bytes-sized
+ *                                      chunks until cancelled (not
+ *                                      announced; counts flood_sent)
+ *   'Elixir.PgaTest.Stream':last(V, Info) -> sends {last_result, V}, then
+ *                                      tries complete; {ok, #{last, then}}
  *   'Elixir.PgaTest.Stream':oops(R, Info) -> {error, R}         ("oops")
  *
  * pga_test_hooks (exported) records the lifecycle hooks that ran. */
@@ -24,7 +29,7 @@
 #include <pga/plugin.h>
 
 PGA_PLUGIN_EXPORT char pga_test_hooks[64];
-static atomic_int cancelled, fired, stream_stops;
+static atomic_int cancelled, fired, stream_stops, flood_sent;
 
 static void hook(const char *what) {
   size_t n = strlen(pga_test_hooks);
@@ -96,13 +101,15 @@ static pga_outcome_t bad_result(pga_call_t *call, size_t argc,
 
 static pga_outcome_t stats(pga_call_t *call, size_t argc,
                            const pga_term_t *argv, pga_tb_t *out) {
-  pga_tb_map(out, 4);
+  pga_tb_map(out, 5);
   pga_tb_atom(out, "cancelled");
   pga_tb_int(out, atomic_load(&cancelled));
   pga_tb_atom(out, "fired");
   pga_tb_int(out, atomic_load(&fired));
   pga_tb_atom(out, "stream_stops");
   pga_tb_int(out, atomic_load(&stream_stops));
+  pga_tb_atom(out, "flood_sent");
+  pga_tb_int(out, atomic_load(&flood_sent));
   pga_tb_atom(out, "hooks");
   pga_tb_string(out, pga_test_hooks);
   return PGA_RETURN;
@@ -125,6 +132,9 @@ static pga_outcome_t forever(pga_call_t *call, size_t argc,
   int rc = pga_stream_open(call, &argv[1]);
   if (rc != 0) return err_atom(out, "no_stream");
   pga_tb_t *chunk = pga_tb_new(0);
+  pga_tb_atom(chunk, "streaming");
+  pga_term_t v = pga_tb_data(chunk);
+  rc = pga_call_reply(call, &v);
   for (int64_t i = 1; rc == 0; i++) {
     pga_tb_reset(chunk);
     pga_tb_int(chunk, i);
@@ -140,15 +150,43 @@ static pga_outcome_t forever(pga_call_t *call, size_t argc,
   return PGA_RETURN;
 }
 
+/* Replies flooding, then sends Bytes-sized binaries as fast as the
+ * connection takes them (back-pressure holds it) until cancelled. */
+static pga_outcome_t flood(pga_call_t *call, size_t argc,
+                           const pga_term_t *argv, pga_tb_t *out) {
+  int64_t bytes;
+  if (pga_term_get_int64(&argv[0], &bytes) != 0 || bytes < 1 ||
+      bytes > (1 << 20))
+    return err_atom(out, "bad_size");
+  if (pga_stream_open(call, &argv[1]) != 0) return err_atom(out, "no_stream");
+  pga_tb_t *chunk = pga_tb_new(0);
+  pga_tb_atom(chunk, "flooding");
+  pga_term_t v = pga_tb_data(chunk);
+  int rc = pga_call_reply(call, &v);
+  static const char zeros[1 << 20];
+  pga_tb_reset(chunk);
+  pga_tb_binary(chunk, zeros, (size_t)bytes);
+  v = pga_tb_data(chunk);
+  while (rc == 0) {
+    rc = pga_stream_send_result(call, &v);
+    if (rc == 0) atomic_fetch_add(&flood_sent, 1);
+  }
+  pga_tb_free(chunk);
+  return ok(out);
+}
+
 static pga_outcome_t last(pga_call_t *call, size_t argc,
                           const pga_term_t *argv, pga_tb_t *out) {
   if (pga_stream_open(call, &argv[1]) != 0) return err_atom(out, "no_stream");
   int rc = pga_stream_send_last_result(call, &argv[0]);
   /* after the last chunk the stream is over */
   int again = pga_stream_complete(call);
-  pga_tb_tuple(out, 3);
+  pga_tb_tuple(out, 2); /* {ok, #{last => Rc, then => Rc}} */
   pga_tb_atom(out, "ok");
+  pga_tb_map(out, 2);
+  pga_tb_atom(out, "last");
   pga_tb_atom(out, pga_err_name(rc));
+  pga_tb_atom(out, "then");
   pga_tb_atom(out, pga_err_name(again));
   return PGA_RETURN;
 }
@@ -189,66 +227,105 @@ static const pga_plugin_arg_t interval_arg[] = {
 static const char *const admins[] = {"admin", NULL};
 
 static const pga_plugin_config_t notify_cfg = {
-    .request_type = "notify", .response_type = PGA_RESPONSE_ASYNC,
-    .args = value_arg, .version = "1.0.0",
+    .request_type = "notify",
+    .response_type = PGA_RESPONSE_ASYNC,
+    .args = value_arg,
+    .version = "1.0.0",
     .check_permission = PGA_PERM_AUTHENTICATED};
 static const pga_plugin_config_t fire_cfg = {
-    .request_type = "fire", .response_type = PGA_RESPONSE_NONE,
-    .args = value_arg, .choose_node_mode = PGA_NODE_HASH_KEY,
+    .request_type = "fire",
+    .response_type = PGA_RESPONSE_NONE,
+    .args = value_arg,
+    .choose_node_mode = PGA_NODE_HASH_KEY,
     .node_key = "value"};
-static const pga_plugin_config_t fail_cfg = {
-    .request_type = "fail", .args = value_arg,
-    .check_permission = PGA_PERM_ROLE, .roles = admins};
+static const pga_plugin_config_t fail_cfg = {.request_type = "fail",
+                                             .args = value_arg,
+                                             .check_permission = PGA_PERM_ROLE,
+                                             .roles = admins};
 static const pga_plugin_config_t refuse_cfg = {
-    .request_type = "refuse", .args = value_arg, .args_as_map = 1,
-    .check_permission = PGA_PERM_ARG, .permission_arg = "value"};
+    .request_type = "refuse",
+    .args = value_arg,
+    .args_as_map = 1,
+    .check_permission = PGA_PERM_ARG,
+    .permission_arg = "value"};
 static const pga_plugin_config_t slow_cfg = {
-    .request_type = "slow", .args = ms_arg, .timeout_ms = 300,
+    .request_type = "slow",
+    .args = ms_arg,
+    .timeout_ms = 300,
     .choose_node_mode = PGA_NODE_ROUND_ROBIN};
 static const pga_plugin_config_t forever_cfg = {
-    .request_type = "forever", .response_type = PGA_RESPONSE_STREAM,
-    .args = interval_arg, .request_info = 1,
+    .request_type = "forever",
+    .response_type = PGA_RESPONSE_STREAM,
+    .args = interval_arg,
+    .request_info = 1,
     .timeout_ms = PGA_PLUGIN_TIMEOUT_INFINITY};
 static const pga_plugin_config_t last_cfg = {
-    .request_type = "last", .response_type = PGA_RESPONSE_STREAM,
-    .args = value_arg, .request_info = 1};
+    .request_type = "last",
+    .response_type = PGA_RESPONSE_STREAM,
+    .args = value_arg,
+    .request_info = 1};
 static const pga_plugin_config_t oops_cfg = {
-    .request_type = "oops", .response_type = PGA_RESPONSE_STREAM,
-    .args = value_arg, .request_info = 1};
+    .request_type = "oops",
+    .response_type = PGA_RESPONSE_STREAM,
+    .args = value_arg,
+    .request_info = 1};
 
 #define FNS "Elixir.PgaTest.Fns"
 #define STREAM "Elixir.PgaTest.Stream"
 
 static const pga_plugin_fn_t functions[] = {
-    {.module = FNS, .function = "notify", .arity = 1, .fn = notify,
+    {.module = FNS,
+     .function = "notify",
+     .arity = 1,
+     .fn = notify,
      .config = &notify_cfg},
-    {.module = FNS, .function = "fire", .arity = 1, .fn = fire,
+    {.module = FNS,
+     .function = "fire",
+     .arity = 1,
+     .fn = fire,
      .config = &fire_cfg},
-    {.module = FNS, .function = "fail", .arity = 1, .fn = fail,
+    {.module = FNS,
+     .function = "fail",
+     .arity = 1,
+     .fn = fail,
      .config = &fail_cfg},
-    {.module = FNS, .function = "refuse", .arity = 1, .fn = refuse,
+    {.module = FNS,
+     .function = "refuse",
+     .arity = 1,
+     .fn = refuse,
      .config = &refuse_cfg},
-    {.module = FNS, .function = "slow", .arity = 1, .fn = slow,
+    {.module = FNS,
+     .function = "slow",
+     .arity = 1,
+     .fn = slow,
      .config = &slow_cfg},
     {.module = FNS, .function = "bad_result", .arity = 0, .fn = bad_result},
-    {.module = FNS, .function = "stats", .arity = 0, .fn = stats,
+    {.module = FNS,
+     .function = "stats",
+     .arity = 0,
+     .fn = stats,
      .flags = PGA_FN_INLINE},
-    {.module = STREAM, .function = "forever", .arity = 2, .fn = forever,
+    {.module = STREAM,
+     .function = "forever",
+     .arity = 2,
+     .fn = forever,
      .config = &forever_cfg},
-    {.module = STREAM, .function = "last", .arity = 2, .fn = last,
+    {.module = STREAM, .function = "flood", .arity = 2, .fn = flood},
+    {.module = STREAM,
+     .function = "last",
+     .arity = 2,
+     .fn = last,
      .config = &last_cfg},
-    {.module = STREAM, .function = "oops", .arity = 2, .fn = oops,
+    {.module = STREAM,
+     .function = "oops",
+     .arity = 2,
+     .fn = oops,
      .config = &oops_cfg},
     {0},
 };
 
 PGA_PLUGIN_EXPORT const pga_plugin_t pga_plugin = {
-    PGA_PLUGIN_HEADER,
-    .name = "pga_test",
-    .version = "0.0.1",
-    .functions = functions,
-    .init = on_init,
-    .start = on_start,
-    .stop = on_stop,
-    .exit = on_exit,
+    PGA_PLUGIN_HEADER,      .name = "pga_test", .version = "0.0.1",
+    .functions = functions, .init = on_init,    .start = on_start,
+    .stop = on_stop,        .exit = on_exit,
 };

@@ -43,7 +43,8 @@ static int64_t stop_loop(pga_loop_t *loop, uint64_t id, void *data) {
  * worker runs plugin code when the host unloads the files. */
 static void drain(void) {
   pga_loop_t *loop = pga__node_loop(node);
-  for (int i = 0; i < 500 && ((struct pga_rpc_s *)pga__node_rpc(node))->job_list; i++) {
+  for (int i = 0;
+       i < 500 && ((struct pga_rpc_s *)pga__node_rpc(node))->job_list; i++) {
     pga_loop_timer(loop, 10, stop_loop, NULL);
     pga_loop_run(loop);
   }
@@ -142,7 +143,8 @@ START_TEST(plugin_load_example_registers_its_functions) {
       pga_rpc_lookup(rpc(), "Elixir.PgaExample.Ticker", "ticks", 2));
   /* the deadline comes from the config's timeout */
   ck_assert_uint_eq(
-      pga_rpc_lookup(rpc(), "Elixir.PgaExample.Ticker", "ticks", 2)->timeout_ms,
+      pga_rpc_lookup(rpc(), "Elixir.PgaExample.Ticker", "ticks", 2)
+          ->timeout_ms,
       10000);
 }
 END_TEST
@@ -179,8 +181,9 @@ START_TEST(plugin_load_missing_descriptor_is_refused) {
 END_TEST
 
 START_TEST(plugin_load_wrong_abi_version_is_refused) {
-  refused(BAD("abi"), PGA_EABI, "plugin ABI version 2, this pga-node speaks "
-                                "version 1");
+  refused(BAD("abi"), PGA_EABI,
+          "plugin ABI version 2, this pga-node speaks "
+          "version 1");
 }
 END_TEST
 
@@ -224,8 +227,9 @@ START_TEST(plugin_load_arity_unlike_config_is_refused) {
 END_TEST
 
 START_TEST(plugin_load_failing_init_is_refused_with_its_reason) {
-  refused(BAD("init"), PGA_EINVAL, "its init hook failed: no licence for "
-                                   "pga_bad");
+  refused(BAD("init"), PGA_EINVAL,
+          "its init hook failed: no licence for "
+          "pga_bad");
 }
 END_TEST
 
@@ -237,8 +241,9 @@ END_TEST
 
 START_TEST(plugin_load_builtin_clash_is_refused) {
   const pga_fn_entry_t *echo = pga_rpc_lookup(rpc(), "pga_node", "echo", 1);
-  refused(BAD("clash"), PGA_EEXIST, "function pga_node:echo/1 is already "
-                                    "served");
+  refused(BAD("clash"), PGA_EEXIST,
+          "function pga_node:echo/1 is already "
+          "served");
   ck_assert_ptr_eq(pga_rpc_lookup(rpc(), "pga_node", "echo", 1), echo);
 }
 END_TEST
@@ -326,7 +331,8 @@ START_TEST(funconfigs_are_complete_structs_on_this_node) {
   ck_assert(pga_term_iter_next(&it, &fc));
   ck_assert_str_eq(field(&fc, "request_type"), "<<\"add\">>");
   ck_assert_str_eq(field(&fc, "mfa"), "{'Elixir.PgaExample.Math',add,[]}");
-  ck_assert_str_eq(field(&fc, "arg_types"), "#{<<\"a\">> => num,<<\"b\">> => num}");
+  ck_assert_str_eq(field(&fc, "arg_types"),
+                   "#{<<\"a\">> => num,<<\"b\">> => num}");
   ck_assert_str_eq(field(&fc, "arg_orders"), "[<<\"a\">>,<<\"b\">>]");
   ck_assert_str_eq(field(&fc, "response_type"), "sync");
   ck_assert_str_eq(field(&fc, "choose_node_mode"), "random");
@@ -433,7 +439,7 @@ START_TEST(config_version_changes_with_the_set_only) {
   version_of("pga_example", two_svc, sizeof two_svc);
   ck_assert_str_ne(empty, one);
   ck_assert_str_ne(one, two);
-  ck_assert_str_eq(one_svc, two_svc); /* another service changed */
+  ck_assert_str_eq(one_svc, two_svc);     /* another service changed */
   ck_assert_uint_eq(strlen(one), 16 + 6); /* <<"16 hex digits">> */
   /* deterministic: another host with the same plugin agrees */
   pga_plugin_host_free(host);
@@ -452,7 +458,8 @@ START_TEST(funconfigs_and_push_config_pass_a_gateways_validation) {
   ck_assert_int_eq(pga_plugin_load(host, TEST_SO, err, sizeof err), 0);
   pga_config_plane_t *plane = NULL;
   pga_config_opts_t co = {.struct_version = PGA_CONFIG_OPTS_VERSION};
-  ck_assert_int_eq(pga_config_plane_new(NULL, &co, &plane, err, sizeof err), 0);
+  ck_assert_int_eq(pga_config_plane_new(NULL, &co, &plane, err, sizeof err),
+                   0);
   pga_tb_t tb, out;
   pga__tb_init(&tb, 0);
   pga__tb_init(&out, 0);
@@ -627,8 +634,8 @@ START_TEST(push_service_needs_a_choice_among_several) {
 END_TEST
 
 /* reply (built by the callback), verify?, expected text, retry? */
-static void interpret(void (*build)(pga_tb_t *), int verify,
-                      const char *want, int want_retry) {
+static void interpret(void (*build)(pga_tb_t *), int verify, const char *want,
+                      int want_retry) {
   pga_tb_t in, out;
   pga__tb_init(&in, 0);
   pga__tb_init(&out, 0);
@@ -669,6 +676,35 @@ static void r_timeout(pga_tb_t *tb) {
   pga_tb_atom(tb, "timeout");
 }
 static void r_bare(pga_tb_t *tb) { pga_tb_atom(tb, "ok"); }
+/* {badrpc, {'EXIT', {undef, [{Mod, push, [], []}]}}} */
+static void undef_of(pga_tb_t *tb, const char *mod) {
+  pga_tb_tuple(tb, 2);
+  pga_tb_atom(tb, "badrpc");
+  pga_tb_tuple(tb, 2);
+  pga_tb_atom(tb, "EXIT");
+  pga_tb_tuple(tb, 2);
+  pga_tb_atom(tb, "undef");
+  pga_tb_list(tb, 1);
+  pga_tb_tuple(tb, 4);
+  pga_tb_atom(tb, mod);
+  pga_tb_atom(tb, "push");
+  pga_tb_list(tb, 0);
+  pga_tb_list(tb, 0);
+  pga_tb_nil(tb);
+}
+static void r_undef_receiver(pga_tb_t *tb) {
+  undef_of(tb, "Elixir.PhoenixGenApi.ConfigReceiver");
+}
+static void r_undef_other(pga_tb_t *tb) { undef_of(tb, "Elixir.Other"); }
+static void r_noproc(pga_tb_t *tb) {
+  pga_tb_tuple(tb, 2);
+  pga_tb_atom(tb, "badrpc");
+  pga_tb_tuple(tb, 2);
+  pga_tb_atom(tb, "EXIT");
+  pga_tb_tuple(tb, 2);
+  pga_tb_atom(tb, "noproc");
+  pga_tb_atom(tb, "x");
+}
 static void r_matched(pga_tb_t *tb) {
   pga_tb_tuple(tb, 2);
   pga_tb_atom(tb, "ok");
@@ -693,6 +729,15 @@ START_TEST(push_replies_are_interpreted_as_the_library_pusher_does) {
   interpret(r_mismatch, 1, "{ok,mismatch,<<\"1\">>}", 0);
   interpret(r_accepted, 1, "{error,{unexpected_reply,{ok,accepted}}}", 0);
   interpret(r_nodedown, 1, "{error,{badrpc,nodedown}}", 1);
+  /* a gateway node up before PhoenixGenApi is: retried too */
+  interpret(r_undef_receiver, 0,
+            "{error,{badrpc,{'EXIT',{undef,[{'Elixir.PhoenixGenApi."
+            "ConfigReceiver',push,[],[]}]}}}}",
+            1);
+  interpret(r_undef_other, 0,
+            "{error,{badrpc,{'EXIT',{undef,[{'Elixir.Other',push,[],[]}]}}}}",
+            0);
+  interpret(r_noproc, 0, "{error,{badrpc,{'EXIT',{noproc,x}}}}", 1);
 }
 END_TEST
 
@@ -752,8 +797,9 @@ START_TEST(deadline_ends_the_call_with_timeout_and_cancels_the_handler) {
   pga_tb_nil(&tb);
   pga_term_t args = pga_tb_data(&tb);
   uint64_t ms;
-  ck_assert_str_eq(call("Elixir.PgaTest.Fns", "slow", &args, &ms),
-                   "{badrpc,{'EXIT',{timeout,{'Elixir.PgaTest.Fns',slow,1}}}}");
+  ck_assert_str_eq(
+      call("Elixir.PgaTest.Fns", "slow", &args, &ms),
+      "{badrpc,{'EXIT',{timeout,{'Elixir.PgaTest.Fns',slow,1}}}}");
   ck_assert_msg(ms >= 290 && ms < 2000, "took %llu ms",
                 (unsigned long long)ms);
   /* the handler saw pga_call_cancelled() and stopped: its count shows
@@ -827,9 +873,10 @@ START_TEST(probes_answer_for_plugin_and_builtin_modules) {
   pga_tb_string(&tb, "Elixir.PgaExample.Math");
   pga_tb_nil(&tb);
   a = pga_tb_data(&tb);
-  ck_assert_str_eq(call("Elixir.Code", "ensure_loaded?", &a, NULL),
-                   "{badrpc,{'EXIT',{function_clause,[{'Elixir.Code',"
-                   "'ensure_loaded?',[<<\"Elixir.PgaExample.Math\">>],[]}]}}}");
+  ck_assert_str_eq(
+      call("Elixir.Code", "ensure_loaded?", &a, NULL),
+      "{badrpc,{'EXIT',{function_clause,[{'Elixir.Code',"
+      "'ensure_loaded?',[<<\"Elixir.PgaExample.Math\">>],[]}]}}}");
   pga_tb_reset(&tb);
   pga_tb_list(&tb, 3);
   pga_tb_atom(&tb, "Elixir.PgaExample.Math");
@@ -935,7 +982,8 @@ int main(void) {
   tcase_set_timeout(tc, 30);
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, handler_error_reaches_the_caller_as_an_rpc_exit);
-  tcase_add_test(tc, deadline_ends_the_call_with_timeout_and_cancels_the_handler);
+  tcase_add_test(tc,
+                 deadline_ends_the_call_with_timeout_and_cancels_the_handler);
   tcase_add_test(tc, stream_to_a_local_pid_is_refused);
   tcase_add_test(tc, probes_answer_for_plugin_and_builtin_modules);
   tcase_add_test(tc, example_add_and_echo_answer);

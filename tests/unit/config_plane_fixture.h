@@ -77,7 +77,8 @@ static __attribute__((unused)) size_t len(pga_term_t list) {
 }
 
 /* Builds "%FC{" F ", over}" style texts without printf (F holds %{}). */
-static const char *cat(const char *a, const char *b, const char *c) {
+static __attribute__((unused)) const char *cat(const char *a, const char *b,
+                                                const char *c) {
   static char buf[8][8192];
   static int i;
   i = (i + 1) % 8;

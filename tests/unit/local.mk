@@ -39,7 +39,8 @@ tests_unit_check_rpc_LDADD = $(unit_libs)
 CONFIG_UNIT_TESTS = tests/unit/check_config_validate \
 	tests/unit/check_config_store tests/unit/check_config_receiver \
 	tests/unit/check_config_failed tests/unit/check_inspect \
-	tests/unit/check_config_model
+	tests/unit/check_config_model tests/unit/check_config_puller \
+	tests/unit/check_config_file tests/unit/check_config_durable
 check_PROGRAMS += $(CONFIG_UNIT_TESTS)
 TESTS += $(CONFIG_UNIT_TESTS)
 EXTRA_DIST += tests/unit/config_terms.h tests/unit/config_plane_fixture.h
@@ -61,12 +62,52 @@ tests_unit_check_inspect_LDADD = $(unit_libs)
 tests_unit_check_config_model_SOURCES = tests/unit/check_config_model.c
 tests_unit_check_config_model_CFLAGS = $(unit_cflags)
 tests_unit_check_config_model_LDADD = $(unit_libs)
+tests_unit_check_config_puller_SOURCES = tests/unit/check_config_puller.c
+tests_unit_check_config_puller_CFLAGS = $(unit_cflags)
+tests_unit_check_config_puller_LDADD = $(unit_libs)
+tests_unit_check_config_file_SOURCES = tests/unit/check_config_file.c
+tests_unit_check_config_file_CFLAGS = $(unit_cflags)
+tests_unit_check_config_file_LDADD = $(unit_libs)
+tests_unit_check_config_durable_SOURCES = tests/unit/check_config_durable.c
+tests_unit_check_config_durable_CFLAGS = $(unit_cflags)
+tests_unit_check_config_durable_LDADD = $(unit_libs)
 
-## plugin layer (src/plugin): check_plugin loads the plugins of tests/plugins and examples: they
-# resolve the pga_* API from this binary (-export-dynamic).
+## plugin layer (src/plugin): check_plugin loads the plugins of
+## tests/plugins and examples, which resolve the pga_* API from this binary
+## (-export-dynamic).
 tests_unit_check_plugin_SOURCES = tests/unit/check_plugin.c
 tests_unit_check_plugin_CFLAGS = $(unit_cflags) \
 	-DPGA_TEST_BUILDDIR='"$(abs_top_builddir)"' \
 	-DPGA_TEST_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_check_plugin_LDFLAGS = $(AM_LDFLAGS) -export-dynamic
 tests_unit_check_plugin_LDADD = $(unit_libs)
+
+## request plane (src/request): phash2 against BEAM vectors, node
+## selection, arguments, permission, rate limiter, retry. Every suite
+## reads tests/data (BEAM and Elixir vectors, fuzz inputs).
+REQUEST_UNIT_TESTS = tests/unit/check_phash2 tests/unit/check_selector \
+	tests/unit/check_args tests/unit/check_permission \
+	tests/unit/check_limiter tests/unit/check_retry
+check_PROGRAMS += $(REQUEST_UNIT_TESTS)
+TESTS += $(REQUEST_UNIT_TESTS)
+EXTRA_DIST += tests/unit/request_fixtures.h
+request_unit_cflags = $(unit_cflags) \
+	-DPGA_TEST_DATA_DIR='"$(abs_top_srcdir)/tests/data"'
+tests_unit_check_phash2_SOURCES = tests/unit/check_phash2.c
+tests_unit_check_phash2_CFLAGS = $(request_unit_cflags)
+tests_unit_check_phash2_LDADD = $(unit_libs)
+tests_unit_check_selector_SOURCES = tests/unit/check_selector.c
+tests_unit_check_selector_CFLAGS = $(request_unit_cflags)
+tests_unit_check_selector_LDADD = $(unit_libs)
+tests_unit_check_args_SOURCES = tests/unit/check_args.c
+tests_unit_check_args_CFLAGS = $(request_unit_cflags)
+tests_unit_check_args_LDADD = $(unit_libs)
+tests_unit_check_permission_SOURCES = tests/unit/check_permission.c
+tests_unit_check_permission_CFLAGS = $(request_unit_cflags)
+tests_unit_check_permission_LDADD = $(unit_libs)
+tests_unit_check_limiter_SOURCES = tests/unit/check_limiter.c
+tests_unit_check_limiter_CFLAGS = $(request_unit_cflags)
+tests_unit_check_limiter_LDADD = $(unit_libs)
+tests_unit_check_retry_SOURCES = tests/unit/check_retry.c
+tests_unit_check_retry_CFLAGS = $(request_unit_cflags)
+tests_unit_check_retry_LDADD = $(unit_libs)

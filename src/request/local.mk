@@ -1,0 +1,11 @@
+## src/request: the request plane's building blocks (request-plane.md):
+## phash2 and node selection, arguments, permission, rate limiter, retry.
+libpga_core_la_SOURCES += src/request/phash2.c src/request/selector.c \
+	src/request/args.c src/request/argcheck.c src/request/uuid.c \
+	src/request/datetime.c src/request/permission.c \
+	src/request/limiter.c src/request/ratelog.c src/request/retry.c \
+	src/request/reqview.c \
+	src/request/order.c src/request/key.c src/request/text.c \
+	src/request/exc.c src/request/fcview.c
+noinst_HEADERS += src/request/request.h src/request/request_int.h \
+	src/request/args_int.h
