@@ -591,11 +591,89 @@ static int request_and_args(ctx_t *c, json_t *root) {
   return 0;
 }
 
+/* One option of config_pusher as {key, value} into the keyword list. */
+static int pusher_opt(ctx_t *c, pga_tb_t *kw, const char *key, json_t *v) {
+  char p[64];
+  long long n = 0;
+  pathf(p, sizeof p, "config_pusher.%s", key);
+  pga_tb_tuple(kw, 2);
+  pga_tb_atom(kw, key);
+  if (!strcmp(key, "force")) {
+    if (!json_is_boolean(v))
+      return fail(c, p, "expected true or false, got %s", type_name(v));
+    pga_tb_bool(kw, json_is_true(v));
+  } else if (!strcmp(key, "service") || !strcmp(key, "config_version")) {
+    if (!json_is_string(v) || json_string_length(v) == 0)
+      return fail(c, p, "expected a non-empty string, got %s", type_name(v));
+    pga_tb_binary(kw, json_string_value(v), json_string_length(v));
+  } else {
+    long long max = !strcmp(key, "retries") ? 100 : INT_MAX_MS;
+    int rc = get_int(c, p, v, !strcmp(key, "retries") ? 0 : 1, max, &n);
+    if (rc != 0)
+      return rc < 0 ? -1 : fail(c, p, "expected an integer, got null");
+    pga_tb_int(kw, n);
+  }
+  return 0;
+}
+
+/* "config_pusher": {"gateways": [...], "push_on_startup": true, "force",
+ * "timeout", "retries", "backoff", "max_backoff", "service",
+ * "config_version"} (docs/compat.md P13). */
+static int config_pusher(ctx_t *c, json_t *j) {
+  static const char *const keys[] = {
+      "gateways", "push_on_startup", "force", "timeout", "retries",
+      "backoff", "max_backoff", "service", "config_version", NULL};
+  json_t *o, *gws, *v;
+  if (get_object(c, "config_pusher", j, &o) != 0) return -1;
+  if (!o) return 0;
+  if (only_keys(c, "config_pusher", o, keys) != 0) return -1;
+  gws = json_object_get(o, "gateways");
+  if (!json_is_array(gws) || json_array_size(gws) == 0 ||
+      json_array_size(gws) > 64)
+    return fail(c, "config_pusher.gateways",
+                "expected an array of 1..64 node names");
+  pga_conffile_t *cf = c->cf;
+  cf->pusher_gateways = pga_tb_new(0);
+  cf->pusher_opts = pga_tb_new(0);
+  if (!cf->pusher_gateways || !cf->pusher_opts)
+    return fail(c, "config_pusher", "out of memory");
+  size_t i;
+  pga_tb_list(cf->pusher_gateways, json_array_size(gws));
+  json_array_foreach(gws, i, v) {
+    char p[64];
+    pathf(p, sizeof p, "config_pusher.gateways[%zu]", i);
+    if (put_atom(c, p, cf->pusher_gateways, v) != 0) return -1;
+  }
+  pga_tb_nil(cf->pusher_gateways);
+  if (get_bool(c, "config_pusher.push_on_startup",
+               json_object_get(o, "push_on_startup"),
+               &cf->push_on_startup) != 0)
+    return -1;
+  /* The push carries our own push_token, as the library's pusher does. */
+  size_t nopts = json_object_size(o) - 1 -
+                 (json_object_get(o, "push_on_startup") != NULL) +
+                 (cf->push_token != NULL);
+  pga_tb_list(cf->pusher_opts, nopts);
+  if (cf->push_token) {
+    pga_tb_tuple(cf->pusher_opts, 2);
+    pga_tb_atom(cf->pusher_opts, "push_token");
+    pga_tb_binary(cf->pusher_opts, cf->push_token, strlen(cf->push_token));
+  }
+  const char *k;
+  json_object_foreach(o, k, v) {
+    if (strcmp(k, "gateways") && strcmp(k, "push_on_startup") &&
+        pusher_opt(c, cf->pusher_opts, k, v) != 0)
+      return -1;
+  }
+  if (nopts) pga_tb_nil(cf->pusher_opts);
+  return 0;
+}
+
 static int top(ctx_t *c, json_t *root) {
   static const char *const keys[] = {
       "gen_api", "push_token", "mfa_allowlist", "detail_error",
       "admin_actions", "client_mode", "rate_limiter", "worker_pool",
-      "request", "argument_handler",
+      "request", "argument_handler", "config_pusher",
       /* gen_api's keys may also sit here (C22) */
       "pull_timeout", "pull_interval", "service_configs", NULL};
   if (!json_is_object(root))
@@ -616,7 +694,8 @@ static int top(ctx_t *c, json_t *root) {
                &c->cf->detail_error) != 0 ||
       admin_actions(c, json_object_get(root, "admin_actions")) != 0 ||
       rate_limiter(c, root) != 0 || worker_pool(c, root) != 0 ||
-      request_and_args(c, root) != 0)
+      request_and_args(c, root) != 0 ||
+      config_pusher(c, json_object_get(root, "config_pusher")) != 0)
     return -1;
   return 0;
 }
@@ -638,6 +717,7 @@ void pga_conffile_init(pga_conffile_t *cf) {
   cf->worker_pool.circuit_breaker_threshold = 5;
   cf->worker_pool.circuit_breaker_cooldown_ms = 60000;
   cf->max_payload_bytes = 1000000;
+  cf->push_on_startup = 1;
   cf->argument_handler.string_max_bytes = 3000;
   cf->argument_handler.list_max_items = 1000;
   cf->argument_handler.map_max_items = 1000;
@@ -649,6 +729,8 @@ void pga_conffile_free(pga_conffile_t *cf) {
   pga_tb_free(cf->rate_limiter.api_limits);
   pga_tb_free(cf->allowlist);
   pga_tb_free(cf->service_configs);
+  pga_tb_free(cf->pusher_gateways);
+  pga_tb_free(cf->pusher_opts);
   free(cf->push_token);
   free(cf->warnings);
   pga_conffile_init(cf);

@@ -62,6 +62,11 @@ typedef struct pga_conffile_s {
     size_t list_max_items;         /* 1000 */
     size_t map_max_items;          /* 1000 */
   } argument_handler;
+  /* config_pusher: pga pushes its own PushConfig (plugin functions) to
+   * these gateways at start-up, as the library's ConfigPusher does. */
+  pga_tb_t *pusher_gateways;       /* list of node atoms, or NULL */
+  pga_tb_t *pusher_opts;           /* keyword list for pga_node:push_config/2 */
+  int push_on_startup;             /* true */
   /* Advice that is not an error (binary node names...), one per line. */
   char *warnings;
   /* owned storage behind config */

@@ -13,8 +13,12 @@
 #include "pga/errno.h"
 #include "term/term.h"
 
+/* PhoenixGenApi.JsonConfig (json_export.c). */
+extern const pga_cfn_def_t pga_json_fns[];
+
 static const pga_cfn_def_t *const tables[] = {pga_db_fns, pga_receiver_fns,
-                                              pga_failed_fns, pga_puller_fns};
+                                              pga_failed_fns, pga_puller_fns,
+                                              pga_json_fns};
 #define NTABLES (sizeof tables / sizeof *tables)
 
 /* One registered function's udata. */

@@ -13,7 +13,9 @@
 #include "config/config.h"
 #include "config/file.h"
 #include "node/options.h"
+#include "node/startup_push.h"
 #include "pga/pga.h"
+#include "request/plane.h"
 
 static pga_node_t *running_node;
 
@@ -74,26 +76,29 @@ static int load_config(const pga_cli_t *cli, pga_conffile_t *conf) {
   return 0;
 }
 
-static int run(const pga_cli_t *cli, const pga_config_opts_t *config_opts) {
+static int run(const pga_cli_t *cli, const pga_conffile_t *conf) {
   pga_node_opts_t opts = {.struct_version = PGA_NODE_OPTS_VERSION,
                           .name = cli->name,
                           .short_names = cli->short_names,
                           .cookie = cli->cookie};
   pga_node_t *node = NULL;
   char err[512];
-  pga_config_opts_t config = *config_opts;
+  pga_config_opts_t config = conf->config;
   pga_plugin_host_t *plugins = NULL;
   if (pga_node_new(&opts, &node, err, sizeof err) != 0 ||
       pga_config_plane_start(node, &config, err, sizeof err) != 0 ||
+      pga_request_plane_start(node, conf, err, sizeof err) != 0 ||
       load_plugins(cli, node, &plugins, err, sizeof err) != 0 ||
       pga_node_start(node, err, sizeof err) != 0 ||
       pga_plugin_host_start(plugins, err, sizeof err) != 0) {
     fprintf(stderr, "pga-node: %s\n", err);
     pga_plugin_host_free(plugins);
+    pga_request_plane_stop(node);
     pga_config_plane_stop(node);
     pga_node_free(node);
     return 1;
   }
+  pga_startup_push(node, conf);
   running_node = node;
   install_signals();
   printf("pga-node ready %s\n", pga_node_name(node));
@@ -102,6 +107,7 @@ static int run(const pga_cli_t *cli, const pga_config_opts_t *config_opts) {
   running_node = NULL;
   /* pga_node_run has finished every job: no worker runs plane code. */
   pga_plugin_host_free(plugins);
+  pga_request_plane_stop(node);
   pga_config_plane_stop(node);
   pga_node_free(node);
   pga_info("stopped");
@@ -127,7 +133,7 @@ int main(int argc, char **argv) {
   pga_conffile_t conf;
   pga_conffile_init(&conf);
   int rc = check_unsupported(&cli) == 0 && load_config(&cli, &conf) == 0
-               ? run(&cli, &conf.config)
+               ? run(&cli, &conf)
                : 2;
   pga_conffile_free(&conf);
   pga_cli_free(&cli);

@@ -6,6 +6,9 @@ libpga_core_la_SOURCES += src/request/phash2.c src/request/selector.c \
 	src/request/limiter.c src/request/ratelog.c src/request/retry.c \
 	src/request/reqview.c \
 	src/request/order.c src/request/key.c src/request/text.c \
-	src/request/exc.c src/request/fcview.c
+	src/request/exc.c src/request/fcview.c \
+	src/request/response.c src/request/executor.c
+# pow() in retry.c (backoff)
+libpga_core_la_LIBADD += -lm
 noinst_HEADERS += src/request/request.h src/request/request_int.h \
-	src/request/args_int.h
+	src/request/args_int.h src/request/plane.h

@@ -23,7 +23,11 @@ EXTRA_DIST += tests/interop/run.sh tests/interop/lib/check.exs \
 EXTRA_DIST += tests/interop/lib/config_structs.exs \
 	tests/interop/lib/config_gw.exs \
 	tests/interop/100_config_push.exs tests/interop/110_config_pull.exs \
-	tests/interop/120_config_file.exs tests/interop/130_config_durable.exs
+	tests/interop/120_config_file.exs tests/interop/130_config_durable.exs \
+	tests/interop/140_config_json.exs
+## request-plane scenarios
+EXTRA_DIST += tests/interop/300_request_executor.exs \
+	tests/interop/310_request_limits.exs tests/interop/320_request_adapter.exs
 
 ## The Elixir adapter's ExUnit tests (erl/).
 TESTS += tests/erl/run.sh

@@ -87,7 +87,8 @@ tests_unit_check_plugin_LDADD = $(unit_libs)
 ## reads tests/data (BEAM and Elixir vectors, fuzz inputs).
 REQUEST_UNIT_TESTS = tests/unit/check_phash2 tests/unit/check_selector \
 	tests/unit/check_args tests/unit/check_permission \
-	tests/unit/check_limiter tests/unit/check_retry
+	tests/unit/check_limiter tests/unit/check_retry \
+	tests/unit/check_executor
 check_PROGRAMS += $(REQUEST_UNIT_TESTS)
 TESTS += $(REQUEST_UNIT_TESTS)
 EXTRA_DIST += tests/unit/request_fixtures.h
@@ -111,3 +112,13 @@ tests_unit_check_limiter_LDADD = $(unit_libs)
 tests_unit_check_retry_SOURCES = tests/unit/check_retry.c
 tests_unit_check_retry_CFLAGS = $(request_unit_cflags)
 tests_unit_check_retry_LDADD = $(unit_libs)
+tests_unit_check_executor_SOURCES = tests/unit/check_executor.c
+tests_unit_check_executor_CFLAGS = $(request_unit_cflags)
+tests_unit_check_executor_LDADD = $(unit_libs)
+
+## PhoenixGenApi.JsonConfig (src/config/json_export.c)
+check_PROGRAMS += tests/unit/check_config_json
+TESTS += tests/unit/check_config_json
+tests_unit_check_config_json_SOURCES = tests/unit/check_config_json.c
+tests_unit_check_config_json_CFLAGS = $(unit_cflags)
+tests_unit_check_config_json_LDADD = $(unit_libs)

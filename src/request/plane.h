@@ -1,0 +1,87 @@
+/* The request plane as offered to pga-node: PhoenixGenApi.Executor served
+ * over RPC (request-plane.md §3, §8, §9), plus the pure term helpers the
+ * pipeline is built from (response.c), exposed for unit tests. */
+#ifndef PGA_REQUEST_PLANE_H
+#define PGA_REQUEST_PLANE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pga/node.h"
+#include "request/request.h"
+
+struct pga_conffile_s;
+
+/* Starts the request plane on node (after pga_config_plane_start, before
+ * pga_node_start): registers 'Elixir.PhoenixGenApi.Executor':execute!/1
+ * and execute_params!/1. conf (may be NULL = the library's defaults) gives
+ * detail_error, rate_limiter, worker_pool, request and argument_handler
+ * settings; it is read during the call only. 0, or a negative PGA_E* with
+ * err filled. */
+int pga_request_plane_start(pga_node_t *node,
+                            const struct pga_conffile_s *conf, char *err,
+                            size_t errlen);
+/* Frees the plane and the requests still running (their deferred calls,
+ * outgoing calls and relays went with pga_node_run's teardown; nothing is
+ * sent). After pga_node_run returned (or when it never ran), before
+ * pga_node_free. Unknown nodes are ignored. */
+void pga_request_plane_stop(pga_node_t *node);
+
+/* ---- Pure helpers (response.c) ---- */
+
+#define PGA_REQUEST_DECODE_ERROR "Elixir.PhoenixGenApi.Errors.DecodeError"
+
+/* A %Response{} map with exactly the 8 keys of §1.2. id/result NULL or
+ * .buf NULL mean nil; error NULL means nil. */
+void pga_request_response(pga_tb_t *tb, const pga_term_t *id,
+                          const pga_term_t *result, int success,
+                          const char *error, int async, int has_more,
+                          int can_retry);
+/* error_response(id, msg, can_retry). */
+void pga_request_error_response(pga_tb_t *tb, const pga_term_t *id,
+                                const char *error, int can_retry);
+
+/* The exception struct an rpc caller sees as erpc's reason:
+ * %{__struct__: <kind's module>, __exception__: true, message: ...}. */
+void pga_request_exc_term(pga_tb_t *tb, const pga_request_exc_t *exc);
+
+/* :erlang.external_size/1 of t as the library's runtime computes it from
+ * the decoded term (§1.1.1), whatever encoding the sender used. Atoms
+ * count PGA_REQUEST_ATOM_HEAD + name bytes: 3 (ATOM_EXT, OTP 25, this
+ * cluster's release; OTP 26+ would give 2; docs/compat.md R20). Recursion
+ * is capped at 256 levels (deeper terms count as received). Can't fail. */
+#define PGA_REQUEST_ATOM_HEAD 3
+uint64_t pga_request_external_size(const pga_term_t *t);
+
+/* Request.decode!/1 (§1.1.1). etf_size is external_size(params) (1 + the
+ * encoded length as received). 0 with the Request struct map written to
+ * req; PGA_EINVAL with the DecodeError exception struct written to exc
+ * (code :invalid_payload or :missing_field). Bounded by the size of
+ * params; never crashes on any term. */
+int pga_request_decode_params(const pga_term_t *params, uint64_t etf_size,
+                              uint64_t max, pga_tb_t *req, pga_tb_t *exc);
+
+/* E1 ("unsupported function: <rt> version <v>") or, with disabled, E2.
+ * malloc'ed; NULL on ENOMEM. */
+char *pga_request_config_error(const pga_request_t *req, int disabled);
+/* prefix followed by inspected, or else inspect(term): E3, E7d.
+ * malloc'ed; NULL on ENOMEM. */
+char *pga_request_detail_error(const char *prefix, const pga_term_t *term,
+                               const char *inspected);
+
+/* The sync result mapping of §3.3. */
+typedef enum {
+  PGA_MAP_OK = 0,     /* sync_response(id, *value) */
+  PGA_MAP_ERROR,      /* {:error, _}: E7 / E7d */
+  PGA_MAP_UNEXPECTED  /* another tuple: E8 */
+} pga_sync_map_t;
+pga_sync_map_t pga_request_map_result(const pga_term_t *raw,
+                                      pga_term_t *value);
+
+#define PGA_REQUEST_E3_NO_HOOKS "hook rejected: :hooks_not_supported"
+#define PGA_REQUEST_E4 "Permission denied"
+#define PGA_REQUEST_E7 "Internal Server Error"
+#define PGA_REQUEST_E8 "Unexpected execution result"
+#define PGA_REQUEST_E9 "Service temporarily unavailable"
+
+#endif
