@@ -21,6 +21,8 @@
  * serials; pid ids are spread over both (2^28 pids before wrapping). */
 #define PID_NUM_BITS 15
 #define PID_ID_LIMIT (UINT64_C(1) << 28)
+/* Incoming connections allowed at once before their handshake is done. */
+#define MAX_HANDSHAKING 1024
 /* The first word of a reference holds 18 bits on older peers. */
 #define REF_WORD0_BITS 18
 
@@ -101,7 +103,11 @@ static void on_accept(pga_loop_t *loop, int fd, int events, void *data) {
     }
     int one = 1;
     setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    pga_conn_t *c = d->shutting_down ? NULL : pga__conn_new(d, cfd, 0, NULL);
+    /* Connections still in their handshake are bounded, so a flood of
+     * half-open sockets cannot exhaust memory or descriptors. */
+    int crowded = pga_dict_size(d->conn_ids) - d->up_count >= MAX_HANDSHAKING;
+    pga_conn_t *c = d->shutting_down || crowded ? NULL
+                                                : pga__conn_new(d, cfd, 0, NULL);
     if (!c) {
       close(cfd);
       continue;
