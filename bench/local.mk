@@ -1,10 +1,24 @@
 ## bench: benchmark programs (make bench), never run by make check.
-## `make bench` measures :erpc.call echo against a BEAM baseline node and
-## against pga-node in one run (bench/run.sh, a bash script; BENCH_SECONDS,
-## default 5, sets the time per measurement).
+## `make bench` first runs the request-plane micro-benchmarks
+## (`make bench-request`: bench/limiter_bench.c, bench/config_bench.c; C
+## programs on libpga_core.la, built only on demand), then measures
+## :erpc.call echo against a BEAM baseline node and against pga-node in one
+## run (bench/run.sh, a bash script; BENCH_SECONDS, default 5, sets the
+## time per measurement).
 EXTRA_DIST += bench/run.sh bench/driver.exs bench/target.exs
 
-.PHONY: bench
-bench: src/pga-node$(EXEEXT)
+EXTRA_PROGRAMS = bench/limiter_bench bench/config_bench
+CLEANFILES += $(EXTRA_PROGRAMS)
+bench_limiter_bench_SOURCES = bench/limiter_bench.c
+bench_limiter_bench_LDADD = libpga_core.la
+bench_config_bench_SOURCES = bench/config_bench.c
+bench_config_bench_LDADD = libpga_core.la
+
+.PHONY: bench bench-request
+bench-request: bench/limiter_bench$(EXEEXT) bench/config_bench$(EXEEXT)
+	./bench/limiter_bench$(EXEEXT)
+	./bench/config_bench$(EXEEXT)
+
+bench: bench-request src/pga-node$(EXEEXT)
 	PGA_NODE=$(abs_top_builddir)/src/pga-node$(EXEEXT) ELIXIR='$(ELIXIR)' \
 	EPMD='$(EPMD)' bash $(srcdir)/bench/run.sh

@@ -11,6 +11,8 @@
 
 #include "config/plane_int.h"
 #include "pga/errno.h"
+#include "rpc/rpc.h"
+#include "term/inspect.h"
 #include "term/term.h"
 
 /* PhoenixGenApi.JsonConfig (json_export.c). */
@@ -318,4 +320,48 @@ int pga__keyword_get(const pga_term_t *opts, const char *key, pga_term_t *v) {
       return 1;
     }
   return 0;
+}
+
+/* The arity the request plane calls mfa with (request-plane.md §4):
+ * predefined ++ converted ++ info. */
+static unsigned call_arity(const pga_funconfig_t *fc) {
+  pga_term_t mfa = pga_funconfig_get(fc, PGA_FC_MFA), pre;
+  pga_term_t types = pga_funconfig_get(fc, PGA_FC_ARG_TYPES);
+  pga_term_t orders = pga_funconfig_get(fc, PGA_FC_ARG_ORDERS);
+  pga_term_t info = pga_funconfig_get(fc, PGA_FC_REQUEST_INFO);
+  size_t n = 0, k = 0;
+
+  if (pga_term_tuple_get(&mfa, 2, &pre) == 0 &&
+      pga_term_list_length(&pre, &n) != 0)
+    n = 0;
+  if (pga_term_map_size(&types, &k) == 0 && k > 0) {
+    if (pga_term_is_atom(&orders, "map") || k == 1) n += 1;
+    else if (pga_term_list_length(&orders, &k) == 0) n += k;
+  }
+  if (pga_term_is_atom(&info, "true")) n += 1;
+  return (unsigned)n;
+}
+
+char *pga__config_local_unavailable(const pga_config_plane_t *p,
+                                    const pga_funconfig_t *fc) {
+  pga_term_t nodes = pga_funconfig_get(fc, PGA_FC_NODES);
+  pga_term_t mfa = pga_funconfig_get(fc, PGA_FC_MFA), el[2];
+  char m[PGA_ATOM_BUF], f[PGA_ATOM_BUF];
+  static const char prefix[] = "local function not available: ";
+
+  if (!p->node || !pga_term_is_atom(&nodes, "local")) return NULL;
+  if (pga_term_tuple_get(&mfa, 0, &el[0]) == 0 &&
+      pga_term_tuple_get(&mfa, 1, &el[1]) == 0 &&
+      pga_term_get_atom(&el[0], m, sizeof m) == 0 &&
+      pga_term_get_atom(&el[1], f, sizeof f) == 0 &&
+      pga_rpc_lookup(pga__node_rpc(p->node), m, f, call_arity(fc)))
+    return NULL;
+  char *in = pga_term_inspect_dup(&mfa);
+  char *s = in ? malloc(sizeof prefix + strlen(in)) : NULL;
+  if (s) {
+    memcpy(s, prefix, sizeof prefix - 1);
+    strcpy(s + sizeof prefix - 1, in);
+  }
+  free(in);
+  return s ? s : strdup(prefix);
 }

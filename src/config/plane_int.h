@@ -201,6 +201,14 @@ struct pga_config_plane_s {
   pga_durable_t *durable; /* NULL without a data dir (durable.h) */
 };
 
+/* A `nodes: :local` FunConfig whose mfa has no registered C function of
+ * the arity the request plane calls it with: "local function not
+ * available: <inspect(mfa)>" (malloc'ed; docs/compat.md R23). NULL when
+ * fc is not :local, the function exists, or there is no node (unit
+ * tests). On ENOMEM the bare prefix, or NULL. */
+char *pga__config_local_unavailable(const pga_config_plane_t *p,
+                                    const pga_funconfig_t *fc);
+
 /* The allowlist as a term pointer for pga_mfa_allowed. */
 const pga_term_t *pga__plane_allowlist(const pga_config_plane_t *p,
                                        pga_term_t *tmp);

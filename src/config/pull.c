@@ -450,6 +450,8 @@ static int prepare(pga_pull_job_t *job, const pga_term_t *node, pitem_t **out,
     p->text = safety(job, p->fc, node, &oom);
     if (oom) goto oom;
     if (!p->text) p->bad = pga_funconfig_check(p->fc);
+    if (!p->text && !p->bad) /* R23 */
+      p->text = pga__config_local_unavailable(job->ctx->plane, p->fc);
     if (!p->text && !p->bad) {
       pga_term_t rt = pga_funconfig_get(p->fc, PGA_FC_REQUEST_TYPE);
       pga_tb_term(api, &rt);

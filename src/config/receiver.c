@@ -25,6 +25,7 @@ typedef struct item_s {
   pga_funconfig_t *fc;
   unsigned bad; /* failed §2.1 checks; 0 = survivor */
   char *error;  /* the "invalid FunConfig: ..." string when bad */
+  int local;    /* :local without its C function: error is the text */
 } item_t;
 
 typedef struct prepared_s {
@@ -85,8 +86,8 @@ static char *invalid_string(const pga_funconfig_t *fc,
   return buf;
 }
 
-static int prepare_item(item_t *it, const pga_term_t *el,
-                        const pga_term_t *service) {
+static int prepare_item(const pga_config_plane_t *p, item_t *it,
+                        const pga_term_t *el, const pga_term_t *service) {
   if (pga_funconfig_decode(el, &it->fc) != 0) return PGA_ETYPE;
   if (pga_funconfig_enforce_service(it->fc, service) != 0 ||
       pga_funconfig_normalize_version(it->fc) != 0)
@@ -94,12 +95,15 @@ static int prepare_item(item_t *it, const pga_term_t *el,
   it->bad = pga_funconfig_check(it->fc);
   if (it->bad && !(it->error = invalid_string(it->fc, service)))
     return PGA_ENOMEM;
+  if (!it->bad && (it->error = pga__config_local_unavailable(p, it->fc)))
+    it->local = 1;
   return 0;
 }
 
 /* Step 5 without the records. fun_configs passed validation, so every
  * element is a FunConfig struct. */
-static int prepare(const pga__rec_t *pc, prepared_t *pr) {
+static int prepare(const pga_config_plane_t *p, const pga__rec_t *pc,
+                   prepared_t *pr) {
   pga_term_t fcs = pga__rec_get(pc, PGA_PC_FUN_CONFIGS);
   pga_term_t svc = pga__rec_get(pc, PGA_PC_SERVICE);
   pga_term_iter_t it;
@@ -111,9 +115,10 @@ static int prepare(const pga__rec_t *pc, prepared_t *pr) {
   pr->items = calloc(n ? n : 1, sizeof *pr->items);
   if (!pr->items) return PGA_ENOMEM;
   while (pga_term_iter_next(&it, &el)) {
-    int rc = prepare_item(&pr->items[pr->n++], &el, &svc);
+    int rc = prepare_item(p, &pr->items[pr->n++], &el, &svc);
     if (rc != 0) return rc;
-    if (!pr->items[pr->n - 1].bad) pr->survivors++;
+    if (!pr->items[pr->n - 1].bad && !pr->items[pr->n - 1].local)
+      pr->survivors++;
   }
   return 0;
 }
@@ -162,6 +167,9 @@ static void commit(pga_config_plane_t *p, pga__rec_t **pc, prepared_t *pr,
     if (it->bad) {
       (void)pga_failed_record_msgs(p->failed, it->fc, pga_fc_messages,
                                    it->bad, PGA_FC_NCHECKS, 1, &pga__t_nil);
+    } else if (it->local) {
+      (void)pga_failed_record_text(p->failed, it->fc, it->error, 1,
+                                   &pga__t_nil);
     } else {
       keep[k++] = it->fc;
       it->fc = NULL; /* batch_add takes it */
@@ -226,7 +234,7 @@ void pga_receiver_push(pga_config_plane_t *p, const pga_term_t *cfg,
       pga__error_atom(out, "invalid_push_token");
     } else {
       prepared_t pr;
-      if (prepare(pc, &pr) != 0) {
+      if (prepare(p, pc, &pr) != 0) {
         pga__error_atom(out, "out_of_memory");
       } else {
         int crc = 0;

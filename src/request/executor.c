@@ -4,14 +4,18 @@
  *
  * Invariants:
  *   1. execute!/1 and execute_params!/1 are PGA_FN_ASYNC: every stage runs
- *      on the loop thread; waiting (permission callback, remote call,
- *      backoff) is an outgoing call or a timer, never a sleep.
+ *      on the loop thread; waiting (permission callback, hook, remote call,
+ *      backoff) is an outgoing call, a job or a timer, never a sleep.
+ *      Registered C functions (hooks, :local, local permission callbacks)
+ *      run as jobs on the worker pool (inv_t, R14/R15).
  *   2. One exec_t per request. It owns copies of everything it reads
  *      later (Request map, FunConfig, caller pid, final arguments), so no
  *      view outlives the RPC arguments.
  *   3. A deferred call is completed exactly once (reply()); :async, :none
  *      and :stream complete it with the ack and go on in the background,
  *      counted against max_inflight (E9 when full, docs/compat.md R16).
+ *      With an after hook, reply() hands the call and the Response to an
+ *      after_t that completes it when the hook ends (§10).
  *   4. Every background request ends with a message to the caller
  *      (:async) or the stream's end: each remote call is bounded by its
  *      timeout t, so nothing is killed silently (R17).
@@ -43,6 +47,7 @@ typedef enum { RT_SYNC, RT_ASYNC, RT_NONE, RT_STREAM } rtype_t;
 
 typedef struct fnctx_s fnctx_t;
 typedef struct exec_s exec_t;
+typedef struct inv_s inv_t;
 
 typedef struct plane_s {
   pga_node_t *node;
@@ -57,8 +62,33 @@ typedef struct plane_s {
   pga_args_limits_t limits;
   size_t max_inflight, inflight;
   exec_t *execs;
+  inv_t *invs;
   struct plane_s *next;
 } plane_t;
+
+/* One hook, local permission callback or local function in flight
+ * (docs/compat.md R14, R15): a registered native function run as a job
+ * (pga_rpc_run), else an outgoing call. Bounded by a timer; a native job
+ * cannot be stopped, so an inv whose owner went (timeout, exec freed)
+ * stays listed until the job reports, then is freed unseen. */
+typedef void (*inv_done_fn)(void *owner, const pga_term_t *result);
+struct inv_s {
+  inv_t *prev, *next;
+  plane_t *pl;
+  void *owner;        /* NULL once abandoned */
+  inv_done_fn done;   /* result NULL: timed out */
+  void (*drop)(void *owner); /* frees the owner at plane teardown */
+  uint64_t call_id, timer;
+  int native, starting, have_early;
+  pga_tb_t early;     /* a job that reported inside pga_rpc_run */
+};
+
+/* The Response of a request whose after hook runs: the call completes
+ * when the hook ends, whatever it does (§10). */
+typedef struct after_s {
+  pga_call_t *call;
+  pga_tb_t resp;
+} after_t;
 
 struct fnctx_s {
   pga_tb_t *out;
@@ -76,6 +106,11 @@ struct exec_s {
   pga_tb_t reqtb;
   pga_request_t req;
   pga_funconfig_t *fc;
+  pga_tb_t fctb;      /* fc as a %FunConfig{} term, for hooks */
+  inv_t *inv;         /* hook, local callback or local call in flight */
+  int local;          /* nodes: :local */
+  int after;          /* an after hook is configured */
+  char hook_node[PGA_ATOM_BUF]; /* where hooks without a native fn run */
   pga_tb_t caller;
   pga_tb_t nodes_tb;
   pga_term_t nodes;
@@ -121,6 +156,116 @@ static plane_t *plane_of(pga_node_t *node) {
   return NULL;
 }
 
+/* ---- native-or-remote invocations (R14, R15) ---- */
+
+static void inv_free(inv_t *v) {
+  plane_t *pl = v->pl;
+  if (v->call_id) pga_rpc_call_cancel(pl->rpc, v->call_id);
+  if (v->timer) pga_loop_timer_cancel(pl->loop, v->timer);
+  if (v->prev) v->prev->next = v->next;
+  else pl->invs = v->next;
+  if (v->next) v->next->prev = v->prev;
+  pga__tb_destroy(&v->early);
+  free(v);
+}
+
+/* Detaches the owner, runs its done (which must forget v first: it may
+ * free the owner), then frees v unless a native job still runs. */
+static void inv_fire(inv_t *v, const pga_term_t *result) {
+  void *owner = v->owner;
+  inv_done_fn done = v->done;
+  v->owner = NULL;
+  if (v->timer) pga_loop_timer_cancel(v->pl->loop, v->timer);
+  v->timer = 0;
+  if (owner) done(owner, result);
+  if (!v->native) inv_free(v);
+}
+
+/* The owner goes first: v's result will not be seen. */
+static void inv_abandon(inv_t *v) {
+  v->owner = NULL;
+  if (v->timer) pga_loop_timer_cancel(v->pl->loop, v->timer);
+  v->timer = 0;
+  if (!v->native) inv_free(v);
+}
+
+static void inv_call_done(void *ud, const pga_term_t *result) {
+  inv_t *v = ud;
+  v->call_id = 0;
+  inv_fire(v, result);
+}
+
+static int64_t inv_timeout(pga_loop_t *loop, uint64_t id, void *ud) {
+  inv_t *v = ud;
+  (void)loop, (void)id;
+  v->timer = 0;
+  if (v->have_early) {
+    pga_term_t r = pga_tb_data(&v->early);
+    v->native = 0;
+    inv_fire(v, &r);
+    return PGA_TIMER_NOMORE;
+  }
+  inv_fire(v, NULL);
+  return PGA_TIMER_NOMORE;
+}
+
+static void inv_job_done(void *ud, const pga_term_t *result) {
+  inv_t *v = ud;
+  if (v->starting) { /* inside pga_rpc_run: report from a 0 ms timer */
+    pga_tb_term(&v->early, result);
+    v->have_early = 1;
+    return;
+  }
+  v->native = 0;
+  if (v->owner) inv_fire(v, result);
+  else inv_free(v);
+}
+
+/* Runs m:f(args): natively when {m, f, length(args)} is registered (or
+ * native_only), else by rpc on node. timeout_ms 0 = none. 0, or a
+ * negative PGA_E* (done never runs; no native function with native_only
+ * gives PGA_ENOTFOUND). */
+static int inv_start(plane_t *pl, void *owner, inv_done_fn done,
+                     void (*drop)(void *), const char *node, const char *m,
+                     const char *f, const pga_term_t *args, size_t argc,
+                     unsigned timeout_ms, int native_only, inv_t **out) {
+  inv_t *v = calloc(1, sizeof *v);
+  int rc;
+  if (!v) return PGA_ENOMEM;
+  v->pl = pl;
+  v->owner = owner;
+  v->done = done;
+  v->drop = drop;
+  pga__tb_init(&v->early, 0);
+  v->next = pl->invs;
+  if (pl->invs) pl->invs->prev = v;
+  pl->invs = v;
+  if (pga_rpc_lookup(pl->rpc, m, f, (unsigned)argc)) {
+    v->native = v->starting = 1;
+    rc = pga_rpc_run(pl->rpc, NULL, NULL, NULL, m, f, args, inv_job_done, v);
+    v->starting = 0;
+    if (rc != 0) v->native = 0;
+    else if (v->have_early) timeout_ms = 0, v->native = 0;
+    if (rc == 0 && (timeout_ms || v->have_early)) {
+      v->timer = pga_loop_timer(pl->loop, timeout_ms, inv_timeout, v);
+      if (!v->timer && v->have_early) rc = PGA_ENOMEM;
+    }
+  } else if (native_only) {
+    rc = PGA_ENOTFOUND;
+  } else {
+    rc = pga_rpc_call(pl->rpc, node, m, f, args, timeout_ms, inv_call_done,
+                      v, &v->call_id);
+  }
+  if (rc != 0) {
+    v->call_id = 0;
+    if (v->native) v->owner = NULL; /* the job reports later */
+    else inv_free(v);
+    return rc;
+  }
+  *out = v;
+  return 0;
+}
+
 /* ---- exec lifetime ---- */
 
 /* The relay exits with reason normal (a monitoring channel sees DOWN). */
@@ -148,6 +293,7 @@ static void exec_free(exec_t *e) {
   if (e->timer) pga_loop_timer_cancel(pl->loop, e->timer);
   if (e->end_timer) pga_loop_timer_cancel(pl->loop, e->end_timer);
   if (e->counted && pl->inflight) pl->inflight--;
+  if (e->inv) inv_abandon(e->inv);
   relay_free(e);
   for (size_t i = 0; i < e->nbuf; i++) {
     pga__tb_destroy(e->buf[i]);
@@ -162,12 +308,71 @@ static void exec_free(exec_t *e) {
   pga__tb_destroy(&e->nodes_tb);
   pga__tb_destroy(&e->args);
   pga__tb_destroy(&e->last);
+  pga__tb_destroy(&e->fctb);
   pga_funconfig_free(e->fc);
   free(e);
 }
 
+/* ---- after hook (§10): runs once on the Response, result discarded ---- */
+
+static void after_drop(void *owner) {
+  after_t *a = owner;
+  pga__tb_destroy(&a->resp);
+  free(a);
+}
+
+static void after_done(void *owner, const pga_term_t *result) {
+  after_t *a = owner;
+  pga_term_t v = pga_tb_data(&a->resp);
+  (void)result; /* discarded, crash and timeout included */
+  pga_call_complete(a->call, PGA_RETURN, &v);
+  after_drop(a);
+}
+
+/* Starts the after hook on (request, config, v); 0 when it took the call
+ * over (completed when the hook ends), else nonzero: reply now. */
+static int after_start(exec_t *e, const pga_term_t *v) {
+  pga_term_t hook = pga_funconfig_get(e->fc, PGA_FC_AFTER_EXECUTE), extra;
+  char m[PGA_ATOM_BUF], f[PGA_ATOM_BUF];
+  int n = pga_request_hook_of(&hook, m, f, sizeof m, &extra);
+  pga_tb_t args;
+  after_t *a;
+  inv_t *inv;
+  int rc;
+
+  e->after = 0; /* exactly once */
+  if (!n || !(a = calloc(1, sizeof *a))) return -1;
+  a->call = e->call;
+  pga__tb_init(&a->resp, 0);
+  pga_tb_term(&a->resp, v);
+  pga__tb_init(&args, 0);
+  pga_tb_list(&args, 3);
+  pga_term_t rq = pga_tb_data(&e->reqtb), fc = pga_tb_data(&e->fctb);
+  pga_tb_term(&args, &rq);
+  pga_tb_term(&args, &fc);
+  pga_tb_term(&args, n == 3 ? &extra : v);
+  pga_tb_nil(&args);
+  pga_term_t av = pga_tb_data(&args);
+  rc = pga_tb_error(&args) || pga_tb_error(&a->resp)
+           ? PGA_ENOMEM
+           : inv_start(e->pl, a, after_done, after_drop, e->hook_node, m, f,
+                       &av, 3, PGA_REQUEST_HOOK_TIMEOUT_MS, 0, &inv);
+  pga__tb_destroy(&args);
+  if (rc != 0) {
+    pga_debug("after hook %s:%s not run: %s", m, f, pga_strerror(rc));
+    after_drop(a);
+    return rc;
+  }
+  return 0;
+}
+
 /* Ends the RPC call (once). */
 static void reply(exec_t *e, pga_outcome_t oc, const pga_term_t *v) {
+  if (oc == PGA_RETURN && e->after && e->call && after_start(e, v) == 0) {
+    e->fn = NULL; /* run() returns PGA_DEFER; the hook completes it */
+    e->call = NULL;
+    return;
+  }
   if (e->fn) {
     pga_tb_term(e->fn->out, v);
     e->fn->outcome = oc;
@@ -515,6 +720,24 @@ static void call_done(void *ud, const pga_term_t *result) {
   next_node(e);
 }
 
+/* A local function's result: as a remote call's (NULL: past t). */
+static void local_done(void *ud, const pga_term_t *result) {
+  exec_t *e = ud;
+  e->inv = NULL;
+  if (result) {
+    call_done(e, result);
+    return;
+  }
+  pga_tb_t tb;
+  pga__tb_init(&tb, 0);
+  pga_tb_tuple(&tb, 2);
+  pga_tb_atom(&tb, "badrpc");
+  pga_tb_atom(&tb, "timeout");
+  pga_term_t r = pga_tb_data(&tb);
+  call_done(e, &r);
+  pga__tb_destroy(&tb);
+}
+
 /* A node term's name ("a@b" from an atom or, R15, a binary). */
 static int node_name(const pga_term_t *t, char *out, size_t len) {
   const char *p;
@@ -538,6 +761,23 @@ static void next_node(exec_t *e) {
       pga_term_get_atom(&el[0], m, sizeof m) != 0 ||
       pga_term_get_atom(&el[1], f, sizeof f) != 0) {
     deliver_error(e, "invalid mfa", NULL); /* validated configs: never */
+    return;
+  }
+  if (e->local && e->idx < e->norder) { /* R15: the registered C fn */
+    size_t argc = 0;
+    pga_term_list_length(&args, &argc);
+    e->idx = e->norder - 1; /* one node: the gateway; call_done moves on */
+    if (inv_start(e->pl, e, local_done, NULL, NULL, m, f, &args, argc,
+                  e->t_ms, 1, &e->inv) == 0)
+      return;
+    e->inv = NULL;
+    pga_tb_reset(&e->last);
+    pga_tb_tuple(&e->last, 2);
+    pga_tb_atom(&e->last, "error");
+    pga_tb_atom(&e->last, "nodedown");
+    e->have_last = 1;
+    e->idx = e->norder;
+    pass_end(e);
     return;
   }
   while (e->idx < e->norder) {
@@ -790,7 +1030,8 @@ static void rate_limit(exec_t *e) {
 static void perm_done(void *ud, const pga_term_t *result) {
   exec_t *e = ud;
   e->call_id = 0;
-  if (pga_request_permission_callback_allows(result)) rate_limit(e);
+  e->inv = NULL;
+  if (result && pga_request_permission_callback_allows(result)) rate_limit(e);
   else reply_error(e, PGA_REQUEST_E4, 0);
 }
 
@@ -855,37 +1096,32 @@ static void permission(exec_t *e) {
   }
   pga_tb_nil(&args);
   pga_term_t av = pga_tb_data(&args);
-  int rc = pga_tb_error(&args)
-               ? PGA_ENOMEM
-               : pga_rpc_call(e->pl->rpc, e->node, m, f, &av, (unsigned)ms,
-                              perm_done, e, &e->call_id);
+  int rc;
+  if (pga_tb_error(&args))
+    rc = PGA_ENOMEM;
+  else if (e->local) /* R15: the registered C function, on the gateway */
+    rc = inv_start(e->pl, e, perm_done, NULL, NULL, m, f, &av, n + 1,
+                   (unsigned)ms, 1, &e->inv);
+  else
+    rc = pga_rpc_call(e->pl->rpc, e->node, m, f, &av, (unsigned)ms,
+                      perm_done, e, &e->call_id);
   pga__tb_destroy(&args);
   if (rc != 0) {
     e->call_id = 0;
+    e->inv = NULL;
     reply_error(e, PGA_REQUEST_E4, 0);
   }
 }
 
 /* ---- config resolution and hooks (§3.1, §10) ---- */
 
-static void begin(exec_t *e) {
-  int rc = pga_config_lookup(e->pl->cfg, &e->req.service,
-                             &e->req.request_type, &e->req.version, &e->fc);
-  if (rc != 0) {
-    char *s = pga_request_config_error(&e->req, rc == PGA_EBUSY);
-    reply_error(e, s ? s : "unsupported function", 0);
-    free(s);
-    return;
-  }
-  pga_term_t before = pga_funconfig_get(e->fc, PGA_FC_BEFORE_EXECUTE);
-  pga_term_t after = pga_funconfig_get(e->fc, PGA_FC_AFTER_EXECUTE);
-  if (!pga__rq_is_nil(&before) || !pga__rq_is_nil(&after)) {
-    reply_error(e, PGA_REQUEST_E3_NO_HOOKS, 0); /* R14 */
-    return;
-  }
+/* e->nodes, local and t from e->fc. */
+static void resolve_nodes(exec_t *e) {
   pga_term_t nodes = pga_funconfig_get(e->fc, PGA_FC_NODES);
+  pga_tb_reset(&e->nodes_tb);
   e->nodes = nodes;
-  if (pga_request_nodes_kind(&nodes) == PGA_NODES_LOCAL) { /* R15 */
+  e->local = pga_request_nodes_kind(&nodes) == PGA_NODES_LOCAL;
+  if (e->local) { /* R15 */
     pga_tb_list(&e->nodes_tb, 1);
     pga_tb_atom(&e->nodes_tb, pga_node_name(e->pl->node));
     pga_tb_nil(&e->nodes_tb);
@@ -893,7 +1129,128 @@ static void begin(exec_t *e) {
   }
   pga_term_t to = pga_funconfig_get(e->fc, PGA_FC_TIMEOUT);
   e->t_ms = (unsigned)pga_request_rpc_timeout(&to);
+  pga_tb_reset(&e->fctb);
+  pga_funconfig_encode(&e->fctb, e->fc);
+}
+
+/* {:ok, req2, cfg2}: continue with both (copies); 0 or nonzero when
+ * either is not what the pipeline can use. */
+static int hook_replace(exec_t *e, const pga_term_t *req2,
+                        const pga_term_t *cfg2) {
+  pga_funconfig_t *fc = NULL;
+  pga_tb_t tb;
+  pga_request_t rq;
+
+  if (pga_funconfig_decode(cfg2, &fc) != 0) return -1;
+  pga__tb_init(&tb, 0);
+  pga_tb_term(&tb, req2);
+  pga_term_t t = pga_tb_data(&tb);
+  if (pga_tb_error(&tb) || pga_request_from_struct(&t, &rq) != 0) {
+    pga__tb_destroy(&tb);
+    pga_funconfig_free(fc);
+    return -1;
+  }
+  pga__tb_destroy(&e->reqtb);
+  e->reqtb = tb; /* rq views the same buffer */
+  e->req = rq;
+  pga_funconfig_free(e->fc);
+  e->fc = fc;
+  resolve_nodes(e);
+  return 0;
+}
+
+static void before_done(void *ud, const pga_term_t *result) {
+  exec_t *e = ud;
+  pga_term_t req2, cfg2;
+  char *e3 = NULL;
+
+  e->inv = NULL;
+  switch (pga_request_hook_before_result(result, &req2, &cfg2, &e3)) {
+  case PGA_HOOK_REJECT:
+    reply_error(e, e3 ? e3 : "hook rejected", 0);
+    free(e3);
+    return;
+  case PGA_HOOK_REPLACE:
+    if (hook_replace(e, &req2, &cfg2) != 0) { /* R14 */
+      reply_error(e, PGA_REQUEST_E3_INVALID, 0);
+      return;
+    }
+    break;
+  default:
+    break;
+  }
   permission(e);
+}
+
+/* Where hooks without a native function run: get_node's pick (§6.3). */
+static void pick_hook_node(exec_t *e) {
+  pga_term_t mode = pga_funconfig_get(e->fc, PGA_FC_CHOOSE_NODE_MODE), node;
+  e->hook_node[0] = 0;
+  if (e->local || /* no other node to ask: the hook cannot be called */
+      pga_request_nodes_kind(&e->nodes) != PGA_NODES_LIST ||
+      pga_request_select_node(e->pl->sel, &e->nodes, &mode, &e->req,
+                              wall_ms(), &node, NULL) != 0 ||
+      node_name(&node, e->hook_node, sizeof e->hook_node) != 0)
+    e->hook_node[0] = 0;
+}
+
+static int hook_native(exec_t *e, const pga_term_t *hook, unsigned arity) {
+  char m[PGA_ATOM_BUF], f[PGA_ATOM_BUF];
+  pga_term_t extra;
+  return pga_request_hook_of(hook, m, f, sizeof m, &extra) &&
+         pga_rpc_lookup(e->pl->rpc, m, f, arity) != NULL;
+}
+
+static void begin(exec_t *e) {
+  int rc = pga_config_lookup(e->pl->cfg, &e->req.service,
+                             &e->req.request_type, &e->req.version, &e->fc);
+  char m[PGA_ATOM_BUF], f[PGA_ATOM_BUF];
+  pga_term_t extra;
+  int n;
+
+  if (rc != 0) {
+    char *s = pga_request_config_error(&e->req, rc == PGA_EBUSY);
+    reply_error(e, s ? s : "unsupported function", 0);
+    free(s);
+    return;
+  }
+  resolve_nodes(e);
+  pga_term_t before = pga_funconfig_get(e->fc, PGA_FC_BEFORE_EXECUTE);
+  pga_term_t after = pga_funconfig_get(e->fc, PGA_FC_AFTER_EXECUTE);
+  n = pga_request_hook_of(&before, m, f, sizeof m, &extra);
+  e->after = pga_request_hook_of(&after, m, f, sizeof m, &extra) != 0;
+  if ((n && !hook_native(e, &before, 2)) ||
+      (e->after && !hook_native(e, &after, 3)))
+    pick_hook_node(e);
+  if (!n) {
+    permission(e);
+    return;
+  }
+  n = pga_request_hook_of(&before, m, f, sizeof m, &extra);
+  pga_tb_t args;
+  pga__tb_init(&args, 0);
+  pga_tb_list(&args, 2);
+  pga_term_t rq = pga_tb_data(&e->reqtb), fc = pga_tb_data(&e->fctb);
+  pga_tb_term(&args, &rq);
+  pga_tb_term(&args, n == 3 ? &extra : &fc);
+  pga_tb_nil(&args);
+  pga_term_t av = pga_tb_data(&args);
+  rc = pga_tb_error(&args)
+           ? PGA_ENOMEM
+           : inv_start(e->pl, e, before_done, NULL, e->hook_node, m, f, &av,
+                       2, PGA_REQUEST_HOOK_TIMEOUT_MS, 0, &e->inv);
+  pga__tb_destroy(&args);
+  if (rc != 0) { /* could not be called: as {:badrpc, :nodedown} */
+    pga_tb_t r;
+    e->inv = NULL;
+    pga__tb_init(&r, 0);
+    pga_tb_tuple(&r, 2);
+    pga_tb_atom(&r, "badrpc");
+    pga_tb_atom(&r, "nodedown");
+    pga_term_t rv = pga_tb_data(&r);
+    before_done(e, &rv);
+    pga__tb_destroy(&r);
+  }
 }
 
 /* ---- the RPC functions ---- */
@@ -904,6 +1261,7 @@ static exec_t *exec_new(plane_t *pl, pga_call_t *call) {
   e->pl = pl;
   e->call = call;
   pga__tb_init(&e->reqtb, 0);
+  pga__tb_init(&e->fctb, 0);
   pga__tb_init(&e->caller, 0);
   pga__tb_init(&e->nodes_tb, 0);
   pga__tb_init(&e->args, 0);
@@ -992,6 +1350,12 @@ static void plane_free(plane_t *pl) {
     e->relay = NULL;
     e->rcv_node[0] = 0;
     exec_free(e);
+  }
+  while (pl->invs) { /* jobs and calls went with the teardown */
+    inv_t *v = pl->invs;
+    v->call_id = 0;
+    if (v->owner && v->drop) v->drop(v->owner);
+    inv_free(v);
   }
   pga_request_selector_free(pl->sel);
   pga_request_limiter_free(pl->lim);

@@ -78,7 +78,32 @@ typedef enum {
 pga_sync_map_t pga_request_map_result(const pga_term_t *raw,
                                       pga_term_t *value);
 
-#define PGA_REQUEST_E3_NO_HOOKS "hook rejected: :hooks_not_supported"
+/* ---- Hooks (hooks.c, §10) ---- */
+
+#define PGA_REQUEST_HOOK_TIMEOUT_MS 5000
+#define PGA_REQUEST_HOOK_TIMEOUT "hook timed out after 5000ms"
+/* {:ok, req2, cfg2} that is not a Request and a FunConfig (R14). */
+#define PGA_REQUEST_E3_INVALID "hook rejected: :invalid_hook_result"
+
+/* A hook config value: 2 for {m, f}, 3 for {m, f, extra} (*extra set),
+ * with m and f written (atom texts, len bytes each); 0 for anything else
+ * (nil included: no hook). */
+int pga_request_hook_of(const pga_term_t *hook, char *m, char *f,
+                        size_t len, pga_term_t *extra);
+
+typedef enum {
+  PGA_HOOK_CONTINUE = 0, /* any other value: original request and config */
+  PGA_HOOK_REPLACE,      /* {:ok, req2, cfg2}: *req2, *cfg2 (views) */
+  PGA_HOOK_REJECT        /* *e3 malloc'ed (NULL on ENOMEM) */
+} pga_hook_step_t;
+/* A before hook's rpc:call-style result (value or {badrpc, R}; NULL =
+ * it ran past 5000 ms): {:error, r} gives "hook rejected: <inspect(r)>";
+ * a raise, throw or exit gives the library's double-inspected text;
+ * {badrpc, timeout} and NULL "hook rejected: \"hook timed out after
+ * 5000ms\"". Can't fail (ENOMEM: REJECT with *e3 NULL). */
+pga_hook_step_t pga_request_hook_before_result(const pga_term_t *result,
+                                               pga_term_t *req2,
+                                               pga_term_t *cfg2, char **e3);
 #define PGA_REQUEST_E4 "Permission denied"
 #define PGA_REQUEST_E7 "Internal Server Error"
 #define PGA_REQUEST_E8 "Unexpected execution result"

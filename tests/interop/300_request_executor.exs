@@ -109,8 +109,7 @@ defmodule Scenario do
       fc(svc, "fallback", mfa: {Svc, :hello, []}, nodes: [dead, svc], choose_node_mode: :hash),
       fc(svc, "count", nodes: [svc], retry: 2),
       fc(svc, "count_same", mfa: {Svc, :count, []}, retry: {:same_node, 1}),
-      fc(svc, "down", mfa: {Svc, :hello, []}, nodes: [dead], retry: 2),
-      fc(svc, "hooked", mfa: {Svc, :hello, []}, before_execute: {Svc, :hello})
+      fc(svc, "down", mfa: {Svc, :hello, []}, nodes: [dead], retry: 2)
     ]
 
     push = %PushConfig{service: "svc", nodes: [svc], config_version: "1", fun_configs: fcs}
@@ -144,9 +143,7 @@ defmodule Scenario do
       fn -> xp(gw, params("nope", %{})) end)
     Check.eq("E1 with a version", err("id-hello", "unsupported function: hello version 2.0.0"),
       fn -> xp(gw, params("hello", %{"name" => "A"}, %{"version" => "2.0.0"})) end)
-    Check.eq("configured hooks are refused, not skipped (E3, compat R14)",
-      err("id-hooked", "hook rejected: :hooks_not_supported"),
-      fn -> xp(gw, params("hooked", %{"name" => "A"})) end)
+    # hooks: 330_request_hooks.exs
 
     # ---- decoding ----
     Check.match("missing fields -> DecodeError exception",

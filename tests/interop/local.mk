@@ -18,6 +18,7 @@ EXTRA_DIST += tests/interop/run.sh tests/interop/lib/check.exs \
 	tests/interop/040_outgoing.exs tests/interop/050_robustness.exs \
 	tests/interop/060_load.exs tests/interop/070_monitor.exs \
 	tests/interop/045_outgoing_load.exs tests/interop/080_many_nodes.exs \
+	tests/interop/090_ticks.exs \
 	tests/interop/900_shutdown.exs
 ## config-plane scenarios and their helpers
 EXTRA_DIST += tests/interop/lib/config_structs.exs \
@@ -27,7 +28,9 @@ EXTRA_DIST += tests/interop/lib/config_structs.exs \
 	tests/interop/140_config_json.exs
 ## request-plane scenarios
 EXTRA_DIST += tests/interop/300_request_executor.exs \
-	tests/interop/310_request_limits.exs tests/interop/320_request_adapter.exs
+	tests/interop/310_request_limits.exs tests/interop/320_request_adapter.exs \
+	tests/interop/330_request_hooks.exs tests/interop/335_request_native.exs
+EXTRA_DIST += tests/interop/340_request_streams.exs
 
 ## The Elixir adapter's ExUnit tests (erl/).
 TESTS += tests/erl/run.sh

@@ -285,6 +285,57 @@ START_TEST(config_error_texts) {
 }
 END_TEST
 
+/* §10: the before hook's outcomes and E3 texts (compat R14). */
+static void before_is(const char *result, pga_hook_step_t want,
+                      const char *e3) {
+  pga_term_t r = T(result), req2, cfg2;
+  char *s = NULL;
+  ck_assert_int_eq(pga_request_hook_before_result(&r, &req2, &cfg2, &s), want);
+  if (e3) ck_assert_str_eq(s, e3);
+  else ck_assert_ptr_null(s);
+  free(s);
+}
+
+START_TEST(hook_before_outcomes_follow_library) {
+  pga_term_t r = T("{:ok, :r2, :c2}"), req2, cfg2, w;
+  char m[256], f[256], *s = NULL;
+
+  ck_assert_int_eq(pga_request_hook_before_result(&r, &req2, &cfg2, &s),
+                   PGA_HOOK_REPLACE);
+  w = T(":r2");
+  ck_assert(pga_term_equal(&req2, &w));
+  before_is("{:error, :quota}", PGA_HOOK_REJECT, "hook rejected: :quota");
+  before_is("{:error, \"no\"}", PGA_HOOK_REJECT, "hook rejected: \"no\"");
+  before_is(":ok", PGA_HOOK_CONTINUE, NULL);
+  before_is("{:ok, 1}", PGA_HOOK_CONTINUE, NULL);
+  before_is("{:badrpc, {:EXIT, {%{__exception__: true, message: "
+            "\"hookboom\"}, []}}}",
+            PGA_HOOK_REJECT, "hook rejected: \"\\\"hookboom\\\"\"");
+  before_is("{:badrpc, {:EXIT, {{:nocatch, :x}, []}}}", PGA_HOOK_REJECT,
+            "hook rejected: \"{:throw, :x}\"");
+  before_is("{:badrpc, {:EXIT, :bye}}", PGA_HOOK_REJECT,
+            "hook rejected: \"{:exit, :bye}\"");
+  before_is("{:badrpc, :timeout}", PGA_HOOK_REJECT,
+            "hook rejected: \"hook timed out after 5000ms\"");
+  ck_assert_int_eq(pga_request_hook_before_result(NULL, &req2, &cfg2, &s),
+                   PGA_HOOK_REJECT);
+  ck_assert_str_eq(s, "hook rejected: \"hook timed out after 5000ms\"");
+  free(s);
+
+  r = T("{M, :f}");
+  ck_assert_int_eq(pga_request_hook_of(&r, m, f, sizeof m, &w), 2);
+  ck_assert_str_eq(m, "Elixir.M");
+  r = T("{M, :f, [1]}");
+  ck_assert_int_eq(pga_request_hook_of(&r, m, f, sizeof m, &w), 3);
+  ck_assert_str_eq(f, "f");
+  r = T("nil");
+  ck_assert_int_eq(pga_request_hook_of(&r, m, f, sizeof m, &w), 0);
+  r = T("{1, :f}");
+  ck_assert_int_eq(pga_request_hook_of(&r, m, f, sizeof m, &w), 0);
+  tt_reset();
+}
+END_TEST
+
 static Suite *executor_suite(void) {
   Suite *s = suite_create("executor");
   TCase *tc = tcase_create("executor");
@@ -297,6 +348,7 @@ static Suite *executor_suite(void) {
   tcase_add_test(tc, external_size_follows_library_encoding);
   tcase_add_test(tc, map_result_follows_sync_rules);
   tcase_add_test(tc, config_error_texts);
+  tcase_add_test(tc, hook_before_outcomes_follow_library);
   suite_add_tcase(s, tc);
   return s;
 }
