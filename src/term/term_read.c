@@ -48,6 +48,16 @@ pga_term_type_t pga_term_type(const pga_term_t *t) {
   return head_of(t, &h) == 0 ? h.type : PGA_T_INVALID;
 }
 
+/* The head of t when t has type want: 0, PGA_ETYPE or head_of's error. */
+static int head_as(const pga_term_t *t, pga_term_type_t want,
+                   pga__head_t *h) {
+  int rc = head_of(t, h);
+
+  if (rc != 0)
+    return rc;
+  return h->type == want ? 0 : PGA_ETYPE;
+}
+
 int pga_term_get_int64(const pga_term_t *t, int64_t *out) {
   pga__head_t h;
   int rc;
@@ -64,12 +74,10 @@ int pga_term_get_int64(const pga_term_t *t, int64_t *out) {
 
 int pga_term_get_double(const pga_term_t *t, double *out) {
   pga__head_t h;
-  int rc;
+  int rc = head_as(t, PGA_T_FLOAT, &h);
 
-  if ((rc = head_of(t, &h)) != 0)
+  if (rc != 0)
     return rc;
-  if (h.type != PGA_T_FLOAT)
-    return PGA_ETYPE;
   *out = h.d;
   return 0;
 }
@@ -158,12 +166,10 @@ int pga_term_is_atom(const pga_term_t *t, const char *name) {
 int pga_term_get_binary(const pga_term_t *t, const char **data,
                         size_t *len) {
   pga__head_t h;
-  int rc;
+  int rc = head_as(t, PGA_T_BINARY, &h);
 
-  if ((rc = head_of(t, &h)) != 0)
+  if (rc != 0)
     return rc;
-  if (h.type != PGA_T_BINARY)
-    return PGA_ETYPE;
   *data = (const char *)h.data;
   *len = h.dlen;
   return 0;
@@ -171,12 +177,10 @@ int pga_term_get_binary(const pga_term_t *t, const char **data,
 
 int pga_term_tuple_arity(const pga_term_t *t, size_t *arity) {
   pga__head_t h;
-  int rc;
+  int rc = head_as(t, PGA_T_TUPLE, &h);
 
-  if ((rc = head_of(t, &h)) != 0)
+  if (rc != 0)
     return rc;
-  if (h.type != PGA_T_TUPLE)
-    return PGA_ETYPE;
   *arity = (size_t)h.n;
   return 0;
 }
@@ -321,12 +325,10 @@ int pga_term_list_length(const pga_term_t *t, size_t *len) {
 
 int pga_term_map_size(const pga_term_t *t, size_t *size) {
   pga__head_t h;
-  int rc;
+  int rc = head_as(t, PGA_T_MAP, &h);
 
-  if ((rc = head_of(t, &h)) != 0)
+  if (rc != 0)
     return rc;
-  if (h.type != PGA_T_MAP)
-    return PGA_ETYPE;
   *size = (size_t)(h.n / 2);
   return 0;
 }
@@ -610,12 +612,10 @@ static void node_copy(const pga__atom_t *a, char *node) {
 
 int pga__term_get_pid(const pga_term_t *t, erlang_pid *out) {
   pga__head_t h;
-  int rc;
+  int rc = head_as(t, PGA_T_PID, &h);
 
-  if ((rc = head_of(t, &h)) != 0)
+  if (rc != 0)
     return rc;
-  if (h.type != PGA_T_PID)
-    return PGA_ETYPE;
   node_copy(&h.atom, out->node);
   out->num = (unsigned)h.id;
   out->serial = h.serial;
