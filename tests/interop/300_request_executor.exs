@@ -263,11 +263,14 @@ defmodule Scenario do
       me = self()
       spawn(fn ->
         xp(gw, params("stream_forever", %{"name" => "q"}))
-        receive do {:stream_started, _, pid} -> send(me, {:relay, pid}) end
+        receive do {:stream_started, _, pid} -> send(me, {:relay, pid, self()}) end
+        # Die only once the test monitors the relay, or the DOWN may say :noproc.
+        receive do :die -> :ok end
       end)
       receive do
-        {:relay, pid} ->
+        {:relay, pid, receiver} ->
           ref = Process.monitor(pid)
+          send(receiver, :die)
           receive do
             {:DOWN, ^ref, :process, ^pid, :normal} -> :ok
             {:DOWN, ^ref, :process, ^pid, other} -> {:fail, "reason", other}
