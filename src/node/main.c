@@ -15,7 +15,10 @@
 #include "node/options.h"
 #include "node/startup_push.h"
 #include "pga/pga.h"
+#include "ops/plane.h"
+#include "relay/relay.h"
 #include "request/plane.h"
+#include "telemetry/telemetry.h"
 
 static pga_node_t *running_node;
 
@@ -76,6 +79,15 @@ static int load_config(const pga_cli_t *cli, pga_conffile_t *conf) {
   return 0;
 }
 
+/* Reverse start order; unknown nodes are ignored by each. */
+static void stop_planes(pga_node_t *node) {
+  pga_ops_plane_stop(node);
+  pga_relay_stop(node);
+  pga_request_plane_stop(node);
+  pga_config_plane_stop(node);
+  pga_telemetry_stop(node);
+}
+
 static int run(const pga_cli_t *cli, const pga_conffile_t *conf) {
   pga_node_opts_t opts = {.struct_version = PGA_NODE_OPTS_VERSION,
                           .name = cli->name,
@@ -86,15 +98,17 @@ static int run(const pga_cli_t *cli, const pga_conffile_t *conf) {
   pga_config_opts_t config = conf->config;
   pga_plugin_host_t *plugins = NULL;
   if (pga_node_new(&opts, &node, err, sizeof err) != 0 ||
+      pga_telemetry_start(node, err, sizeof err) != 0 ||
       pga_config_plane_start(node, &config, err, sizeof err) != 0 ||
       pga_request_plane_start(node, conf, err, sizeof err) != 0 ||
+      pga_relay_start(node, err, sizeof err) != 0 ||
+      pga_ops_plane_start(node, conf, err, sizeof err) != 0 ||
       load_plugins(cli, node, &plugins, err, sizeof err) != 0 ||
       pga_node_start(node, err, sizeof err) != 0 ||
       pga_plugin_host_start(plugins, err, sizeof err) != 0) {
     fprintf(stderr, "pga-node: %s\n", err);
     pga_plugin_host_free(plugins);
-    pga_request_plane_stop(node);
-    pga_config_plane_stop(node);
+    stop_planes(node);
     pga_node_free(node);
     return 1;
   }
@@ -107,8 +121,7 @@ static int run(const pga_cli_t *cli, const pga_conffile_t *conf) {
   running_node = NULL;
   /* pga_node_run has finished every job: no worker runs plane code. */
   pga_plugin_host_free(plugins);
-  pga_request_plane_stop(node);
-  pga_config_plane_stop(node);
+  stop_planes(node);
   pga_node_free(node);
   pga_info("stopped");
   return rc == 0 ? 0 : 1;

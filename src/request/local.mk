@@ -8,7 +8,7 @@ libpga_core_la_SOURCES += src/request/phash2.c src/request/selector.c \
 	src/request/order.c src/request/key.c src/request/text.c \
 	src/request/exc.c src/request/fcview.c \
 	src/request/response.c src/request/hooks.c \
-	src/request/executor.c
+	src/request/executor.c src/request/ops_api.c
 # pow() in retry.c (backoff)
 libpga_core_la_LIBADD += -lm
 noinst_HEADERS += src/request/request.h src/request/request_int.h \

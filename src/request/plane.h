@@ -109,4 +109,35 @@ pga_hook_step_t pga_request_hook_before_result(const pga_term_t *result,
 #define PGA_REQUEST_E8 "Unexpected execution result"
 #define PGA_REQUEST_E9 "Service temporarily unavailable"
 
+/* ---- For the ops plane (ops_api.c) ---- */
+
+/* The rate limiter of the plane on node (thread-safe object), or NULL. */
+pga_request_limiter_t *pga_request_plane_limiter(pga_node_t *node);
+
+/* WorkerPool.status(pool) figures (ops-plane.md §4.7). */
+typedef struct pga_pool_status_s {
+  uint64_t size;     /* configured workers */
+  uint64_t idle, busy, queued;
+  int circuit_open;
+  uint64_t executed, failed;
+} pga_pool_status_t;
+#define PGA_POOL_ASYNC 0
+#define PGA_POOL_STREAM 1
+/* Any thread. 0, or PGA_ENOTFOUND when no plane runs on node. */
+int pga_request_plane_pool_status(pga_node_t *node, int pool,
+                                  pga_pool_status_t *out);
+
+/* Live figures for diagnostics (any thread; atomics). */
+typedef struct pga_request_stats_s {
+  uint64_t inflight;   /* requests being executed */
+  uint64_t streams;    /* active stream relays */
+  uint64_t work_units; /* pipeline stages run since start */
+} pga_request_stats_t;
+int pga_request_plane_stats(pga_node_t *node, pga_request_stats_t *out);
+
+/* stop_stream/1 (ops-plane.md §9.3): target a relay pid (0 whether or not
+ * it is a live stream) or a binary request_id (0, or PGA_ENOTFOUND when no
+ * active stream has it). Loop thread only. */
+int pga_request_plane_stop_stream(pga_node_t *node, const pga_term_t *target);
+
 #endif
