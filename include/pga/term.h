@@ -159,6 +159,11 @@ PGA_EXTERN void pga_tb_string(pga_tb_t *tb, const char *s);
 PGA_EXTERN void pga_tb_tuple(pga_tb_t *tb, size_t arity);
 PGA_EXTERN void pga_tb_list(pga_tb_t *tb, size_t n);
 PGA_EXTERN void pga_tb_nil(pga_tb_t *tb);
+/* The head of a list of n elements that the caller always closes with a
+ * tail (pga_tb_nil() for a proper list): unlike pga_tb_list, n may be 0
+ * with the tail still written, so "head, n elements, tail" is right for
+ * every n (pga_tb_list(tb, 0) followed by a tail would write two terms). */
+PGA_EXTERN void pga_tb_list_head(pga_tb_t *tb, size_t n);
 PGA_EXTERN void pga_tb_map(pga_tb_t *tb, size_t pairs);
 /* Copies an existing term verbatim. */
 PGA_EXTERN void pga_tb_term(pga_tb_t *tb, const pga_term_t *t);

@@ -111,4 +111,17 @@ int pga_config_lookup(pga_config_plane_t *p, const pga_term_t *service,
                       const pga_term_t *request_type,
                       const pga_term_t *version, pga_funconfig_t **out);
 
+/* ---- Read-only views for the ops plane (ops-plane.md §4.4, §8) ---- */
+
+/* Every stored FunConfig, a snapshot taken under the lock, as a list of
+ * {version_key, %FunConfig{}} pairs (version_key: the effective version
+ * the store files it under, or nil), order unspecified. 0 or PGA_ENOMEM. */
+int pga_config_list_stored(pga_config_plane_t *p, pga_tb_t *out);
+/* Security.valid_push_token?/1 against the configured push_token. */
+int pga_config_push_token_valid(const pga_config_plane_t *p,
+                                const pga_term_t *token);
+/* The allow decision of Security.validate_mfa/1 (denylist, then the
+ * configured mfa_allowlist): 1 allowed, 0 denied. */
+int pga_config_mfa_valid(const pga_config_plane_t *p, const pga_term_t *mfa);
+
 #endif

@@ -69,14 +69,21 @@ static int unchanged(const pga_config_plane_t *p, const pga_funconfig_t *fc) {
 }
 
 size_t pga_db_batch_add(pga_config_plane_t *p, pga_funconfig_t **fcs,
-                        size_t n, pga_txn_t *t) {
+                        size_t n, pga_txn_t *t, pga_tb_t *first_service) {
   size_t stored = 0;
   for (size_t i = 0; i < n; i++) {
     if (admit(p, fcs[i]) != 0) {
       pga_funconfig_free(fcs[i]);
     } else {
       if (t && t->on && !unchanged(p, fcs[i])) pga_txn_store_put(t, fcs[i]);
-      if (pga_store_put(p->store, fcs[i]) == 0) stored++;
+      if (first_service && stored == 0) {
+        pga_term_t svc = pga_funconfig_get(fcs[i], PGA_FC_SERVICE);
+        pga_tb_term(first_service, &svc);
+      }
+      if (pga_store_put(p->store, fcs[i]) == 0)
+        stored++;
+      else if (first_service && stored == 0)
+        pga_tb_reset(first_service);
     }
     fcs[i] = NULL;
   }
@@ -90,14 +97,27 @@ pga_outcome_t pga__durable_reply(pga_config_plane_t *p, int commit_rc,
   return pga__error_atom(out, "storage_failed");
 }
 
+/* [:config, :add] for fc (single add and update), prepared while fc is
+ * still ours: the version is FunConfig.version/1 (effective or nil). */
+static void add_event_begin(pga_cfg_event_t *e, pga_config_plane_t *p,
+                            const pga_funconfig_t *fc) {
+  pga_term_t svc = pga_funconfig_get(fc, PGA_FC_SERVICE);
+  pga_term_t rt = pga_funconfig_get(fc, PGA_FC_REQUEST_TYPE);
+  pga_term_t v = pga_funconfig_get(fc, PGA_FC_VERSION);
+  pga__cfg_event_begin(e, p, PGA_EV_CONFIG_ADD);
+  pga__cfg_event_key(e, &svc, &rt, pga_version_effective(&v) ? &v : NULL);
+}
+
 static pga_outcome_t fn_add(pga_config_plane_t *p, const pga_term_t *argv,
                             pga_tb_t *out) {
   pga_funconfig_t *fc;
   if (pga_funconfig_decode(&argv[0], &fc) != 0)
     return pga__function_clause(out);
   pga_txn_t t;
+  pga_cfg_event_t ev;
   uint64_t seq = 0;
   int crc = 0;
+  add_event_begin(&ev, p, fc);
   pga_txn_init(&t, p);
   pthread_mutex_lock(&p->lock);
   int verdict = admit(p, fc);
@@ -110,6 +130,7 @@ static pga_outcome_t fn_add(pga_config_plane_t *p, const pga_term_t *argv,
   else
     pga_txn_discard(&t);
   pthread_mutex_unlock(&p->lock);
+  pga__cfg_event_end(&ev, verdict == 0);
   if (verdict == 0) {
     put_ok(out);
     return pga__durable_reply(p, crc, seq, out);
@@ -144,13 +165,17 @@ static pga_outcome_t fn_batch_add(pga_config_plane_t *p,
   while (pga_term_iter_next(&it, &el))
     if (pga_funconfig_decode(&el, &fcs[k]) == 0) k++;
   pga_txn_t t;
+  pga_tb_t first;
   uint64_t seq = 0;
+  pga__tb_init(&first, 0);
   pga_txn_init(&t, p);
   pthread_mutex_lock(&p->lock);
-  size_t stored = pga_db_batch_add(p, fcs, k, &t);
+  size_t stored = pga_db_batch_add(p, fcs, k, &t, &first);
   int crc = pga_txn_commit(p, &t, 1, &seq);
   pthread_mutex_unlock(&p->lock);
   free(fcs);
+  pga__cfg_emit_batch_add(p, stored, &first);
+  pga__tb_destroy(&first);
   if (stored == 0) return pga__error_atom(out, "all_invalid");
   pga_tb_tuple(out, 2);
   pga_tb_atom(out, "ok");
@@ -168,8 +193,10 @@ static pga_outcome_t fn_update(pga_config_plane_t *p, const pga_term_t *argv,
     return pga__error_atom(out, "invalid_config");
   }
   pga_txn_t t;
+  pga_cfg_event_t ev;
   uint64_t seq = 0;
   int crc = 0;
+  add_event_begin(&ev, p, fc);
   pga_txn_init(&t, p);
   pga_txn_store_put(&t, fc);
   pthread_mutex_lock(&p->lock);
@@ -179,9 +206,19 @@ static pga_outcome_t fn_update(pga_config_plane_t *p, const pga_term_t *argv,
   else
     pga_txn_discard(&t);
   pthread_mutex_unlock(&p->lock);
+  pga__cfg_event_end(&ev, rc == 0);
   if (rc != 0) return pga__error_atom(out, "out_of_memory");
   put_ok(out);
   return pga__durable_reply(p, crc, seq, out);
+}
+
+/* An event with the call's own {s, rt, v} as metadata. */
+static void key_event(pga_config_plane_t *p, pga_event_t ev,
+                      const pga_term_t *argv, const pga_term_t *v) {
+  pga_cfg_event_t e;
+  pga__cfg_event_begin(&e, p, ev);
+  pga__cfg_event_key(&e, &argv[0], &argv[1], v);
+  pga__cfg_event_end(&e, 1);
 }
 
 /* {s, rt, v}: v is argv[2] for the /3 forms and nil for /2. */
@@ -196,6 +233,8 @@ static pga_outcome_t do_delete(pga_config_plane_t *p, const pga_term_t *argv,
   pga_txn_t t;
   uint64_t seq = 0;
   int crc = 0;
+  /* The library emits delete whether or not the key exists. */
+  key_event(p, PGA_EV_CONFIG_DELETE, argv, v);
   pga_txn_init(&t, p);
   pthread_mutex_lock(&p->lock);
   if (pga_store_find(p->store, &argv[0], &argv[1], v)) {
@@ -225,6 +264,9 @@ static pga_outcome_t do_toggle(pga_config_plane_t *p, const pga_term_t *argv,
     pga_txn_discard(&t);
   }
   pthread_mutex_unlock(&p->lock);
+  if (rc == 0)
+    key_event(p, disabled ? PGA_EV_CONFIG_DISABLE : PGA_EV_CONFIG_ENABLE,
+              argv, v);
   if (rc == PGA_ENOTFOUND) return pga__error_atom(out, "not_found");
   if (rc != 0) return pga__error_atom(out, "out_of_memory");
   put_ok(out);
@@ -360,6 +402,21 @@ static pga_outcome_t fn_count(pga_config_plane_t *p, const pga_term_t *argv,
   return PGA_RETURN;
 }
 
+/* [:config, :clear] with :all for service, request_type and version. */
+static void clear_event(pga_config_plane_t *p) {
+  static const char *const keys[] = {"service", "request_type", "version"};
+  pga_tb_t all;
+  pga_cfg_event_t e;
+  pga__tb_init(&all, 0);
+  pga_tb_atom(&all, "all");
+  pga_term_t a = pga_tb_data(&all);
+  const pga_term_t *vals[] = {&a, &a, &a};
+  pga__cfg_event_begin(&e, p, PGA_EV_CONFIG_CLEAR);
+  pga__cfg_event_meta(&e, 3, keys, vals);
+  pga__cfg_event_end(&e, !pga_tb_error(&all));
+  pga__tb_destroy(&all);
+}
+
 static pga_outcome_t fn_clear(pga_config_plane_t *p, const pga_term_t *argv,
                               pga_tb_t *out) {
   (void)argv;
@@ -371,6 +428,7 @@ static pga_outcome_t fn_clear(pga_config_plane_t *p, const pga_term_t *argv,
   pga_store_clear(p->store);
   int crc = pga_txn_commit(p, &t, 1, &seq);
   pthread_mutex_unlock(&p->lock);
+  clear_event(p);
   put_ok(out);
   return pga__durable_reply(p, crc, seq, out);
 }

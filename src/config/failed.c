@@ -213,7 +213,7 @@ static fentry_t **collect(const pga_failed_t *f, const pga_failed_filter_t *q,
 static void encode_list(pga_tb_t *tb, fentry_t **v, size_t n, int newest_first,
                         size_t limit) {
   size_t k = n < limit ? n : limit;
-  pga_tb_list(tb, k);
+  pga_tb_list_head(tb, k);
   for (size_t i = 0; i < k; i++)
     encode_entry(tb, v[newest_first ? n - 1 - i : i]);
   pga_tb_nil(tb);
@@ -304,7 +304,7 @@ static int encode_by_service(pga_tb_t *tb, fentry_t **w, size_t k) {
     bucket_t *b = val;
     pga_term_t svc = pga__cterm_view(key);
     pga_tb_term(tb, &svc);
-    pga_tb_list(tb, b->n);
+    pga_tb_list_head(tb, b->n);
     for (size_t j = 0; j < b->n; j++) encode_entry(tb, w[b->idx[j]]);
     pga_tb_nil(tb);
   }

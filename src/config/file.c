@@ -638,7 +638,7 @@ static int config_pusher(ctx_t *c, json_t *j) {
   if (!cf->pusher_gateways || !cf->pusher_opts)
     return fail(c, "config_pusher", "out of memory");
   size_t i;
-  pga_tb_list(cf->pusher_gateways, json_array_size(gws));
+  pga_tb_list_head(cf->pusher_gateways, json_array_size(gws));
   json_array_foreach(gws, i, v) {
     char p[64];
     pathf(p, sizeof p, "config_pusher.gateways[%zu]", i);

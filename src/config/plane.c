@@ -342,6 +342,15 @@ static unsigned call_arity(const pga_funconfig_t *fc) {
   return (unsigned)n;
 }
 
+/* The relay's built-in handler (ops-plane.md §7.3): the executor calls it
+ * as handle_relay(request, fun_config), whatever the config's arity. */
+static int relay_builtin(const pga_config_plane_t *p, const char *m,
+                         const char *f) {
+  return strcmp(m, "Elixir.PhoenixGenApi.Relay") == 0 &&
+         strcmp(f, "handle_relay") == 0 &&
+         pga_rpc_lookup(pga__node_rpc(p->node), m, f, 2);
+}
+
 char *pga__config_local_unavailable(const pga_config_plane_t *p,
                                     const pga_funconfig_t *fc) {
   pga_term_t nodes = pga_funconfig_get(fc, PGA_FC_NODES);
@@ -354,7 +363,8 @@ char *pga__config_local_unavailable(const pga_config_plane_t *p,
       pga_term_tuple_get(&mfa, 1, &el[1]) == 0 &&
       pga_term_get_atom(&el[0], m, sizeof m) == 0 &&
       pga_term_get_atom(&el[1], f, sizeof f) == 0 &&
-      pga_rpc_lookup(pga__node_rpc(p->node), m, f, call_arity(fc)))
+      (pga_rpc_lookup(pga__node_rpc(p->node), m, f, call_arity(fc)) ||
+       relay_builtin(p, m, f)))
     return NULL;
   char *in = pga_term_inspect_dup(&mfa);
   char *s = in ? malloc(sizeof prefix + strlen(in)) : NULL;
@@ -364,4 +374,40 @@ char *pga__config_local_unavailable(const pga_config_plane_t *p,
   }
   free(in);
   return s ? s : strdup(prefix);
+}
+
+/* ---- read-only views for the ops plane (config.h) ---- */
+
+typedef struct stored_list_s {
+  pga_tb_t *out;
+} stored_list_t;
+
+static void put_stored(void *ud, const pga_funconfig_t *fc) {
+  stored_list_t *sl = ud;
+  pga_term_t v = pga_funconfig_get(fc, PGA_FC_VERSION);
+  pga_tb_tuple(sl->out, 2);
+  pga_tb_term(sl->out, pga_version_effective(&v) ? &v : &pga__t_nil);
+  pga_funconfig_encode(sl->out, fc);
+}
+
+int pga_config_list_stored(pga_config_plane_t *p, pga_tb_t *out) {
+  stored_list_t sl = {out};
+  pthread_mutex_lock(&p->lock);
+  size_t n = pga_store_count(p->store);
+  pga_tb_list(out, n);
+  pga_store_foreach(p->store, put_stored, &sl);
+  if (n) pga_tb_nil(out);
+  pthread_mutex_unlock(&p->lock);
+  return pga_tb_error(out) ? PGA_ENOMEM : 0;
+}
+
+/* token and allowlist are set once at creation, so no lock is needed. */
+int pga_config_push_token_valid(const pga_config_plane_t *p,
+                                const pga_term_t *token) {
+  return pga_push_token_ok(&p->token, token);
+}
+
+int pga_config_mfa_valid(const pga_config_plane_t *p, const pga_term_t *mfa) {
+  pga_term_t tmp;
+  return pga_mfa_allowed(mfa, pga__plane_allowlist(p, &tmp));
 }

@@ -12,6 +12,8 @@
 #include "config/config_int.h"
 #include "config/durable.h"
 #include "config/funconfig.h"
+#include "telemetry/telemetry.h"
+#include "term/term.h"
 
 #define PGA_PUSHCONFIG_STRUCT "Elixir.PhoenixGenApi.Structs.PushConfig"
 #define PGA_SERVICECONFIG_STRUCT "Elixir.PhoenixGenApi.Structs.ServiceConfig"
@@ -251,14 +253,46 @@ int pga__keyword_get(const pga_term_t *opts, const char *key, pga_term_t *v);
 void pga_db_add(pga_config_plane_t *p, const pga_term_t *fc, pga_tb_t *out);
 /* batch_add semantics over decoded FunConfigs (each taken). Returns the
  * number inserted; denied/invalid items are recorded (:pull, nil). Each
- * insert that changes the store goes into t (NULL: none). Lock held. */
+ * insert that changes the store goes into t (NULL: none); the service
+ * of the first stored entry is copied to first_service unless NULL (the
+ * batch_add event). Lock held. */
 size_t pga_db_batch_add(pga_config_plane_t *p, pga_funconfig_t **fcs,
-                        size_t n, pga_txn_t *t);
+                        size_t n, pga_txn_t *t, pga_tb_t *first_service);
 /* The reply of a change once its record is on disk (lock NOT held):
  * out stands if commit_rc is 0 and the sync works, else it becomes
  * {:error, :storage_failed} (docs/compat.md C29). */
 pga_outcome_t pga__durable_reply(pga_config_plane_t *p, int commit_rc,
                                  uint64_t seq, pga_tb_t *out);
+
+/* ---- telemetry events (events.c; ops-plane.md §6.1, 22-30) ---- */
+/* One event being prepared: begin, fill (no-ops when nobody listens),
+ * end. Terms are copied, so the caller may build from views it owns and
+ * emit after dropping the plane lock. */
+typedef struct pga_cfg_event_s {
+  pga_telemetry_t *t;
+  pga_event_t ev;
+  int on;
+  pga_tb_t meas, meta;
+} pga_cfg_event_t;
+
+void pga__cfg_event_begin(pga_cfg_event_t *e, pga_config_plane_t *p,
+                          pga_event_t ev);
+/* metadata %{keys[i] => vals[i]}; a NULL value is nil. */
+void pga__cfg_event_meta(pga_cfg_event_t *e, size_t n,
+                         const char *const *keys,
+                         const pga_term_t *const *vals);
+/* %{service, request_type, version}. */
+void pga__cfg_event_key(pga_cfg_event_t *e, const pga_term_t *svc,
+                        const pga_term_t *rt, const pga_term_t *ver);
+/* measurements %{keys[i] => vals[i]} (default %{}). */
+void pga__cfg_event_meas(pga_cfg_event_t *e, size_t n,
+                         const char *const *keys, const int64_t *vals);
+void pga__cfg_event_count(pga_cfg_event_t *e, size_t count);
+/* Emits when emit is set (and someone listens); frees the builders. */
+void pga__cfg_event_end(pga_cfg_event_t *e, int emit);
+/* [:config, :batch_add] for `stored` entries, the first one's service. */
+void pga__cfg_emit_batch_add(pga_config_plane_t *p, size_t stored,
+                             const pga_tb_t *first_service);
 
 /* ---- receiver (receiver.c) ---- */
 /* push/2: the reply term into out. Takes the lock itself. */

@@ -73,6 +73,9 @@ struct pga_pull_job_s {
   size_t nmods, mi;
   pga_dict_t *mod_index; /* module atom -> index + 1 */
   char *reason;        /* failure, for the log */
+  int64_t started_us;  /* the pull's start (telemetry) */
+  size_t pulled;       /* valid FunConfigs of a successful pull */
+  int skipped;         /* the version probe matched */
 };
 
 /* ---- helpers ---- */
@@ -128,11 +131,57 @@ static void cancel_call(pga_pull_job_t *job) {
   job->call = 0;
 }
 
+/* [:config, :pull, :start] (§6.1): before the nodes are resolved. */
+static void pull_start_event(pga_pull_job_t *job) {
+  static const char *const mkeys[] = {"system_time"};
+  static const char *const keys[] = {"service"};
+  int64_t now = pga_telemetry_system_time();
+  pga_term_t svc = pga__rec_get(job->sc, PGA_SC_SERVICE);
+  const pga_term_t *vals[] = {&svc};
+  pga_cfg_event_t e;
+  job->started_us = pga_telemetry_monotonic_us();
+  pga__cfg_event_begin(&e, job->ctx->plane, PGA_EV_CONFIG_PULL_START);
+  pga__cfg_event_meas(&e, 1, mkeys, &now);
+  pga__cfg_event_meta(&e, 1, keys, vals);
+  pga__cfg_event_end(&e, 1);
+}
+
+/* The version a pull reports: the probed one when skipped or probed,
+ * the stored one when the probe failed, nil without a probe or on
+ * failure (the library's {count, version} of each outcome). */
+static const pga_term_t *reported_version(pga_pull_job_t *job, int failed,
+                                          pga_term_t *tmp) {
+  if (failed) return NULL;
+  if (job->skipped || job->vprobe == V_GOT)
+    *tmp = pga__cterm_view(&job->remote_version);
+  else if (job->vprobe == V_FAILED)
+    *tmp = pga__cterm_view(&job->stored);
+  else
+    return NULL;
+  return tmp;
+}
+
+/* [:config, :pull, :stop] with duration_us and count (§6.1). */
+static void pull_stop_event(pga_pull_job_t *job, int failed) {
+  static const char *const mkeys[] = {"duration_us", "count"};
+  static const char *const keys[] = {"service", "version"};
+  int64_t m[2] = {pga_telemetry_monotonic_us() - job->started_us,
+                  failed ? 0 : (int64_t)job->pulled};
+  pga_term_t svc = pga__rec_get(job->sc, PGA_SC_SERVICE), tmp;
+  const pga_term_t *vals[] = {&svc, reported_version(job, failed, &tmp)};
+  pga_cfg_event_t e;
+  pga__cfg_event_begin(&e, job->ctx->plane, PGA_EV_CONFIG_PULL_STOP);
+  pga__cfg_event_meas(&e, 2, mkeys, m);
+  pga__cfg_event_meta(&e, 2, keys, vals);
+  pga__cfg_event_end(&e, 1);
+}
+
 /* Ends the job (invariant 3): a failure with reason (taken; NULL only
  * when there was no memory for it), or a success. */
 static void end_job(pga_pull_job_t *job, int failed, char *reason) {
   cancel_timers(job);
   cancel_call(job);
+  pull_stop_event(job, failed);
   job->state = J_DONE;
   job->reason = reason;
   job->ctx->done(job->ctx->ud, job, failed);
@@ -295,6 +344,8 @@ static void on_probe_reply(pga_pull_job_t *job, const pga_term_t *r) {
   }
   pga_term_t stored = pga__cterm_view(&job->stored);
   if (pga_puller_version_equal(r, &stored)) {
+    job->skipped = 1;
+    (void)pga__cterm_set(&job->remote_version, r); /* nil without memory */
     succeed(job); /* {:skipped, version}: nothing else changes */
     return;
   }
@@ -520,7 +571,10 @@ static void commit(pga_pull_job_t *job) {
       it->fc = NULL; /* batch_add takes it */
     }
   }
-  size_t stored = k ? pga_db_batch_add(p, keep, k, &t) : 0;
+  pga_tb_t first;
+  pga__tb_init(&first, 0);
+  size_t stored = k ? pga_db_batch_add(p, keep, k, &t, &first) : 0;
+  job->pulled = k;
   rc = pga__puller_set_result(p->puller, &svc, &api_t, version);
   /* Journaled, not synced: nothing is acknowledged here, and the loop
    * thread must not wait for the disk (a later sync covers it). */
@@ -528,6 +582,8 @@ static void commit(pga_pull_job_t *job) {
   pthread_mutex_unlock(&p->lock);
   pga_debug("config: pulled %zu configs from %s (%zu stored)", n,
             job->nodes[job->served_by], stored);
+  pga__cfg_emit_batch_add(p, stored, &first);
+  pga__tb_destroy(&first);
   pitems_free(items, n);
   free(keep);
   pga__tb_destroy(&node);
@@ -559,6 +615,7 @@ pga_pull_job_t *pga_pull_job_new(const pga_pull_ctx_t *ctx,
 
 void pga_pull_job_start(pga_pull_job_t *job) {
   const pga_pull_ctx_t *ctx = job->ctx;
+  pull_start_event(job);
   pga_term_t nodes = pga__rec_get(job->sc, PGA_SC_NODES);
   int n = ctx->resolve(ctx->ud, &nodes, &job->nodes);
   if (n < 0) {

@@ -132,7 +132,7 @@ static void put_error2(pga_tb_t *out, const char *tag) {
 
 static void put_all_invalid(pga_tb_t *out, const prepared_t *pr) {
   put_error2(out, "all_invalid");
-  pga_tb_list(out, pr->n);
+  pga_tb_list_head(out, pr->n);
   for (size_t i = 0; i < pr->n; i++) pga_tb_string(out, pr->items[i].error);
   pga_tb_nil(out);
 }
@@ -141,7 +141,8 @@ static void put_all_invalid(pga_tb_t *out, const prepared_t *pr) {
  * An accepted push is written as one journal record (durable.h): *seq is
  * what to wait for before answering, *crc the commit's result. */
 static void commit(pga_config_plane_t *p, pga__rec_t **pc, prepared_t *pr,
-                   int force, pga_tb_t *out, int *crc, uint64_t *seq) {
+                   int force, pga_tb_t *out, int *crc, uint64_t *seq,
+                   size_t *stored_out, pga_tb_t *first) {
   pga_term_t svc = pga__rec_get(*pc, PGA_PC_SERVICE);
   pga_term_t cv = pga__rec_get(*pc, PGA_PC_CONFIG_VERSION);
   pga__rec_t *old = pga__term_dict_get(p->pushed, &svc);
@@ -182,8 +183,9 @@ static void commit(pga_config_plane_t *p, pga__rec_t **pc, prepared_t *pr,
   }
   pga_txn_t t;
   pga_txn_init(&t, p);
-  size_t stored = pga_db_batch_add(p, keep, k, &t);
+  size_t stored = pga_db_batch_add(p, keep, k, &t, first);
   free(keep);
+  *stored_out = stored;
   if (stored == 0) {
     /* Nothing changed (no item passed the MFA gate). */
     pga_txn_discard(&t);
@@ -202,6 +204,17 @@ static void commit(pga_config_plane_t *p, pga__rec_t **pc, prepared_t *pr,
   pga_tb_tuple(out, 2);
   pga_tb_atom(out, "ok");
   pga_tb_atom(out, "accepted");
+}
+
+/* [:config, :push] for pc, prepared while pc is still ours. */
+static void push_event_begin(pga_cfg_event_t *e, pga_config_plane_t *p,
+                             const pga__rec_t *pc) {
+  static const char *const keys[] = {"service", "version"};
+  pga_term_t svc = pga__rec_get(pc, PGA_PC_SERVICE);
+  pga_term_t cv = pga__rec_get(pc, PGA_PC_CONFIG_VERSION);
+  const pga_term_t *vals[] = {&svc, &cv};
+  pga__cfg_event_begin(e, p, PGA_EV_CONFIG_PUSH);
+  pga__cfg_event_meta(e, 2, keys, vals);
 }
 
 /* Too many FunConfigs for one push (config.h invariant 4). */
@@ -239,9 +252,19 @@ void pga_receiver_push(pga_config_plane_t *p, const pga_term_t *cfg,
       } else {
         int crc = 0;
         uint64_t seq = 0;
+        size_t stored = 0;
+        pga_tb_t first;
+        pga_cfg_event_t ev;
+        pga__tb_init(&first, 0);
+        push_event_begin(&ev, p, pc);
         pthread_mutex_lock(&p->lock);
-        commit(p, &pc, &pr, force, out, &crc, &seq);
+        commit(p, &pc, &pr, force, out, &crc, &seq, &stored, &first);
         pthread_mutex_unlock(&p->lock);
+        /* batch_add then push, as the library's ConfigDb call does. */
+        pga__cfg_emit_batch_add(p, stored, &first);
+        pga__cfg_event_count(&ev, stored);
+        pga__cfg_event_end(&ev, stored > 0);
+        pga__tb_destroy(&first);
         /* Acknowledged only once on disk (durable.c invariant 3). */
         (void)pga__durable_reply(p, crc, seq, out);
       }

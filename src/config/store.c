@@ -404,7 +404,7 @@ static pga_dict_t *services_index(const pga_store_t *s,
 static void encode_group(pga_tb_t *tb, const group_t *g) {
   pga_term_t rt = pga__cterm_view(&g->rt);
   pga_tb_term(tb, &rt);
-  pga_tb_list(tb, g->n);
+  pga_tb_list_head(tb, g->n);
   for (size_t i = 0; i < g->n; i++) pga_tb_term(tb, &g->v[i]->ver);
   pga_tb_nil(tb);
 }
@@ -433,7 +433,7 @@ int pga_store_encode_services(const pga_store_t *s, pga_tb_t *tb) {
   pga_dict_iter_t it;
   void *k, *v;
   if (!by) return PGA_ENOMEM;
-  pga_tb_list(tb, pga_dict_size(by));
+  pga_tb_list_head(tb, pga_dict_size(by));
   pga_dict_iter_init(by, &it);
   while (pga_dict_next(&it, &k, &v)) {
     pga_term_t svc = pga__cterm_view(k);

@@ -256,7 +256,7 @@ void pga_messages_encode(pga_tb_t *tb, const char *const *msgs, unsigned mask,
                          unsigned n) {
   unsigned count = 0;
   for (unsigned i = 0; i < n; i++) count += (mask >> i) & 1u;
-  pga_tb_list(tb, count);
+  pga_tb_list_head(tb, count);
   for (unsigned i = 0; i < n; i++)
     if (mask & (1u << i)) pga_tb_string(tb, msgs[i]);
   pga_tb_nil(tb);

@@ -210,6 +210,7 @@ void pga__conn_schedule_start(pga_conn_t *c) {
 void pga__conn_up(pga_conn_t *c, uint64_t peer_flags, uint32_t creation) {
   pga_dist_t *d = c->d;
   c->flags = pga_hs_expand_flags(peer_flags) & DFLAG_PGA_OFFERED;
+  c->peer_published = (peer_flags & DFLAG_PUBLISHED) != 0;
   c->peer_creation = creation;
   c->state = CONN_UP;
   c->was_up = 1;

@@ -46,6 +46,7 @@ struct pga_conn_s {
   int was_up;
   char node[PGA_NODE_NAME_MAX + 1];
   uint64_t flags;        /* negotiated, once up */
+  int peer_published;    /* the peer's flags had DFLAG_PUBLISHED */
   uint32_t peer_creation;
   uint32_t my_challenge;
   struct sockaddr_in addr;

@@ -108,17 +108,26 @@ int pga_dist_on_nodedown(pga_dist_t *d, pga_nodedown_cb cb, void *ud);
 pga_conn_t *pga_dist_conn_get(pga_dist_t *d, const char *node);
 /* An up or pending connection by id, or NULL. */
 pga_conn_t *pga_dist_conn_by_id(pga_dist_t *d, uint64_t id);
+/* The connection to node if there is one (up or pending), never starting
+ * one; NULL otherwise. */
+pga_conn_t *pga_dist_conn_find(pga_dist_t *d, const char *node);
 uint64_t pga_conn_id(const pga_conn_t *c);
 const char *pga_conn_node(const pga_conn_t *c);
 int pga_conn_is_up(const pga_conn_t *c);
 /* Negotiated flags (0 until up). */
 uint64_t pga_conn_flags(const pga_conn_t *c);
+/* 1 if the peer is a published (not hidden) node: Node.list/0's nodes. */
+int pga_conn_peer_published(const pga_conn_t *c);
 /* Queues one packet: ctrl is an encoded control tuple with its version
  * byte, payload (or NULL) a term with its version byte. 0, PGA_ENOMEM,
  * PGA_ETOOBIG, PGA_ENODEDOWN (connection closing). */
 int pga_conn_send(pga_conn_t *c, const pga_tb_t *ctrl, const pga_tb_t *payload);
 /* Bytes queued for the peer and not yet written (back-pressure). */
 size_t pga_conn_queued(const pga_conn_t *c);
+/* Walks the connections that are up (diagnostics; fn must not change
+ * the connection table). */
+typedef void (*pga_dist_conn_fn)(void *ud, const pga_conn_t *c);
+void pga_dist_each_up_conn(pga_dist_t *d, pga_dist_conn_fn fn, void *ud);
 
 /* ---- local processes ---- */
 typedef struct pga_proc_ops_s {
@@ -152,6 +161,10 @@ void *pga_proc_data(const pga_proc_t *p);
 pga_dist_t *pga_proc_dist(const pga_proc_t *p);
 pga_proc_t *pga_proc_by_name(pga_dist_t *d, const char *name);
 pga_proc_t *pga_proc_by_id(pga_dist_t *d, uint64_t id);
+/* Walks the registered names (diagnostics, erlang:registered/0; fn must
+ * not register or end processes). */
+typedef void (*pga_dist_name_fn)(void *ud, const char *name, uint64_t pid_id);
+void pga_dist_each_name(pga_dist_t *d, pga_dist_name_fn fn, void *ud);
 /* Number of peer monitors plus links on p. */
 size_t pga_proc_watchers(const pga_proc_t *p);
 /* Records a link/monitor held by a peer process (as a spawn request with

@@ -198,6 +198,14 @@ uint32_t pga_dist_creation(const pga_dist_t *d) { return d->creation; }
 pga_loop_t *pga_dist_loop(const pga_dist_t *d) { return d->loop; }
 size_t pga_dist_conn_count(const pga_dist_t *d) { return d->up_count; }
 
+void pga_dist_each_up_conn(pga_dist_t *d, pga_dist_conn_fn fn, void *ud) {
+  pga_dict_iter_t it;
+  void *key, *val;
+  pga_dict_iter_init(d->conn_ids, &it);
+  while (pga_dict_next(&it, &key, &val))
+    if (((pga_conn_t *)val)->state == CONN_UP) fn(ud, val);
+}
+
 void pga_dist_make_ref(pga_dist_t *d, erlang_ref *out) {
   uint64_t n = ++d->next_ref;
   snprintf(out->node, sizeof out->node, "%s", d->name);
@@ -282,6 +290,10 @@ pga_conn_t *pga_dist_conn_get(pga_dist_t *d, const char *node) {
   return c;
 }
 
+pga_conn_t *pga_dist_conn_find(pga_dist_t *d, const char *node) {
+  return pga__conn_by_name(d, node);
+}
+
 pga_conn_t *pga_dist_conn_by_id(pga_dist_t *d, uint64_t id) {
   return pga_dict_get(d->conn_ids, PGA_U64_KEY(id));
 }
@@ -289,4 +301,5 @@ pga_conn_t *pga_dist_conn_by_id(pga_dist_t *d, uint64_t id) {
 uint64_t pga_conn_id(const pga_conn_t *c) { return c->id; }
 const char *pga_conn_node(const pga_conn_t *c) { return c->node; }
 int pga_conn_is_up(const pga_conn_t *c) { return c->state == CONN_UP; }
+int pga_conn_peer_published(const pga_conn_t *c) { return c->peer_published; }
 uint64_t pga_conn_flags(const pga_conn_t *c) { return c->flags; }

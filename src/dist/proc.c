@@ -75,6 +75,14 @@ pga_proc_t *pga_proc_by_id(pga_dist_t *d, uint64_t id) {
   return pga_dict_get(d->procs, PGA_U64_KEY(id));
 }
 
+void pga_dist_each_name(pga_dist_t *d, pga_dist_name_fn fn, void *ud) {
+  pga_dict_iter_t it;
+  void *key, *val;
+  pga_dict_iter_init(d->names, &it);
+  while (pga_dict_next(&it, &key, &val))
+    fn(ud, key, ((pga_proc_t *)val)->id);
+}
+
 static int add_watcher(pga_proc_t *p, watch_kind_t kind, pga_conn_t *c,
                        const pga_term_t *pid, const pga_term_t *ref,
                        int by_name) {

@@ -52,6 +52,7 @@ extern const pga_ops_area_t pga_ops_area_trace;    /* trace.c */
 extern const pga_ops_area_t pga_ops_area_limiter;  /* limiter_rpc.c limiter_print.c */
 extern const pga_ops_area_t pga_ops_area_pools;    /* pools.c */
 extern const pga_ops_area_t pga_ops_area_failed;   /* failed_print.c */
+extern const pga_ops_area_t pga_ops_area_facade;   /* facade.c (module_info) */
 
 struct pga_ops_s {
   pga_node_t *node;
@@ -61,6 +62,9 @@ struct pga_ops_s {
   pga_config_plane_t *cfg;
   unsigned admin_actions; /* PGA_ADMIN_* bits (config/file.h) */
   int detail_error;
+  /* pga-node's settings, only while pga_ops_plane_start runs the areas'
+   * init (they copy what they report); NULL otherwise. */
+  const struct pga_conffile_s *conf;
   int64_t started_mono_ms;
   /* Guards the small shared state below and in the areas' slots. */
   pthread_mutex_t lock;

@@ -15,7 +15,7 @@
 static const pga_ops_area_t *const areas[] = {
     &pga_ops_area_security, &pga_ops_area_diag,    &pga_ops_area_cluster,
     &pga_ops_area_callflow, &pga_ops_area_trace,   &pga_ops_area_limiter,
-    &pga_ops_area_pools,    &pga_ops_area_failed};
+    &pga_ops_area_pools,    &pga_ops_area_failed,   &pga_ops_area_facade};
 #define NAREAS (sizeof areas / sizeof *areas)
 
 typedef struct binding_s {
@@ -99,7 +99,9 @@ int pga_ops_plane_start(pga_node_t *node, const pga_conffile_t *conf,
     o->admin_actions = conf->admin_actions;
     o->detail_error = conf->detail_error;
   }
+  o->conf = conf;
   int rc = init_areas(pl, err, errlen);
+  o->conf = NULL;
   if (rc == 0 && (rc = register_all(pl)) != 0)
     snprintf(err, errlen, "ops plane: registering functions: %s",
              pga_strerror(rc));

@@ -173,7 +173,7 @@ static void put_permission(pga_tb_t *tb, const pga_plugin_config_t *c) {
       while (c->roles[n]) n++;
       pga_tb_tuple(tb, 2);
       pga_tb_atom(tb, "role");
-      pga_tb_list(tb, n);
+      pga_tb_list_head(tb, n);
       for (size_t i = 0; i < n; i++) pga_tb_string(tb, c->roles[i]);
       pga_tb_nil(tb);
       break;
@@ -237,7 +237,7 @@ static void put_field(pga_tb_t *tb, pga_fc_field_t f,
       } else if (c->args_as_map) {
         pga_tb_atom(tb, "map");
       } else {
-        pga_tb_list(tb, nargs);
+        pga_tb_list_head(tb, nargs);
         for (size_t i = 0; i < nargs; i++) pga_tb_string(tb, c->args[i].name);
         pga_tb_nil(tb);
       }

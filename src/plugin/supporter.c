@@ -38,7 +38,7 @@ static size_t count_configs(const pga_plugin_host_t *h,
 
 static void put_list(const pga_plugin_host_t *h, const pga_term_t *service,
                      size_t n, pga_tb_t *out) {
-  pga_tb_list(out, n);
+  pga_tb_list_head(out, n);
   for (const pga__plugin_t *p = h->first; p; p = p->next)
     if (service_is(p, service))
       for (size_t i = 0; i < p->nconfigs; i++)
@@ -118,7 +118,7 @@ static pga_outcome_t fn_get_config_version(pga_call_t *call, size_t argc,
 static pga_outcome_t fn_plugins(pga_call_t *call, size_t argc,
                                 const pga_term_t *argv, pga_tb_t *out) {
   const pga_plugin_host_t *h = host_of(call);
-  pga_tb_list(out, h->count);
+  pga_tb_list_head(out, h->count);
   for (const pga__plugin_t *p = h->first; p; p = p->next) {
     pga_tb_map(out, 6);
     pga_tb_atom(out, "name");

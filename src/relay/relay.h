@@ -6,6 +6,7 @@
 #define PGA_RELAY_RELAY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "pga/node.h"
 #include "pga/term.h"
@@ -20,5 +21,11 @@ void pga_relay_status(pga_node_t *node, pga_tb_t *out);
 /* 1 if the relay runs on node (health checks of RelayRegistry and
  * RelayServer). */
 int pga_relay_running(pga_node_t *node);
+/* The relay process's pid (RelayServer's, for health checks) into out:
+ * 0, or PGA_ENOTFOUND when no relay runs. Loop thread. */
+int pga_relay_pid(pga_node_t *node, pga_tb_t *out);
+/* A C-hosted session process (pid id of ours) ended: the relay's internal
+ * monitor on it fires (members joined with that pid leave). Loop thread. */
+void pga_relay_session_ended(pga_node_t *node, uint64_t pid_id);
 
 #endif

@@ -257,7 +257,7 @@ static int keys_error(const check_ctx_t *c, const pga_term_t *name,
   pga_term_t list;
 
   pga__tb_init(&tb, 0);
-  pga_tb_list(&tb, n);
+  pga_tb_list_head(&tb, n);
   for (size_t i = 0; i < n; i++)
     pga_tb_term(&tb, &keys[i]);
   pga_tb_nil(&tb);

@@ -352,7 +352,7 @@ static int check_extras(state_t *st, const pga__rq_pair_t *types,
     return 0;
   }
   pga__tb_init(&tb, 0);
-  pga_tb_list(&tb, k);
+  pga_tb_list_head(&tb, k);
   for (size_t i = 0; i < k; i++)
     pga_tb_term(&tb, &extra[i]);
   pga_tb_nil(&tb);
@@ -574,7 +574,7 @@ int pga_request_args_convert(const pga_args_input_t *in, pga_tb_t *out,
     return PGA_EINVAL;
   state_init(&st, in, exc);
   if ((rc = prepare(&st, &mode, &count)) == 0) {
-    pga_tb_list(out, count);
+    pga_tb_list_head(out, count);
     put_elements(&st, out, mode);
     pga_tb_nil(out);
   }
@@ -613,7 +613,7 @@ int pga_request_args_build(const pga_args_input_t *in,
     return PGA_ETYPE;
   state_init(&st, in, exc);
   if ((rc = prepare(&st, &mode, &count)) == 0) {
-    pga_tb_list(out, npre + count + (request_info ? 1 : 0));
+    pga_tb_list_head(out, npre + count + (request_info ? 1 : 0));
     if (pga_term_iter_init(&it, predefined) == 0)
       while (pga_term_iter_next(&it, &el))
         pga_tb_term(out, &el);

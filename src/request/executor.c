@@ -12,8 +12,9 @@
  *      later (Request map, FunConfig, caller pid, final arguments), so no
  *      view outlives the RPC arguments.
  *   3. A deferred call is completed exactly once (reply()); :async, :none
- *      and :stream complete it with the ack and go on in the background,
- *      counted against max_inflight (E9 when full, docs/compat.md R16).
+ *      and :stream complete it with the ack and go on in the background
+ *      as a task of async_pool or stream_pool (workpool.h): E9 when the
+ *      pool is full or its breaker open (docs/compat.md R16, R24).
  *      With an after hook, reply() hands the call and the Response to an
  *      after_t that completes it when the hook ends (§10).
  *   4. Every background request ends with a message to the caller
@@ -24,6 +25,7 @@
  *      in arrival order (§9.3). */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,109 +33,25 @@
 #include <time.h>
 
 #include "base/log.h"
-#include "config/config.h"
 #include "config/file.h"
-#include "dist/dist.h"
-#include "request/plane.h"
-#include "request/request_int.h"
-#include "rpc/rpc.h"
-#include "term/term.h"
+#include "request/exec_int.h"
 
-#define MAX_NODES 256
 #define STREAM_BUF_MAX 10000 /* messages held before the call's reply */
-#define DEFAULT_INFLIGHT 11000 /* async_pool_size + max_queue_size */
-
-typedef enum { RT_SYNC, RT_ASYNC, RT_NONE, RT_STREAM } rtype_t;
-
-typedef struct fnctx_s fnctx_t;
-typedef struct exec_s exec_t;
-typedef struct inv_s inv_t;
-
-typedef struct plane_s {
-  pga_node_t *node;
-  pga_rpc_t *rpc;
-  pga_dist_t *d;
-  pga_loop_t *loop;
-  pga_config_plane_t *cfg;
-  pga_request_selector_t *sel;
-  pga_request_limiter_t *lim;
-  int detail;
-  uint64_t max_payload;
-  pga_args_limits_t limits;
-  size_t max_inflight, inflight;
-  exec_t *execs;
-  inv_t *invs;
-  struct plane_s *next;
-} plane_t;
-
-/* One hook, local permission callback or local function in flight
- * (docs/compat.md R14, R15): a registered native function run as a job
- * (pga_rpc_run), else an outgoing call. Bounded by a timer; a native job
- * cannot be stopped, so an inv whose owner went (timeout, exec freed)
- * stays listed until the job reports, then is freed unseen. */
-typedef void (*inv_done_fn)(void *owner, const pga_term_t *result);
-struct inv_s {
-  inv_t *prev, *next;
-  plane_t *pl;
-  void *owner;        /* NULL once abandoned */
-  inv_done_fn done;   /* result NULL: timed out */
-  void (*drop)(void *owner); /* frees the owner at plane teardown */
-  uint64_t call_id, timer;
-  int native, starting, have_early;
-  pga_tb_t early;     /* a job that reported inside pga_rpc_run */
-};
 
 /* The Response of a request whose after hook runs: the call completes
  * when the hook ends, whatever it does (§10). */
 typedef struct after_s {
   pga_call_t *call;
   pga_tb_t resp;
+  plane_t *pl;
+  char m[PGA_ATOM_BUF], f[PGA_ATOM_BUF];
+  int64_t t0_us;
 } after_t;
 
 struct fnctx_s {
   pga_tb_t *out;
   pga_outcome_t outcome;
   int replied;
-};
-
-struct exec_s {
-  exec_t *prev, *next;
-  plane_t *pl;
-  pga_call_t *call; /* until reply() */
-  fnctx_t *fn;      /* while inside the RPC function */
-  rtype_t rt;
-  int counted;      /* holds an inflight slot */
-  pga_tb_t reqtb;
-  pga_request_t req;
-  pga_funconfig_t *fc;
-  pga_tb_t fctb;      /* fc as a %FunConfig{} term, for hooks */
-  inv_t *inv;         /* hook, local callback or local call in flight */
-  int local;          /* nodes: :local */
-  int after;          /* an after hook is configured */
-  char hook_node[PGA_ATOM_BUF]; /* where hooks without a native fn run */
-  pga_tb_t caller;
-  pga_tb_t nodes_tb;
-  pga_term_t nodes;
-  pga_term_t order[MAX_NODES];
-  size_t norder, idx;
-  pga_tb_t args;
-  pga_tb_t last; /* remembered error, or the stopping result */
-  int have_last;
-  pga_retry_t retry;
-  unsigned t_ms;
-  uint64_t call_id;
-  uint64_t timer;     /* backoff, or the stream's timeout */
-  uint64_t end_timer; /* a stream's end found in a callback (0 ms) */
-  char node[PGA_ATOM_BUF];
-  /* :stream */
-  pga_proc_t *relay;
-  int live;           /* first chunk sent: relay messages go through */
-  pga_tb_t **buf;
-  size_t nbuf, bufcap;
-  char svc_node[PGA_ATOM_BUF];
-  char rcv_node[PGA_ATOM_BUF]; /* the receiver's node, once monitored */
-  uint64_t rcv_conn;           /* its connection's id */
-  erlang_ref rcv_ref;
 };
 
 static int64_t wall_ms(void) {
@@ -150,7 +68,7 @@ static int64_t mono_ms(void) {
 
 static plane_t *planes; /* one per node; started before the loop runs */
 
-static plane_t *plane_of(pga_node_t *node) {
+plane_t *pga__ex_plane_of(pga_node_t *node) {
   for (plane_t *p = planes; p; p = p->next)
     if (p->node == node) return p;
   return NULL;
@@ -182,7 +100,7 @@ static void inv_fire(inv_t *v, const pga_term_t *result) {
 }
 
 /* The owner goes first: v's result will not be seen. */
-static void inv_abandon(inv_t *v) {
+void pga__ex_inv_abandon(inv_t *v) {
   v->owner = NULL;
   if (v->timer) pga_loop_timer_cancel(v->pl->loop, v->timer);
   v->timer = 0;
@@ -225,10 +143,10 @@ static void inv_job_done(void *ud, const pga_term_t *result) {
  * native_only), else by rpc on node. timeout_ms 0 = none. 0, or a
  * negative PGA_E* (done never runs; no native function with native_only
  * gives PGA_ENOTFOUND). */
-static int inv_start(plane_t *pl, void *owner, inv_done_fn done,
-                     void (*drop)(void *), const char *node, const char *m,
-                     const char *f, const pga_term_t *args, size_t argc,
-                     unsigned timeout_ms, int native_only, inv_t **out) {
+int pga__ex_inv_start(plane_t *pl, void *owner, inv_done_fn done,
+                      void (*drop)(void *), const char *node, const char *m,
+                      const char *f, const pga_term_t *args, size_t argc,
+                      unsigned timeout_ms, int native_only, inv_t **out) {
   inv_t *v = calloc(1, sizeof *v);
   int rc;
   if (!v) return PGA_ENOMEM;
@@ -285,6 +203,7 @@ static void relay_free(exec_t *e) {
   pga_proc_exit(e->relay, &t);
   pga__tb_destroy(&r);
   e->relay = NULL;
+  atomic_fetch_sub(&e->pl->n_streams, 1);
 }
 
 static void exec_free(exec_t *e) {
@@ -292,9 +211,14 @@ static void exec_free(exec_t *e) {
   if (e->call_id) pga_rpc_call_cancel(pl->rpc, e->call_id);
   if (e->timer) pga_loop_timer_cancel(pl->loop, e->timer);
   if (e->end_timer) pga_loop_timer_cancel(pl->loop, e->end_timer);
-  if (e->counted && pl->inflight) pl->inflight--;
-  if (e->inv) inv_abandon(e->inv);
+  if (e->pool >= 0)
+    pga__wp_done(pl->pools[e->pool], &e->task, e->fail_kind, e->fail_reason,
+                 mono_ms());
+  free(e->fail_reason);
+  if (e->inv) pga__ex_inv_abandon(e->inv);
+  if (e->resolve) pga__ex_resolve_cancel(e);
   relay_free(e);
+  atomic_fetch_sub(&pl->n_execs, 1);
   for (size_t i = 0; i < e->nbuf; i++) {
     pga__tb_destroy(e->buf[i]);
     free(e->buf[i]);
@@ -324,7 +248,8 @@ static void after_drop(void *owner) {
 static void after_done(void *owner, const pga_term_t *result) {
   after_t *a = owner;
   pga_term_t v = pga_tb_data(&a->resp);
-  (void)result; /* discarded, crash and timeout included */
+  /* discarded, crash and timeout included */
+  pga__ex_ev_hook_end(a->pl, "after", a->m, a->f, a->t0_us, result);
   pga_call_complete(a->call, PGA_RETURN, &v);
   after_drop(a);
 }
@@ -343,6 +268,11 @@ static int after_start(exec_t *e, const pga_term_t *v) {
   e->after = 0; /* exactly once */
   if (!n || !(a = calloc(1, sizeof *a))) return -1;
   a->call = e->call;
+  a->pl = e->pl;
+  snprintf(a->m, sizeof a->m, "%s", m);
+  snprintf(a->f, sizeof a->f, "%s", f);
+  a->t0_us = pga_telemetry_monotonic_us();
+  pga__ex_ev_hook_start(e->pl, "after", m, f);
   pga__tb_init(&a->resp, 0);
   pga_tb_term(&a->resp, v);
   pga__tb_init(&args, 0);
@@ -355,11 +285,12 @@ static int after_start(exec_t *e, const pga_term_t *v) {
   pga_term_t av = pga_tb_data(&args);
   rc = pga_tb_error(&args) || pga_tb_error(&a->resp)
            ? PGA_ENOMEM
-           : inv_start(e->pl, a, after_done, after_drop, e->hook_node, m, f,
+           : pga__ex_inv_start(e->pl, a, after_done, after_drop, e->hook_node, m, f,
                        &av, 3, PGA_REQUEST_HOOK_TIMEOUT_MS, 0, &inv);
   pga__tb_destroy(&args);
   if (rc != 0) {
     pga_debug("after hook %s:%s not run: %s", m, f, pga_strerror(rc));
+    pga__ex_ev_hook_nodedown(e->pl, "after", m, f, a->t0_us);
     after_drop(a);
     return rc;
   }
@@ -368,6 +299,10 @@ static int after_start(exec_t *e, const pga_term_t *v) {
 
 /* Ends the RPC call (once). */
 static void reply(exec_t *e, pga_outcome_t oc, const pga_term_t *v) {
+  if (e->call || e->fn) {
+    if (oc == PGA_RETURN) pga__ex_ev_request_stop(e, v);
+    else pga__ex_ev_request_exception(e, v);
+  }
   if (oc == PGA_RETURN && e->after && e->call && after_start(e, v) == 0) {
     e->fn = NULL; /* run() returns PGA_DEFER; the hook completes it */
     e->call = NULL;
@@ -433,6 +368,18 @@ static void error_resp(exec_t *e, pga_tb_t *tb, const pga_term_t *term,
   free(s);
 }
 
+/* ---- background task outcome (workpool.h) ---- */
+
+/* Marks the background task failed (first failure wins); reason is
+ * inspect(term) or text. The pool hears of it when e is freed. */
+static void task_failed(exec_t *e, const char *kind, const pga_term_t *term,
+                        const char *text) {
+  if (e->pool < 0 || e->fail_kind) return;
+  e->fail_kind = kind;
+  e->fail_reason = term ? pga_request_detail_error("", term, NULL)
+                        : strdup(text ? text : "");
+}
+
 /* ---- stream relay (§9.3) ---- */
 
 static void stream_end(exec_t *e) { exec_free(e); }
@@ -464,6 +411,7 @@ static int stream_msg(exec_t *e, const pga_term_t *msg) {
       pga_request_response(&tb, id, &el[1], 1, NULL, 1, 0, 0);
     } else if (pga_term_is_atom(&el[0], "error")) {
       error_resp(e, &tb, &el[1], NULL);
+      task_failed(e, "error", &el[1], NULL);
     } else if (pga_term_is_atom(&el[0], "$gen_cast") &&
                pga_term_is_atom(&el[1], "stop")) {
       pga_request_response(&tb, id, NULL, 1, NULL, 1, 0, 0);
@@ -483,7 +431,10 @@ static void relay_on_message(pga_proc_t *p, pga_conn_t *c,
                              const pga_term_t *from, const pga_term_t *msg) {
   exec_t *e = pga_proc_data(p);
   (void)c, (void)from;
-  if (!e || e->relay != p) return;
+  if (e && e->relay == p) pga__ex_relay_message(e, msg);
+}
+
+void pga__ex_relay_message(exec_t *e, const pga_term_t *msg) {
   if (e->live) {
     stream_msg(e, msg);
     return;
@@ -540,6 +491,14 @@ static int64_t stream_timeout(pga_loop_t *loop, uint64_t id, void *ud) {
   pga_term_t w = pga_tb_data(&why);
   error_resp(e, &tb, &w, NULL);
   stream_send(e, &tb);
+  {
+    char text[64];
+    pga_term_t to = pga_funconfig_get(e->fc, PGA_FC_TIMEOUT);
+    int64_t ms = 0;
+    (void)pga_term_get_int64(&to, &ms);
+    snprintf(text, sizeof text, "task timed out after %lldms", (long long)ms);
+    task_failed(e, "timeout", NULL, text);
+  }
   pga__tb_destroy(&tb);
   pga__tb_destroy(&why);
   stream_end(e);
@@ -577,6 +536,15 @@ static void monitor_receiver(exec_t *e) {
 static void stream_first(exec_t *e, pga_tb_t *resp, int ok) {
   pga_term_t r = pga_tb_data(resp);
   if (!ok) {
+    pga_term_t err;
+    const char *txt;
+    size_t n;
+    char *s = NULL;
+    if (pga_term_map_get_atom(&r, "error", &err) == 0 &&
+        pga_term_get_binary(&err, &txt, &n) == 0)
+      s = strndup(txt, n);
+    task_failed(e, "error", NULL, s ? s : PGA_REQUEST_E7);
+    free(s);
     stream_send(e, resp);
     stream_end(e);
     return;
@@ -623,6 +591,7 @@ static int64_t node_dead(pga_loop_t *loop, uint64_t id, void *ud) {
   pga_term_t w = pga_tb_data(&why);
   error_resp(e, &tb, &w, NULL);
   stream_send(e, &tb);
+  task_failed(e, "error", &w, NULL);
   pga__tb_destroy(&tb);
   pga__tb_destroy(&why);
   stream_end(e);
@@ -630,7 +599,7 @@ static int64_t node_dead(pga_loop_t *loop, uint64_t id, void *ud) {
 }
 
 static void on_nodedown(void *ud, pga_conn_t *c) {
-  plane_t *pl = plane_of(ud); /* NULL once the plane stopped */
+  plane_t *pl = pga__ex_plane_of(ud); /* NULL once the plane stopped */
   if (!pl) return;
   const char *node = pga_conn_node(c);
   for (exec_t *e = pl->execs; e; e = e->next) {
@@ -647,13 +616,24 @@ static void on_nodedown(void *ud, pga_conn_t *c) {
 
 /* ---- delivering the final result (§3.3) ---- */
 
+static int is_response(const pga_term_t *t) {
+  pga_term_t tag;
+  return pga_term_type(t) == PGA_T_MAP &&
+         pga_term_map_get_atom(t, "__struct__", &tag) == 0 &&
+         pga_term_is_atom(&tag, "Elixir.PhoenixGenApi.Structs.Response");
+}
+
 static void deliver(exec_t *e, const pga_term_t *raw) {
   pga_tb_t resp;
   pga_term_t v;
   int ok = 0;
 
+  atomic_fetch_add(&e->pl->work_units, 1); /* one pipeline stage */
   pga__tb_init(&resp, 0);
-  switch (pga_request_map_result(raw, &v)) {
+  if (e->relay_builtin && is_response(raw)) {
+    pga_tb_term(&resp, raw); /* the relay's own Response, as is */
+    ok = 1;
+  } else switch (pga_request_map_result(raw, &v)) {
   case PGA_MAP_OK:
     pga_request_response(&resp, &e->req.request_id, &v, 1, NULL, 0, 0, 0);
     ok = 1;
@@ -664,6 +644,7 @@ static void deliver(exec_t *e, const pga_term_t *raw) {
   default:
     pga_request_error_response(&resp, &e->req.request_id, PGA_REQUEST_E8, 0);
   }
+  if (!ok && e->rt != RT_STREAM) task_failed(e, "error", raw, NULL);
   switch (e->rt) {
   case RT_SYNC:
     reply_tb(e, PGA_RETURN, &resp);
@@ -739,7 +720,7 @@ static void local_done(void *ud, const pga_term_t *result) {
 }
 
 /* A node term's name ("a@b" from an atom or, R15, a binary). */
-static int node_name(const pga_term_t *t, char *out, size_t len) {
+int pga__ex_node_name(const pga_term_t *t, char *out, size_t len) {
   const char *p;
   size_t n;
   if (pga_term_get_atom(t, out, len) == 0) return 0;
@@ -749,6 +730,20 @@ static int node_name(const pga_term_t *t, char *out, size_t len) {
     return 0;
   }
   return PGA_EINVAL;
+}
+
+static int is_relay(const char *m, const char *f) {
+  return strcmp(m, "Elixir.PhoenixGenApi.Relay") == 0 &&
+         strcmp(f, "handle_relay") == 0;
+}
+
+/* [request, fun_config] for the relay's built-in handler. */
+static void relay_argv(exec_t *e, pga_tb_t *tb) {
+  pga_term_t rq = pga_tb_data(&e->reqtb), fc = pga_tb_data(&e->fctb);
+  pga_tb_list(tb, 2);
+  pga_tb_term(tb, &rq);
+  pga_tb_term(tb, &fc);
+  pga_tb_nil(tb);
 }
 
 static void next_node(exec_t *e) {
@@ -765,11 +760,18 @@ static void next_node(exec_t *e) {
   }
   if (e->local && e->idx < e->norder) { /* R15: the registered C fn */
     size_t argc = 0;
+    pga_tb_t relay_args;
+    pga__tb_init(&relay_args, 0);
+    if ((e->relay_builtin = is_relay(m, f)) != 0) {
+      relay_argv(e, &relay_args);
+      args = pga_tb_data(&relay_args);
+    }
     pga_term_list_length(&args, &argc);
     e->idx = e->norder - 1; /* one node: the gateway; call_done moves on */
-    if (inv_start(e->pl, e, local_done, NULL, NULL, m, f, &args, argc,
-                  e->t_ms, 1, &e->inv) == 0)
-      return;
+    int rc = pga__ex_inv_start(e->pl, e, local_done, NULL, NULL, m, f, &args,
+                               argc, e->t_ms, 1, &e->inv);
+    pga__tb_destroy(&relay_args);
+    if (rc == 0) return;
     e->inv = NULL;
     pga_tb_reset(&e->last);
     pga_tb_tuple(&e->last, 2);
@@ -781,7 +783,7 @@ static void next_node(exec_t *e) {
     return;
   }
   while (e->idx < e->norder) {
-    if (node_name(&e->order[e->idx], e->node, sizeof e->node) == 0 &&
+    if (pga__ex_node_name(&e->order[e->idx], e->node, sizeof e->node) == 0 &&
         pga_rpc_call(e->pl->rpc, e->node, m, f, &args, e->t_ms, call_done, e,
                      &e->call_id) == 0)
       return;
@@ -810,6 +812,7 @@ static int64_t backoff_done(pga_loop_t *loop, uint64_t id, void *ud) {
       pga_request_select_all(e->pl->sel, &e->nodes, e->order, MAX_NODES,
                              &e->norder) != 0)
     e->norder = 0;
+  pga__ex_ev_retry(e); /* after the sleep, as the library */
   pass_start(e);
   return PGA_TIMER_NOMORE;
 }
@@ -828,10 +831,13 @@ static void pass_end(exec_t *e) {
   if (pga_request_retry_next(&e->retry, &result, &attempt)) {
     double u = (double)(rand() % 1000000) / 1000000.0;
     if (pga_request_retry_backoff(attempt, u, &ms) != 0) ms = 5000;
+    e->retry_attempt = attempt;
+    e->retry_backoff = ms;
     e->timer = pga_loop_timer(e->pl->loop, ms, backoff_done, e);
     if (e->timer) return;
   }
   if (pga_request_retry_final(&result)) {
+    pga__ex_ev_retry_exhausted(e, &result);
     pga_tb_t tb;
     pga__tb_init(&tb, 0);
     pga_tb_atom(&tb, "retry_exhausted");
@@ -841,6 +847,71 @@ static void pass_end(exec_t *e) {
     return;
   }
   deliver(e, &result);
+}
+
+/* "node selection failed: <inspect(reason)>" (§8.4), no retry. */
+static void selection_failed(exec_t *e, pga_tb_t *reason, int rc) {
+  if (pga_tb_data(reason).len == 0) /* ETOOBIG, ENOMEM...: no term */
+    pga_tb_atom(reason, rc == PGA_ETOOBIG ? "too_many_nodes" : "error");
+  pga_term_t r = pga_tb_data(reason);
+  char *s = pga_request_detail_error("node selection failed: ", &r, NULL);
+  deliver_error(e, s ? s : "node selection failed", NULL);
+  free(s);
+}
+
+static void select_and_call(exec_t *e);
+
+/* An {m, f, a} resolver answered: select among its list (§8.1). */
+static void resolved(exec_t *e, const pga_term_t *list,
+                     const pga_term_t *reason) {
+  pga_tb_t why;
+  pga__tb_init(&why, 0);
+  if (!list) {
+    pga_tb_term(&why, reason);
+    selection_failed(e, &why, PGA_EINVAL);
+  } else if (pga_request_nodes_resolved(list, &why) != 0) {
+    selection_failed(e, &why, PGA_ETYPE);
+  } else {
+    pga_tb_reset(&e->nodes_tb);
+    pga_tb_term(&e->nodes_tb, list);
+    e->nodes = pga_tb_data(&e->nodes_tb);
+    select_and_call(e);
+  }
+  pga__tb_destroy(&why);
+}
+
+/* Node selection, then the first pass (§8). */
+static void select_and_call(exec_t *e) {
+  pga_term_t mode = pga_funconfig_get(e->fc, PGA_FC_CHOOSE_NODE_MODE);
+  pga_tb_t reason;
+  int rc = PGA_EINVAL;
+
+  atomic_fetch_add(&e->pl->work_units, 1);
+  pga__tb_init(&reason, 0);
+  switch (pga_request_nodes_kind(&e->nodes)) {
+  case PGA_NODES_LIST:
+  case PGA_NODES_LOCAL:
+    rc = pga_request_select_nodes(e->pl->sel, &e->nodes, &mode, &e->req,
+                                  wall_ms(), e->order, MAX_NODES,
+                                  &e->norder, &reason);
+    break;
+  case PGA_NODES_RESOLVER: /* R15: resolved, then selected as a list */
+    pga__tb_destroy(&reason);
+    pga__ex_resolve(e, resolved);
+    return;
+  default:
+    pga_request_nodes_invalid_reason(&reason, &e->nodes);
+  }
+  if (rc != 0) {
+    selection_failed(e, &reason, rc);
+    pga__tb_destroy(&reason);
+    return;
+  }
+  pga__tb_destroy(&reason);
+  pga_term_t retry = pga_funconfig_get(e->fc, PGA_FC_RETRY);
+  if (pga_request_retry_normalize(&retry, &e->retry) != 0)
+    e->retry.mode = PGA_RETRY_NONE, e->retry.n = 0;
+  pass_start(e);
 }
 
 /* Arguments, node selection, then the first pass (§4, §8). */
@@ -854,6 +925,7 @@ static void start_call(exec_t *e) {
   pga_term_t pidv;
   int rc;
 
+  atomic_fetch_add(&e->pl->work_units, 1); /* one pipeline stage */
   if (pga_term_tuple_get(&mfa, 2, &el[2]) == 0) predefined = el[2];
   pga_request_args_input_of(e->fc, &e->req, &e->pl->limits, &in);
   pga__tb_init(&pid, 0);
@@ -886,60 +958,30 @@ static void start_call(exec_t *e) {
       error_resp(e, &tb, &w, NULL);
       pga__tb_destroy(&why);
     }
+    if (e->rt != RT_STREAM)
+      task_failed(e, "error", NULL, exc.inspect ? exc.inspect : "badarg");
     pga_request_exc_clear(&exc);
     if (e->rt == RT_SYNC) {
       reply_tb(e, PGA_RETURN, &tb);
       exec_free(e);
-    } else if (e->rt == RT_ASYNC) {
-      pga_term_t r = pga_tb_data(&tb);
-      send_caller(e, "async_call", &r, NULL);
-      exec_free(e);
     } else if (e->rt == RT_STREAM) {
       stream_first(e, &tb, 0);
     } else {
+      pga_term_t r = pga_tb_data(&tb);
+      if (e->rt == RT_ASYNC) send_caller(e, "async_call", &r, NULL);
       exec_free(e);
     }
     pga__tb_destroy(&tb);
     return;
   }
 
-  /* node selection */
-  pga_term_t mode = pga_funconfig_get(e->fc, PGA_FC_CHOOSE_NODE_MODE);
-  pga_tb_t reason;
-  pga__tb_init(&reason, 0);
-  rc = 0;
-  switch (pga_request_nodes_kind(&e->nodes)) {
-  case PGA_NODES_LIST:
-  case PGA_NODES_LOCAL:
-    rc = pga_request_select_nodes(e->pl->sel, &e->nodes, &mode, &e->req,
-                                  wall_ms(), e->order, MAX_NODES,
-                                  &e->norder, &reason);
-    break;
-  case PGA_NODES_RESOLVER: /* R15 */
-    pga_tb_tuple(&reason, 2);
-    pga_tb_atom(&reason, "dynamic_node_resolution_failed");
-    pga_tb_atom(&reason, "resolver_not_supported");
-    rc = PGA_EINVAL;
-    break;
-  default:
-    pga_request_nodes_invalid_reason(&reason, &e->nodes);
-    rc = PGA_EINVAL;
-  }
-  if (rc != 0) {
-    if (pga_tb_data(&reason).len == 0) /* ETOOBIG, ENOMEM...: no term */
-      pga_tb_atom(&reason, rc == PGA_ETOOBIG ? "too_many_nodes" : "error");
-    pga_term_t r = pga_tb_data(&reason);
-    char *s = pga_request_detail_error("node selection failed: ", &r, NULL);
-    pga__tb_destroy(&reason);
-    deliver_error(e, s ? s : "node selection failed", NULL);
-    free(s);
-    return;
-  }
-  pga__tb_destroy(&reason);
-  pga_term_t retry = pga_funconfig_get(e->fc, PGA_FC_RETRY);
-  if (pga_request_retry_normalize(&retry, &e->retry) != 0)
-    e->retry.mode = PGA_RETRY_NONE, e->retry.n = 0;
-  pass_start(e);
+  select_and_call(e);
+}
+
+/* A queued background task got its pool slot. */
+static void task_start(pga__wp_task_t *task) {
+  exec_t *e = (exec_t *)((char *)task - offsetof(exec_t, task));
+  start_call(e);
 }
 
 /* ---- dispatch on response_type (§3 step 5, §9) ---- */
@@ -948,6 +990,7 @@ static void dispatch(exec_t *e) {
   pga_term_t rt = pga_funconfig_get(e->fc, PGA_FC_RESPONSE_TYPE);
   pga_tb_t ack;
 
+  atomic_fetch_add(&e->pl->work_units, 1); /* one pipeline stage */
   if (pga_term_is_atom(&rt, "sync")) {
     e->rt = RT_SYNC;
     start_call(e);
@@ -963,19 +1006,24 @@ static void dispatch(exec_t *e) {
     free(s);
     return;
   }
-  if (e->pl->inflight >= e->pl->max_inflight) {
+  int pool = e->rt == RT_STREAM ? PGA_POOL_STREAM : PGA_POOL_ASYNC;
+  pga__wp_admit_t admit = pga__wp_submit(e->pl->pools[pool], &e->task,
+                                         mono_ms());
+  if (admit == PGA__WP_FULL || admit == PGA__WP_OPEN) { /* R16, R24 */
     reply_error(e, PGA_REQUEST_E9, 1);
     return;
   }
+  e->pool = pool;
   if (e->rt == RT_STREAM) {
     e->relay = pga_proc_new(e->pl->d, &relay_ops, e);
     if (!e->relay) {
+      pga__wp_cancel(e->pl->pools[pool], &e->task);
+      e->pool = -1;
       reply_error(e, "Failed to start stream", 0); /* E12 */
       return;
     }
+    atomic_fetch_add(&e->pl->n_streams, 1);
   }
-  e->pl->inflight++;
-  e->counted = 1;
   pga__tb_init(&ack, 0);
   if (e->rt == RT_NONE) {
     pga_tb_tuple(&ack, 2);
@@ -1002,7 +1050,7 @@ static void dispatch(exec_t *e) {
     pga__tb_destroy(&pid);
     monitor_receiver(e);
   }
-  start_call(e);
+  if (admit == PGA__WP_RUN) start_call(e); /* else task_start, later */
 }
 
 /* ---- rate limit (§7) ---- */
@@ -1011,8 +1059,23 @@ static void rate_limit(exec_t *e) {
   pga_limit_info_t info;
   char msg[96];
 
-  switch (pga_request_limiter_check(e->pl->lim, &e->req, mono_ms(), NULL,
-                                    &info)) {
+  pga_tb_t result;
+  pga_limit_status_t st;
+  int want = e->pl->limiter_on &&
+             (pga_telemetry_wants(e->pl->tel, PGA_EV_RATE_LIMITER_CHECK) ||
+              pga_telemetry_wants(e->pl->tel, PGA_EV_RATE_LIMITER_EXCEEDED));
+  int64_t t0 = want ? pga_telemetry_monotonic_us() : 0;
+
+  pga__tb_init(&result, 0);
+  st = pga_request_limiter_check(e->pl->lim, &e->req, mono_ms(),
+                                 want ? &result : NULL, &info);
+  if (want) {
+    pga_term_t r = pga_tb_data(&result);
+    pga__ex_ev_limiter(e, pga_telemetry_monotonic_us() - t0, &r);
+  }
+  pga__tb_destroy(&result);
+  atomic_fetch_add(&e->pl->work_units, 1);
+  switch (st) {
   case PGA_LIMIT_OK:
     dispatch(e);
     return;
@@ -1041,6 +1104,7 @@ static void permission(exec_t *e) {
   pga_term_t cb, el[3], node;
   char m[PGA_ATOM_BUF], f[PGA_ATOM_BUF];
 
+  atomic_fetch_add(&e->pl->work_units, 1); /* one pipeline stage */
   pga_request_perm_input_of(e->fc, &e->req, &in);
   switch (pga_request_permission_check(&in, &cb, &exc)) {
   case PGA_PERM_ALLOW:
@@ -1079,7 +1143,7 @@ static void permission(exec_t *e) {
       pga_request_nodes_kind(&e->nodes) != PGA_NODES_LIST ||
       pga_request_select_node(e->pl->sel, &e->nodes, &mode, &e->req,
                               wall_ms(), &node, NULL) != 0 ||
-      node_name(&node, e->node, sizeof e->node) != 0) {
+      pga__ex_node_name(&node, e->node, sizeof e->node) != 0) {
     reply_error(e, PGA_REQUEST_E4, 0);
     return;
   }
@@ -1100,7 +1164,7 @@ static void permission(exec_t *e) {
   if (pga_tb_error(&args))
     rc = PGA_ENOMEM;
   else if (e->local) /* R15: the registered C function, on the gateway */
-    rc = inv_start(e->pl, e, perm_done, NULL, NULL, m, f, &av, n + 1,
+    rc = pga__ex_inv_start(e->pl, e, perm_done, NULL, NULL, m, f, &av, n + 1,
                    (unsigned)ms, 1, &e->inv);
   else
     rc = pga_rpc_call(e->pl->rpc, e->node, m, f, &av, (unsigned)ms,
@@ -1161,10 +1225,13 @@ static int hook_replace(exec_t *e, const pga_term_t *req2,
 
 static void before_done(void *ud, const pga_term_t *result) {
   exec_t *e = ud;
-  pga_term_t req2, cfg2;
-  char *e3 = NULL;
+  pga_term_t req2, cfg2, hook, extra;
+  char *e3 = NULL, m[PGA_ATOM_BUF], f[PGA_ATOM_BUF];
 
   e->inv = NULL;
+  hook = pga_funconfig_get(e->fc, PGA_FC_BEFORE_EXECUTE);
+  if (pga_request_hook_of(&hook, m, f, sizeof m, &extra))
+    pga__ex_ev_hook_end(e->pl, "before", m, f, e->hook_t0_us, result);
   switch (pga_request_hook_before_result(result, &req2, &cfg2, &e3)) {
   case PGA_HOOK_REJECT:
     reply_error(e, e3 ? e3 : "hook rejected", 0);
@@ -1190,7 +1257,7 @@ static void pick_hook_node(exec_t *e) {
       pga_request_nodes_kind(&e->nodes) != PGA_NODES_LIST ||
       pga_request_select_node(e->pl->sel, &e->nodes, &mode, &e->req,
                               wall_ms(), &node, NULL) != 0 ||
-      node_name(&node, e->hook_node, sizeof e->hook_node) != 0)
+      pga__ex_node_name(&node, e->hook_node, sizeof e->hook_node) != 0)
     e->hook_node[0] = 0;
 }
 
@@ -1208,6 +1275,7 @@ static void begin(exec_t *e) {
   pga_term_t extra;
   int n;
 
+  atomic_fetch_add(&e->pl->work_units, 1); /* one pipeline stage */
   if (rc != 0) {
     char *s = pga_request_config_error(&e->req, rc == PGA_EBUSY);
     reply_error(e, s ? s : "unsupported function", 0);
@@ -1235,9 +1303,11 @@ static void begin(exec_t *e) {
   pga_tb_term(&args, n == 3 ? &extra : &fc);
   pga_tb_nil(&args);
   pga_term_t av = pga_tb_data(&args);
+  e->hook_t0_us = pga_telemetry_monotonic_us();
+  pga__ex_ev_hook_start(e->pl, "before", m, f);
   rc = pga_tb_error(&args)
            ? PGA_ENOMEM
-           : inv_start(e->pl, e, before_done, NULL, e->hook_node, m, f, &av,
+           : pga__ex_inv_start(e->pl, e, before_done, NULL, e->hook_node, m, f, &av,
                        2, PGA_REQUEST_HOOK_TIMEOUT_MS, 0, &e->inv);
   pga__tb_destroy(&args);
   if (rc != 0) { /* could not be called: as {:badrpc, :nodedown} */
@@ -1260,6 +1330,10 @@ static exec_t *exec_new(plane_t *pl, pga_call_t *call) {
   if (!e) return NULL;
   e->pl = pl;
   e->call = call;
+  e->pool = -1;
+  e->task.start = task_start;
+  e->t0_us = pga_telemetry_monotonic_us();
+  atomic_fetch_add(&pl->n_execs, 1);
   pga__tb_init(&e->reqtb, 0);
   pga__tb_init(&e->fctb, 0);
   pga__tb_init(&e->caller, 0);
@@ -1283,6 +1357,7 @@ static pga_outcome_t run(exec_t *e, pga_tb_t *out) {
     exec_free(e);
     return PGA_ERROR;
   }
+  pga__ex_ev_request_start(e);
   begin(e);
   /* e may be gone; ctx tells whether the call was answered */
   if (ctx.replied) return ctx.outcome;
@@ -1349,6 +1424,9 @@ static void plane_free(plane_t *pl) {
     e->call_id = 0;
     e->relay = NULL;
     e->rcv_node[0] = 0;
+    if (e->pool >= 0) /* no outcome, no telemetry */
+      pga__wp_cancel(pl->pools[e->pool], &e->task);
+    e->pool = -1;
     exec_free(e);
   }
   while (pl->invs) { /* jobs and calls went with the teardown */
@@ -1357,9 +1435,34 @@ static void plane_free(plane_t *pl) {
     if (v->owner && v->drop) v->drop(v->owner);
     inv_free(v);
   }
+  if (pl->cleanup_timer) pga_loop_timer_cancel(pl->loop, pl->cleanup_timer);
+  pga__wp_free(pl->pools[PGA_POOL_ASYNC]);
+  pga__wp_free(pl->pools[PGA_POOL_STREAM]);
   pga_request_selector_free(pl->sel);
   pga_request_limiter_free(pl->lim);
   free(pl);
+}
+
+static unsigned or_default(unsigned v, unsigned dflt) { return v ? v : dflt; }
+
+/* async_pool and stream_pool with the worker_pool settings (§9.4). */
+static int pools_new(plane_t *pl, const pga_conffile_t *conf) {
+  pga__wp_opts_t o = {"async_pool", 1000, 10000, 5, 60000};
+  if (conf) {
+    o.size = or_default(conf->worker_pool.async_pool_size, o.size);
+    o.max_queue = or_default(conf->worker_pool.max_queue_size, o.max_queue);
+    o.threshold =
+        or_default(conf->worker_pool.circuit_breaker_threshold, o.threshold);
+    o.cooldown_ms = or_default(conf->worker_pool.circuit_breaker_cooldown_ms,
+                               o.cooldown_ms);
+  }
+  pl->pools[PGA_POOL_ASYNC] = pga__wp_new(&o, pl->loop, pl->tel);
+  o.name = "stream_pool";
+  o.size = conf ? or_default(conf->worker_pool.stream_pool_size, 500) : 500;
+  pl->pools[PGA_POOL_STREAM] = pga__wp_new(&o, pl->loop, pl->tel);
+  return pl->pools[PGA_POOL_ASYNC] && pl->pools[PGA_POOL_STREAM]
+             ? 0
+             : PGA_ENOMEM;
 }
 
 int pga_request_plane_start(pga_node_t *node, const pga_conffile_t *conf,
@@ -1378,17 +1481,16 @@ int pga_request_plane_start(pga_node_t *node, const pga_conffile_t *conf,
   pl->d = pga__node_dist(node);
   pl->loop = pga__node_loop(node);
   pl->cfg = pga_config_plane_of(node);
+  pl->tel = pga_telemetry_of(node);
   pl->max_payload = 1000000;
-  pl->max_inflight = DEFAULT_INFLIGHT;
+  pl->limiter_on = 1;
   if (conf) {
     pl->detail = conf->detail_error;
     if (conf->max_payload_bytes) pl->max_payload = conf->max_payload_bytes;
     pl->limits.string_max_bytes = conf->argument_handler.string_max_bytes;
     pl->limits.list_max_items = conf->argument_handler.list_max_items;
     pl->limits.map_max_items = conf->argument_handler.map_max_items;
-    if (conf->worker_pool.async_pool_size || conf->worker_pool.max_queue_size)
-      pl->max_inflight = (size_t)conf->worker_pool.async_pool_size +
-                         conf->worker_pool.max_queue_size;
+    pl->limiter_on = conf->rate_limiter.enabled;
     lo.disabled = !conf->rate_limiter.enabled;
     lo.fail_closed = !conf->rate_limiter.fail_open;
     if (conf->rate_limiter.global_limits)
@@ -1403,6 +1505,11 @@ int pga_request_plane_start(pga_node_t *node, const pga_conffile_t *conf,
   }
   rc = pga_request_selector_new(NULL, &pl->sel);
   if (rc == 0) rc = pga_request_limiter_new(&lo, &pl->lim);
+  if (rc == 0) rc = pools_new(pl, conf);
+  if (rc == 0 &&
+      !(pl->cleanup_timer = pga_loop_timer(pl->loop, PGA_REQUEST_CLEANUP_MS,
+                                           pga__ex_cleanup_timer, pl)))
+    rc = PGA_ENOMEM;
   if (rc == 0) rc = pga_dist_on_nodedown(pl->d, on_nodedown, node);
   for (size_t i = 0; rc == 0 && i < sizeof fns / sizeof *fns; i++) {
     pga_fn_def_t def = fns[i];

@@ -38,10 +38,10 @@ static char *e3_of_text(const char *text) {
   return s;
 }
 
-/* inspect({kind, value}) as text, then E3 of it. */
-static char *e3_of_kind(const char *kind, const pga_term_t *value) {
+/* inspect({kind, value}). */
+static char *kind_text(const char *kind, const pga_term_t *value) {
   pga_tb_t tb;
-  char *in, *s = NULL;
+  char *in;
   pga__tb_init(&tb, 0);
   pga_tb_tuple(&tb, 2);
   pga_tb_atom(&tb, kind);
@@ -49,19 +49,17 @@ static char *e3_of_kind(const char *kind, const pga_term_t *value) {
   pga_term_t t = pga_tb_data(&tb);
   in = pga_tb_error(&tb) ? NULL : pga_request_detail_error("", &t, NULL);
   pga__tb_destroy(&tb);
-  if (in) s = e3_of_text(in);
-  free(in);
-  return s;
+  return in;
 }
 
-/* An exception's message: the struct's binary :message, else inspect of
- * the error value (a bare Erlang error carries no message). */
-static char *e3_of_error(const pga_term_t *value) {
+/* An exception's message, inspected: the struct's binary :message, else
+ * inspect of the error value (a bare Erlang error carries no message). */
+static char *error_text(const pga_term_t *value) {
   pga_tb_t key;
   pga_term_t msg;
   const unsigned char *p;
   size_t n;
-  char *in = NULL, *s = NULL;
+  char *in;
 
   pga__tb_init(&key, 0);
   pga_tb_atom(&key, "message");
@@ -72,48 +70,59 @@ static char *e3_of_error(const pga_term_t *value) {
   else
     in = pga_request_detail_error("", value, NULL);
   pga__tb_destroy(&key);
-  if (in) s = e3_of_text(in);
-  free(in);
-  return s;
+  return in;
+}
+
+int pga_request_hook_failure(const pga_term_t *result, char **text) {
+  pga_term_t el[2], ex[2], inner[2];
+
+  *text = NULL;
+  if (!result) {
+    *text = strdup(PGA_REQUEST_HOOK_TIMEOUT);
+    return PGA_HOOK_FAIL_TIMEOUT;
+  }
+  if (!pga__rq_tuple(result, 2, el) || !pga_term_is_atom(&el[0], "badrpc"))
+    return PGA_HOOK_RAN;
+  if (pga_term_is_atom(&el[1], "timeout")) {
+    *text = strdup(PGA_REQUEST_HOOK_TIMEOUT);
+    return PGA_HOOK_FAIL_TIMEOUT;
+  }
+  if (pga__rq_tuple(&el[1], 2, ex) && pga_term_is_atom(&ex[0], "EXIT")) {
+    if (pga__rq_tuple(&ex[1], 2, inner) && pga__rq_tuple(&inner[0], 2, el) &&
+        pga_term_is_atom(&el[0], "nocatch"))
+      *text = kind_text("throw", &el[1]);
+    else if (pga__rq_tuple(&ex[1], 2, inner) &&
+             pga__rq_proper_list(&inner[1], NULL))
+      *text = error_text(&inner[0]); /* {Reason, Stack}: raised */
+    else
+      *text = kind_text("exit", &ex[1]);
+  } else {
+    *text = kind_text("exit", &el[1]);
+  }
+  return PGA_HOOK_FAIL_ERROR;
 }
 
 pga_hook_step_t pga_request_hook_before_result(const pga_term_t *result,
                                                pga_term_t *req2,
                                                pga_term_t *cfg2,
                                                char **e3) {
-  pga_term_t el[3], ex[2], inner[2];
+  pga_term_t el[3];
 
   *e3 = NULL;
-  if (!result) {
-    *e3 = e3_of_text(PGA_REQUEST_HOOK_TIMEOUT);
-    return PGA_HOOK_REJECT;
-  }
-  if (pga__rq_tuple(result, 3, el) && pga_term_is_atom(&el[0], "ok")) {
+  if (result && pga__rq_tuple(result, 3, el) && pga_term_is_atom(&el[0], "ok")) {
     *req2 = el[1];
     *cfg2 = el[2];
     return PGA_HOOK_REPLACE;
   }
-  if (pga__rq_tuple(result, 2, el) && pga_term_is_atom(&el[0], "error")) {
+  if (result && pga__rq_tuple(result, 2, el) &&
+      pga_term_is_atom(&el[0], "error")) {
     *e3 = pga_request_detail_error("hook rejected: ", &el[1], NULL);
     return PGA_HOOK_REJECT;
   }
-  if (!pga__rq_tuple(result, 2, el) || !pga_term_is_atom(&el[0], "badrpc"))
+  char *text;
+  if (pga_request_hook_failure(result, &text) == PGA_HOOK_RAN)
     return PGA_HOOK_CONTINUE;
-  /* {badrpc, R}: the hook failed */
-  if (pga_term_is_atom(&el[1], "timeout")) {
-    *e3 = e3_of_text(PGA_REQUEST_HOOK_TIMEOUT);
-  } else if (pga__rq_tuple(&el[1], 2, ex) &&
-             pga_term_is_atom(&ex[0], "EXIT")) {
-    if (pga__rq_tuple(&ex[1], 2, inner) && pga__rq_tuple(&inner[0], 2, el) &&
-        pga_term_is_atom(&el[0], "nocatch"))
-      *e3 = e3_of_kind("throw", &el[1]);
-    else if (pga__rq_tuple(&ex[1], 2, inner) &&
-             pga__rq_proper_list(&inner[1], NULL))
-      *e3 = e3_of_error(&inner[0]); /* {Reason, Stack}: raised */
-    else
-      *e3 = e3_of_kind("exit", &ex[1]);
-  } else {
-    *e3 = e3_of_kind("exit", &el[1]);
-  }
+  if (text) *e3 = e3_of_text(text); /* {badrpc, R}: the hook failed */
+  free(text);
   return PGA_HOOK_REJECT;
 }

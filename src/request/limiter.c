@@ -330,6 +330,22 @@ static void text_key(const pga__rq_text_t *t, pga__rq_key_t *k) {
                     pga_dynbuf_size(&t->b), k);
 }
 
+/* A limit's own log key: its :key term, then the value's key. Limits on
+ * different key types never share a log (issue #4; docs/compat.md R6);
+ * limits on the same key type still do, as in the library. */
+static void limit_log_key(const limit_t *lim, const pga__rq_key_t *value,
+                          pga__rq_key_t *out) {
+  unsigned char buf[2 + 2 * (PGA__RQ_KEY_MAX + 1)];
+  pga__rq_key_t kt;
+
+  pga__rq_key(&lim->key, &kt);
+  buf[0] = (unsigned char)(kt.len >> 8);
+  buf[1] = (unsigned char)kt.len;
+  memcpy(buf + 2, kt.b, kt.len);
+  memcpy(buf + 2 + kt.len, value->b, value->len);
+  pga__rq_key_bytes('L', buf, 2 + kt.len + value->len, out);
+}
+
 /* ---- Request checks ---- */
 
 /* The value a limit counts for this request (get_key_value/2); 1 when it
@@ -359,7 +375,7 @@ static void fail(verdict_t *vd, const char *why) {
 static void check_global(pga_request_limiter_t *l, const pga_request_t *req,
                          int64_t now, verdict_t *vd) {
   const limits_t *ls = &l->limits[T_GLOBAL];
-  pga__rq_key_t k;
+  pga__rq_key_t k, vk;
   pga_term_t v;
 
   for (size_t i = 0; i < ls->n && vd->status == PGA_LIMIT_OK; i++) {
@@ -380,7 +396,8 @@ static void check_global(pga_request_limiter_t *l, const pga_request_t *req,
                "integers");
       return;
     }
-    pga__rq_key(&v, &k);
+    pga__rq_key(&v, &vk);
+    limit_log_key(lim, &vk, &k);
     check_log(l, T_GLOBAL, &k, lim, now, vd);
     vd->table = T_GLOBAL;
     vd->key_term = v;
@@ -390,7 +407,7 @@ static void check_global(pga_request_limiter_t *l, const pga_request_t *req,
 static void check_api(pga_request_limiter_t *l, const pga_request_t *req,
                       int64_t now, verdict_t *vd) {
   const limits_t *ls = &l->limits[T_API];
-  pga__rq_key_t k;
+  pga__rq_key_t k, vk;
   pga_term_t v;
 
   for (size_t i = 0; i < ls->n && vd->status == PGA_LIMIT_OK; i++) {
@@ -423,7 +440,8 @@ static void check_api(pga_request_limiter_t *l, const pga_request_t *req,
       fail(vd, "protocol String.Chars not implemented for the limit scope");
       return;
     }
-    text_key(vd->api_key, &k);
+    text_key(vd->api_key, &vk);
+    limit_log_key(lim, &vk, &k);
     check_log(l, T_API, &k, lim, now, vd);
     vd->table = T_API;
   }
@@ -544,7 +562,8 @@ static int scope_table(const pga_term_t *scope, pga_term_t el[2]) {
   return -1;
 }
 
-/* The log key of value in a scope: value itself, or "svc:rt:value". */
+/* Value's part of the log key in a scope: value itself, or
+ * "svc:rt:value" (limit_log_key adds the limit's key type). */
 static int scope_key(int table, const pga_term_t el[2],
                      const pga_term_t *value, pga__rq_text_t *text,
                      pga__rq_key_t *k) {
@@ -581,7 +600,7 @@ int pga_request_limiter_check_direct(pga_request_limiter_t *l,
                                      const pga_term_t *key_type,
                                      int64_t now_ms, pga_tb_t *out) {
   pga__rq_text_t text;
-  pga__rq_key_t k;
+  pga__rq_key_t k, vk;
   pga_term_t el[2];
   verdict_t vd;
   int table = scope_table(scope, el), rc = 0;
@@ -607,10 +626,11 @@ int pga_request_limiter_check_direct(pga_request_limiter_t *l,
     if (a == 0)
       continue;
     if (a < 0 || !lim->numbers_ok ||
-        (rc = scope_key(table, el, value, &text, &k)) != 0) {
+        (rc = scope_key(table, el, value, &text, &vk)) != 0) {
       rc = PGA_EINVAL;
       break;
     }
+    limit_log_key(lim, &vk, &k);
     check_log(l, table, &k, lim, now_ms, &vd);
   }
   pthread_mutex_unlock(&l->lock);
@@ -625,30 +645,42 @@ int pga_request_limiter_check_direct(pga_request_limiter_t *l,
   return rc;
 }
 
+/* Deletes value's log for every limit of the scope (each limit has its
+ * own log per key type; the library's single log holds them all). */
 int pga_request_limiter_reset(pga_request_limiter_t *l,
                               const pga_term_t *value,
                               const pga_term_t *scope, pga_tb_t *out) {
   pga__rq_text_t text;
   pga__rq_keybuf_t *kb;
-  pga__rq_key_t k;
+  pga__rq_key_t k, vk;
   pga_term_t el[2];
   int table = scope_table(scope, el), rc;
 
   if (table < 0)
     return PGA_EINVAL;
   pga__rq_text_init(&text);
-  rc = scope_key(table, el, value, &text, &k);
+  rc = scope_key(table, el, value, &text, &vk);
   pga__rq_text_free(&text);
   if (rc != 0)
     return rc;
-  if ((kb = pga__rq_keybuf_new(&k)) == NULL)
-    return PGA_ENOMEM;
   pthread_mutex_lock(&l->lock);
-  pga_dict_delete(l->logs[table], kb);
+  for (size_t i = 0; rc == 0 && i < l->limits[table].n; i++) {
+    const limit_t *lim = &l->limits[table].v[i];
+
+    if (table == T_API && applies(lim, el, NULL) != 1)
+      continue;
+    limit_log_key(lim, &vk, &k);
+    if ((kb = pga__rq_keybuf_new(&k)) == NULL) {
+      rc = PGA_ENOMEM;
+      break;
+    }
+    pga_dict_delete(l->logs[table], kb);
+    free(kb);
+  }
   pthread_mutex_unlock(&l->lock);
-  free(kb);
-  put_ok(out);
-  return 0;
+  if (rc == 0)
+    put_ok(out);
+  return rc;
 }
 
 static void put_status_entry(pga_tb_t *out, const limit_t *lim,
@@ -681,7 +713,7 @@ int pga_request_limiter_status(pga_request_limiter_t *l,
                                const pga_term_t *scope, int64_t now_ms,
                                pga_tb_t *out) {
   pga__rq_text_t text;
-  pga__rq_key_t k;
+  pga__rq_key_t k, vk;
   pga__rq_log_t *log;
   pga_term_t el[2];
   size_t n = 0;
@@ -690,12 +722,11 @@ int pga_request_limiter_status(pga_request_limiter_t *l,
   if (table < 0)
     return PGA_EINVAL;
   pga__rq_text_init(&text);
-  if ((rc = scope_key(table, el, value, &text, &k)) != 0) {
+  if ((rc = scope_key(table, el, value, &text, &vk)) != 0) {
     pga__rq_text_free(&text);
     return rc;
   }
   pthread_mutex_lock(&l->lock);
-  log = find_log(l, table, &k);
   for (size_t i = 0; rc == 0 && i < l->limits[table].n; i++) {
     const limit_t *lim = &l->limits[table].v[i];
     int a = table == T_GLOBAL ? (lim->is_map ? 1 : -1)
@@ -712,6 +743,8 @@ int pga_request_limiter_status(pga_request_limiter_t *l,
 
     if (table == T_API && applies(lim, el, NULL) != 1)
       continue;
+    limit_log_key(lim, &vk, &k);
+    log = find_log(l, table, &k);
     put_status_entry(out, lim,
                      log != NULL ? pga__rq_log_count_after(
                                        log, now_ms - lim->window, NULL)
@@ -719,7 +752,7 @@ int pga_request_limiter_status(pga_request_limiter_t *l,
                      table, &text, value, scope);
   }
   pthread_mutex_unlock(&l->lock);
-  if (rc == 0)
+  if (rc == 0 && n > 0) /* pga_tb_list(0) already wrote [] */
     pga_tb_nil(out);
   pga__rq_text_free(&text);
   return rc;
@@ -780,7 +813,7 @@ static int replace_global(pga_request_limiter_t *l, const pga_term_t *key,
   for (size_t i = 0; i < ls->n; i++)
     keep += !(ls->v[i].is_map &&
               pga_term_equal(ls->v[i].has_key ? &ls->v[i].key : &nil, key));
-  pga_tb_list(&tb, keep + (extra != NULL));
+  pga_tb_list_head(&tb, keep + (extra != NULL));
   for (size_t i = 0; i < ls->n; i++)
     if (!(ls->v[i].is_map &&
           pga_term_equal(ls->v[i].has_key ? &ls->v[i].key : &nil, key)))
@@ -891,4 +924,12 @@ size_t pga_request_limiter_logs(pga_request_limiter_t *l) {
   n = pga_dict_size(l->logs[T_GLOBAL]) + pga_dict_size(l->logs[T_API]);
   pthread_mutex_unlock(&l->lock);
   return n;
+}
+
+void pga_request_limiter_counts(pga_request_limiter_t *l, size_t *global,
+                                size_t *api) {
+  pthread_mutex_lock(&l->lock);
+  *global = l->limits[T_GLOBAL].n;
+  *api = l->limits[T_API].n;
+  pthread_mutex_unlock(&l->lock);
 }

@@ -104,6 +104,14 @@ typedef enum {
 pga_hook_step_t pga_request_hook_before_result(const pga_term_t *result,
                                                pga_term_t *req2,
                                                pga_term_t *cfg2, char **e3);
+/* Did a hook fail (rpc:call-style result; NULL = past 5000 ms)? For a
+ * failure *text is the telemetry reason (malloc'ed; NULL on ENOMEM): the
+ * timeout text, the inspected exception message, or inspect({:exit, r})
+ * / inspect({:throw, v}), i.e. E3 without its second inspect. */
+#define PGA_HOOK_RAN 0
+#define PGA_HOOK_FAIL_ERROR 1
+#define PGA_HOOK_FAIL_TIMEOUT 2
+int pga_request_hook_failure(const pga_term_t *result, char **text);
 #define PGA_REQUEST_E4 "Permission denied"
 #define PGA_REQUEST_E7 "Internal Server Error"
 #define PGA_REQUEST_E8 "Unexpected execution result"
@@ -123,7 +131,8 @@ typedef struct pga_pool_status_s {
 } pga_pool_status_t;
 #define PGA_POOL_ASYNC 0
 #define PGA_POOL_STREAM 1
-/* Any thread. 0, or PGA_ENOTFOUND when no plane runs on node. */
+/* Any thread. 0, PGA_EINVAL for another pool, or PGA_ENOTFOUND when no
+ * plane runs on node. */
 int pga_request_plane_pool_status(pga_node_t *node, int pool,
                                   pga_pool_status_t *out);
 
@@ -137,7 +146,8 @@ int pga_request_plane_stats(pga_node_t *node, pga_request_stats_t *out);
 
 /* stop_stream/1 (ops-plane.md §9.3): target a relay pid (0 whether or not
  * it is a live stream) or a binary request_id (0, or PGA_ENOTFOUND when no
- * active stream has it). Loop thread only. */
+ * active stream has it); PGA_EINVAL for another term. Loop thread
+ * only. */
 int pga_request_plane_stop_stream(pga_node_t *node, const pga_term_t *target);
 
 #endif

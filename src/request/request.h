@@ -310,7 +310,9 @@ size_t pga_request_limiter_e5(int64_t retry_after_ms, char *out,
  * another scope, a malformed limit on the way, or a key that does not
  * interpolate is PGA_EINVAL (the library crashes; docs/compat.md R8). Each
  * writes the exact return term to out. check_direct costs what a request
- * check costs; reset is O(1) average; status is O(limits * log m). */
+ * check costs; reset is O(limits); status is O(limits * log m). Each
+ * limit keeps its own log per key type (docs/compat.md R6): reset deletes
+ * value's log of every limit of the scope, status reads each limit's. */
 int pga_request_limiter_check_direct(pga_request_limiter_t *l,
                                      const pga_term_t *value,
                                      const pga_term_t *scope,
@@ -350,6 +352,10 @@ int pga_request_limiter_update(pga_request_limiter_t *l,
 size_t pga_request_limiter_cleanup(pga_request_limiter_t *l, int64_t now_ms);
 /* Logs stored (global + API). */
 size_t pga_request_limiter_logs(pga_request_limiter_t *l);
+/* How many global and API limits are configured now (cleanup
+ * telemetry). */
+void pga_request_limiter_counts(pga_request_limiter_t *l, size_t *global,
+                                size_t *api);
 
 /* ---- Inputs from a FunConfig, fcview.c ---- */
 

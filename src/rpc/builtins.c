@@ -1,5 +1,6 @@
 /* Built-in functions and the pga_node server, which tests and health
- * checks rely on: erlang:node/0, pga_node:echo/sleep/fail/print/rpc, and
+ * checks rely on: erlang:node/0 and registered/0,
+ * pga_node:echo/sleep/fail/print/rpc, and
  * the module probes gateways make ('Elixir.Code':'ensure_loaded?'/1...). */
 #include "config.h"
 
@@ -199,8 +200,33 @@ static pga_outcome_t fn_exported(pga_call_t *call, size_t argc,
   return PGA_RETURN;
 }
 
+/* erlang:registered/0: the names our processes answer to (rex among
+ * them); peers' cluster_view/0 asks every node (ops-plane.md §1.4). */
+static void count_name(void *ud, const char *name, uint64_t pid_id) {
+  (void)name;
+  (void)pid_id;
+  (*(size_t *)ud)++;
+}
+
+static void put_name(void *ud, const char *name, uint64_t pid_id) {
+  (void)pid_id;
+  pga_tb_atom(ud, name);
+}
+
+static pga_outcome_t fn_registered(pga_call_t *call, size_t argc,
+                                   const pga_term_t *argv, pga_tb_t *out) {
+  pga_dist_t *d = ((pga_job_t *)call)->rpc->d;
+  size_t n = 0;
+  pga_dist_each_name(d, count_name, &n);
+  pga_tb_list(out, n);
+  pga_dist_each_name(d, put_name, out);
+  if (n) pga_tb_nil(out);
+  return PGA_RETURN;
+}
+
 static const pga_fn_def_t builtins[] = {
     {"erlang", "node", 0, fn_node, PGA_FN_INLINE, NULL, 0, {0}},
+    {"erlang", "registered", 0, fn_registered, PGA_FN_INLINE, NULL, 0, {0}},
     {"pga_node", "echo", 1, fn_echo, PGA_FN_INLINE, NULL, 0, {0}},
     {"pga_node", "fail", 1, fn_fail, PGA_FN_INLINE, NULL, 0, {0}},
     {"pga_node", "sleep", 1, fn_sleep, 0, NULL, 0, {0}},

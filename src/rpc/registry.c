@@ -94,3 +94,15 @@ const pga_fn_entry_t *pga_rpc_lookup(const pga_rpc_t *r, const char *m,
 int pga_rpc_module_known(const pga_rpc_t *r, const char *m) {
   return pga_dict_get(r->modules, m) != NULL;
 }
+
+void pga_rpc_each_function(const pga_rpc_t *r, const char *m,
+                           void (*each)(void *ud, const pga_fn_entry_t *e),
+                           void *ud) {
+  pga_dict_iter_t it;
+  void *key, *val;
+  pga_dict_iter_init(r->fns, &it);
+  while (pga_dict_next(&it, &key, &val)) {
+    const pga_fn_entry_t *e = val;
+    if (strcmp(e->module, m) == 0) each(ud, e);
+  }
+}

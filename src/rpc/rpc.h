@@ -41,6 +41,13 @@ const pga_fn_entry_t *pga_rpc_lookup(const pga_rpc_t *r, const char *m,
                                      const char *f, unsigned arity);
 /* 1 if any function of module m is registered. */
 int pga_rpc_module_known(const pga_rpc_t *r, const char *m);
+/* Calls each(ud, e) for every function registered under module m, in no
+ * particular order (module_info/0 export lists). Like lookups, only while
+ * the registry does not change (i.e. once the node serves). O(all
+ * registered functions). */
+void pga_rpc_each_function(const pga_rpc_t *r, const char *m,
+                           void (*each)(void *ud, const pga_fn_entry_t *e),
+                           void *ud);
 
 /* ---- gen_server-style processes (genserver.c) ---- */
 typedef struct pga_gen_from_s {
@@ -102,6 +109,10 @@ size_t pga_rpc_calls_in_flight(const pga_rpc_t *r);
 /* The calling process of a call (its pid term, verbatim; NULL buf for
  * calls without one). Valid until the call ends. */
 pga_term_t pga__call_caller(const pga_call_t *call);
+/* The calling process's group leader (verbatim pid term; NULL buf for
+ * calls without one, e.g. casts with the atom user). Valid until the call
+ * ends. */
+pga_term_t pga__call_group_leader(const pga_call_t *call);
 
 /* The layers of a node, for the planes wired in above rpc (node_api.c). */
 pga_rpc_t *pga__node_rpc(pga_node_t *node);

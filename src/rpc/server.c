@@ -392,6 +392,10 @@ pga_term_t pga__call_caller(const pga_call_t *call) {
   return ((const pga_job_t *)call)->caller;
 }
 
+pga_term_t pga__call_group_leader(const pga_call_t *call) {
+  return ((const pga_job_t *)call)->gl;
+}
+
 /* ---- SPAWN_REQUEST ---- */
 
 typedef struct spawn_req_s {
@@ -474,6 +478,7 @@ static void spawn_reply(pga_rpc_t *r, pga_conn_t *c, const spawn_req_t *rq,
 /* An inline function: reply, run, report, with no process table entry. */
 static void serve_inline(pga_job_t *job, pga_conn_t *c, const spawn_req_t *rq) {
   job->id = pga__dist_next_pid(job->rpc->d);
+  job->conn_id = pga_conn_id(c); /* pga_call_caller_node */
   spawn_reply(job->rpc, c, rq, job->id);
   if (job->fn)
     run_fn(job);

@@ -333,6 +333,11 @@ void pga_tb_list(pga_tb_t *tb, size_t n) {
     header32(tb, TAG_LIST, n);
 }
 
+void pga_tb_list_head(pga_tb_t *tb, size_t n) {
+  if (n > 0)
+    header32(tb, TAG_LIST, n);
+}
+
 void pga_tb_map(pga_tb_t *tb, size_t pairs) {
   header32(tb, TAG_MAP, pairs);
 }

@@ -30,10 +30,21 @@ EXTRA_DIST += tests/interop/lib/config_structs.exs \
 EXTRA_DIST += tests/interop/300_request_executor.exs \
 	tests/interop/310_request_limits.exs tests/interop/320_request_adapter.exs \
 	tests/interop/330_request_hooks.exs tests/interop/335_request_native.exs
-EXTRA_DIST += tests/interop/340_request_streams.exs
+EXTRA_DIST += tests/interop/340_request_streams.exs \
+	tests/interop/350_request_ops.exs
+## ops-plane scenarios: rate-limit operator API, shell prints
+EXTRA_DIST += tests/interop/440_ops_limits.exs tests/interop/450_ops_prints.exs
+
+## ops-plane scenarios
+EXTRA_DIST += tests/interop/410_ops_diag.exs
 
 ## The Elixir adapter's ExUnit tests (erl/).
 TESTS += tests/erl/run.sh
 EXTRA_DIST += tests/erl/run.sh erl/mix.exs erl/.formatter.exs erl/lib erl/test
 clean-local:
 	rm -rf erl-build
+## ops-plane scenarios: call flows, security gate and tracing
+EXTRA_DIST += tests/interop/420_ops_callflow.exs \
+	tests/interop/430_ops_security.exs
+## telemetry (ops-plane.md §6)
+EXTRA_DIST += tests/interop/400_telemetry.exs

@@ -221,6 +221,9 @@ START_TEST(store_delete_exact_key_only) {
 END_TEST
 
 START_TEST(store_listings_shapes) {
+  /* An empty store: each listing is exactly one term. */
+  ck_assert_term(C(DB, "get_all_services", NULL, NULL, NULL), "[]");
+  ck_assert_term(C(DB, "get_all_functions", NULL, NULL, NULL), "%{}");
   add("service: \"Test1\", request_type: \"test_request_1\"");
   ck_assert_term(C(DB, "get_all_functions", NULL, NULL, NULL),
                  "%{\"Test1\" => %{\"test_request_1\" => [nil]}}");

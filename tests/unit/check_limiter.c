@@ -1,6 +1,6 @@
 /* Unit tests for the rate limiter (src/request/limiter.c, ratelog.c):
  * the key rules of request-plane.md §7.2, the sliding-log algorithm of
- * §7.3 with its quirks (shared logs, records kept by earlier limits, a
+ * §7.3 with its quirks (logs shared per key type, records kept by earlier limits, a
  * first request always passing, refusals leaving the log alone), the
  * runtime API of §7.4 with exact terms, cleanup, concurrency, and a
  * randomised comparison with a straight transcription of the library's
@@ -240,6 +240,12 @@ START_TEST(limiter_status_is_a_list) {
                   "scope: {\"s\", \"t\"}}]");
   ck_assert_int_eq(pga_request_limiter_status(l, &value, &other, 10, tb),
                    PGA_EINVAL);
+  {
+    pga_term_t none = T("{\"s\", \"none\"}"); /* no limit there */
+    pga_tb_reset(tb);
+    ck_assert_int_eq(pga_request_limiter_status(l, &value, &none, 10, tb), 0);
+    expect_term(tb, "[]");
+  }
   pga_tb_free(tb);
   pga_request_limiter_free(l);
   tt_reset();
@@ -362,22 +368,53 @@ START_TEST(limiter_zero_max_passes_first_then_fails) {
 }
 END_TEST
 
-/* Global logs are keyed by the value alone: a :user_id and a :device_id
- * limit share a log when the values are equal (§7.3, §14.6). */
-START_TEST(limiter_equal_values_share_one_log) {
+/* Each limit's log is per key type (issue #4; docs/compat.md R6): a
+ * :user_id and a :device_id limit with equal values do not share a log
+ * (the library's did), two limits on one key type still do. */
+START_TEST(limiter_key_types_keep_separate_logs) {
   pga_request_limiter_t *l =
       limiter("[%{key: :user_id, max_requests: 3, window_ms: 1000}, "
               "%{key: :device_id, max_requests: 3, window_ms: 1000}]",
-              "[]", 0);
+              "[%{service: \"s\", request_type: \"t\", key: :user_id, "
+              "max_requests: 2, window_ms: 1000}, "
+              "%{service: \"s\", request_type: \"t\", key: \"k\", "
+              "max_requests: 2, window_ms: 1000}]", 0);
   pga_request_t a = req_of("%{user_id: \"x\", device_id: \"other\", args: %{}}");
   pga_request_t b = req_of("%{user_id: \"y\", device_id: \"x\", args: %{}}");
+  pga_request_t c = req_of("%{user_id: \"v\", service: \"s\", "
+                           "request_type: \"t\", args: %{}}");
+  pga_request_t d = req_of("%{user_id: \"w\", service: \"s\", "
+                           "request_type: \"t\", args: %{\"k\" => \"v\"}}");
+  pga_term_t x = T("\"x\""), global = T(":global");
+  pga_tb_t *tb = pga_tb_new(0);
 
   ck_assert_int_eq(check_term(l, &a, 0, NULL), PGA_LIMIT_OK);
   ck_assert_int_eq(check_term(l, &a, 0, NULL), PGA_LIMIT_OK);
-  /* b's device log is "x": two entries already, this makes three. */
+  /* b's device log "x" is its own: a's user log stays at two. */
   ck_assert_int_eq(check_term(l, &b, 0, NULL), PGA_LIMIT_OK);
+  ck_assert_int_eq(check_term(l, &a, 0, NULL), PGA_LIMIT_OK);
   ck_assert_int_eq(pga_request_limiter_check(l, &a, 0, NULL, NULL),
                    PGA_LIMIT_EXCEEDED);
+  ck_assert_int_eq(pga_request_limiter_status(l, &x, &global, 0, tb), 0);
+  expect_term(tb, "[%{key: \"x\", max_requests: 3, current_requests: 3, "
+                  "remaining: 0, window_ms: 1000, scope: :global}, "
+                  "%{key: \"x\", max_requests: 3, current_requests: 1, "
+                  "remaining: 2, window_ms: 1000, scope: :global}]");
+  /* API logs "s:t:v" of a user "v" and of an argument "k" => "v". */
+  ck_assert_int_eq(check_term(l, &c, 0, NULL), PGA_LIMIT_OK);
+  ck_assert_int_eq(check_term(l, &c, 0, NULL), PGA_LIMIT_OK);
+  ck_assert_int_eq(check_term(l, &d, 0, NULL), PGA_LIMIT_OK);
+  ck_assert_int_eq(pga_request_limiter_check(l, &c, 0, NULL, NULL),
+                   PGA_LIMIT_EXCEEDED);
+  /* reset clears the value's log of every limit of the scope */
+  ck_assert_int_eq(pga_request_limiter_reset(l, &x, &global, tb), 0);
+  pga_tb_reset(tb);
+  ck_assert_int_eq(pga_request_limiter_status(l, &x, &global, 0, tb), 0);
+  expect_term(tb, "[%{key: \"x\", max_requests: 3, current_requests: 0, "
+                  "remaining: 3, window_ms: 1000, scope: :global}, "
+                  "%{key: \"x\", max_requests: 3, current_requests: 0, "
+                  "remaining: 3, window_ms: 1000, scope: :global}]");
+  pga_tb_free(tb);
   pga_request_limiter_free(l);
   tt_reset();
 }
@@ -388,22 +425,21 @@ END_TEST
 START_TEST(limiter_refusal_does_not_prune) {
   pga_request_limiter_t *l =
       limiter("[%{key: :user_id, max_requests: 1, window_ms: 10}, "
-              "%{key: :device_id, max_requests: 5, window_ms: 1000}]",
+              "%{key: :user_id, max_requests: 5, window_ms: 1000}]",
               "[]", 0);
   pga_request_t a = req_of("%{user_id: \"k\", args: %{}}");
-  pga_request_t b = req_of("%{user_id: \"z\", device_id: \"k\", args: %{}}");
   pga_term_t v = T("\"k\""), global = T(":global");
   pga_tb_t *tb = pga_tb_new(0);
 
-  /* Log "k" gets 0 and 25 through the device limit. */
-  ck_assert_int_eq(check_term(l, &b, 0, NULL), PGA_LIMIT_OK);
-  ck_assert_int_eq(check_term(l, &b, 25, NULL), PGA_LIMIT_OK);
-  /* The user limit refuses at 30 (25 is in its 10 ms window); 0 is
-   * outside that window but stays in the log. */
+  /* Both limits share the :user_id log and each records: after 25 the
+   * first limit kept [25] (its max is 1), the second added 25 again. */
+  ck_assert_int_eq(check_term(l, &a, 0, NULL), PGA_LIMIT_OK);
+  ck_assert_int_eq(check_term(l, &a, 25, NULL), PGA_LIMIT_OK);
+  /* The first limit refuses at 30; the log is left as it was. */
   ck_assert_int_eq(pga_request_limiter_check(l, &a, 30, NULL, NULL),
                    PGA_LIMIT_EXCEEDED);
   ck_assert_int_eq(pga_request_limiter_status(l, &v, &global, 30, tb), 0);
-  expect_term(tb, "[%{key: \"k\", max_requests: 1, current_requests: 1, "
+  expect_term(tb, "[%{key: \"k\", max_requests: 1, current_requests: 2, "
                   "remaining: 0, window_ms: 10, scope: :global}, "
                   "%{key: \"k\", max_requests: 5, current_requests: 2, "
                   "remaining: 3, window_ms: 1000, scope: :global}]");
@@ -627,7 +663,7 @@ START_TEST(limiter_matches_library_algorithm_on_random_traffic) {
       "%{key: :device_id, max_requests: 3, window_ms: 20}, "
       "%{key: :user_id, max_requests: 9, window_ms: 200}]",
       "[]", 0);
-  model_log_t logs[MODEL_KEYS];
+  model_log_t logs[2][MODEL_KEYS]; /* per key type (R6) */
   const char *names[MODEL_KEYS] = {"a", "b", "c", "d"};
   unsigned seed = 12345;
   int64_t now = 0;
@@ -650,7 +686,7 @@ START_TEST(limiter_matches_library_algorithm_on_random_traffic) {
              names[u], names[d]);
     r = req_of(text);
     for (size_t i = 0; i < 3 && !want; i++) {
-      model_log_t *log = &logs[limits[i].key_kind == 0 ? u : d];
+      model_log_t *log = &logs[limits[i].key_kind][limits[i].key_kind == 0 ? u : d];
 
       want = model_check(log, &limits[i], now, &count, &retry);
     }
@@ -790,7 +826,7 @@ static Suite *limiter_suite(void) {
   tcase_add_test(tc, limiter_update_needs_admin_action);
   tcase_add_test(tc, limiter_runtime_limit_changes);
   tcase_add_test(tc, limiter_zero_max_passes_first_then_fails);
-  tcase_add_test(tc, limiter_equal_values_share_one_log);
+  tcase_add_test(tc, limiter_key_types_keep_separate_logs);
   tcase_add_test(tc, limiter_refusal_does_not_prune);
   tcase_add_test(tc, limiter_malformed_limit_fails_by_policy);
   tcase_add_test(tc, limiter_disabled_always_passes);

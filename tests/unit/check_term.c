@@ -1570,6 +1570,25 @@ START_TEST(tb_list_zero_writes_nil) {
 }
 END_TEST
 
+START_TEST(tb_list_head_zero_then_tail_is_one_nil) {
+  pga_tb_t *tb = pga_tb_new(0);
+  pga_tb_list_head(tb, 0);
+  pga_tb_nil(tb);
+  assert_bytes(tb, "list_nil");
+  pga_tb_reset(tb);
+  pga_tb_list_head(tb, 1); /* same bytes as pga_tb_list for n > 0 */
+  pga_tb_list_head(tb, 0);
+  pga_tb_nil(tb);
+  pga_tb_nil(tb);
+  pga_term_t t = pga_tb_data(tb);
+  ck_assert_int_eq(pga_term_list_length(&t, &(size_t){0}), 0);
+  char buf[16];
+  pga_term_format(&t, buf, sizeof buf);
+  ck_assert_str_eq(buf, "[[]]");
+  pga_tb_free(tb);
+}
+END_TEST
+
 START_TEST(tb_cap_sets_etoobig) {
   pga_tb_t *tb = pga_tb_new(16);
   char blob[16] = {0};
@@ -1819,6 +1838,7 @@ static Suite *term_suite(void) {
   tcase_add_test(build, tb_double_writes_new_float_like_beam);
   tcase_add_test(build, tb_builds_containers_like_beam);
   tcase_add_test(build, tb_list_zero_writes_nil);
+  tcase_add_test(build, tb_list_head_zero_then_tail_is_one_nil);
   tcase_add_test(build, tb_cap_sets_etoobig);
   tcase_add_test(build, tb_error_is_sticky_until_reset);
   tcase_add_test(build, tb_sizes_near_size_max_fail_without_overflow);

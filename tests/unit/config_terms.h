@@ -255,6 +255,10 @@ static __attribute__((unused)) char *tt_show(const pga_term_t *t) {
 #define ck_assert_term(actual, text)                                       \
   do {                                                                     \
     pga_term_t a_ = (actual), e_ = T(text);                                \
+    size_t used_ = 0;                                                      \
+    ck_assert_msg(pga__term_check(a_.buf, a_.len, &used_) == 0 &&          \
+                      used_ == a_.len,                                     \
+                  "not exactly one term: %s", tt_show(&a_));               \
     ck_assert_msg(pga_term_equal(&a_, &e_), "got %s, expected %s",         \
                   tt_show(&a_), tt_show(&e_));                             \
   } while (0)

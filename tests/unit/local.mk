@@ -88,7 +88,7 @@ tests_unit_check_plugin_LDADD = $(unit_libs)
 REQUEST_UNIT_TESTS = tests/unit/check_phash2 tests/unit/check_selector \
 	tests/unit/check_args tests/unit/check_permission \
 	tests/unit/check_limiter tests/unit/check_retry \
-	tests/unit/check_executor
+	tests/unit/check_executor tests/unit/check_workpool
 check_PROGRAMS += $(REQUEST_UNIT_TESTS)
 TESTS += $(REQUEST_UNIT_TESTS)
 EXTRA_DIST += tests/unit/request_fixtures.h
@@ -115,6 +115,9 @@ tests_unit_check_retry_LDADD = $(unit_libs)
 tests_unit_check_executor_SOURCES = tests/unit/check_executor.c
 tests_unit_check_executor_CFLAGS = $(request_unit_cflags)
 tests_unit_check_executor_LDADD = $(unit_libs)
+tests_unit_check_workpool_SOURCES = tests/unit/check_workpool.c
+tests_unit_check_workpool_CFLAGS = $(request_unit_cflags)
+tests_unit_check_workpool_LDADD = $(unit_libs)
 
 ## PhoenixGenApi.JsonConfig (src/config/json_export.c)
 check_PROGRAMS += tests/unit/check_config_json
@@ -122,3 +125,40 @@ TESTS += tests/unit/check_config_json
 tests_unit_check_config_json_SOURCES = tests/unit/check_config_json.c
 tests_unit_check_config_json_CFLAGS = $(unit_cflags)
 tests_unit_check_config_json_LDADD = $(unit_libs)
+
+## telemetry (src/telemetry): catalogue, handler ids, delivery queue
+check_PROGRAMS += tests/unit/check_telemetry
+TESTS += tests/unit/check_telemetry
+tests_unit_check_telemetry_SOURCES = tests/unit/check_telemetry.c
+tests_unit_check_telemetry_CFLAGS = $(unit_cflags)
+tests_unit_check_telemetry_LDADD = $(unit_libs)
+
+## relay groups (src/relay): model, permission matrix, Elixir terms
+check_PROGRAMS += tests/unit/check_relay
+TESTS += tests/unit/check_relay
+tests_unit_check_relay_SOURCES = tests/unit/check_relay.c
+tests_unit_check_relay_CFLAGS = $(unit_cflags)
+tests_unit_check_relay_LDADD = $(unit_libs)
+
+## ops diagnostics (src/ops: renderers, /proc parsing, status, print text)
+check_PROGRAMS += tests/unit/check_ops_diag
+TESTS += tests/unit/check_ops_diag
+tests_unit_check_ops_diag_SOURCES = tests/unit/check_ops_diag.c
+tests_unit_check_ops_diag_CFLAGS = $(unit_cflags)
+tests_unit_check_ops_diag_LDADD = $(unit_libs)
+
+## ops plane: call flows and tracing (src/ops/callflow*.c, trace_args.c)
+OPS_FLOW_UNIT_TESTS = tests/unit/check_ops_callflow
+check_PROGRAMS += $(OPS_FLOW_UNIT_TESTS)
+TESTS += $(OPS_FLOW_UNIT_TESTS)
+tests_unit_check_ops_callflow_SOURCES = tests/unit/check_ops_callflow.c
+tests_unit_check_ops_callflow_CFLAGS = $(unit_cflags)
+tests_unit_check_ops_callflow_LDADD = $(unit_libs)
+
+## ops plane: rate-limit operator API, pools, config-plane prints
+## (src/ops/limiter_*.c, pools.c, failed_print.c, eval.c, facade.c)
+check_PROGRAMS += tests/unit/check_ops_limiter
+TESTS += tests/unit/check_ops_limiter
+tests_unit_check_ops_limiter_SOURCES = tests/unit/check_ops_limiter.c
+tests_unit_check_ops_limiter_CFLAGS = $(unit_cflags)
+tests_unit_check_ops_limiter_LDADD = $(unit_libs)

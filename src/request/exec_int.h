@@ -1,0 +1,174 @@
+/* The executor's state, shared by the files that drive one request:
+ * executor.c (the pipeline), resolver.c ({m, f, a} node lists),
+ * reqevents.c (telemetry), streams.c (stop_stream) and ops_api.c.
+ * Everything here is loop-thread state unless marked atomic. */
+#ifndef PGA_REQUEST_EXEC_INT_H
+#define PGA_REQUEST_EXEC_INT_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "dist/dist.h"
+#include "request/plane.h"
+#include "request/request_int.h"
+#include "request/workpool.h"
+#include "rpc/rpc.h"
+#include "telemetry/telemetry.h"
+#include "term/term.h"
+
+#define MAX_NODES 256
+#define PGA_REQUEST_CLEANUP_MS 60000 /* rate-limiter cleanup period */
+
+typedef enum { RT_SYNC, RT_ASYNC, RT_NONE, RT_STREAM } rtype_t;
+
+typedef struct fnctx_s fnctx_t;
+typedef struct exec_s exec_t;
+typedef struct inv_s inv_t;
+typedef struct resolve_s resolve_t;
+
+typedef struct plane_s {
+  pga_node_t *node;
+  pga_rpc_t *rpc;
+  pga_dist_t *d;
+  pga_loop_t *loop;
+  pga_config_plane_t *cfg;
+  pga_request_selector_t *sel;
+  pga_request_limiter_t *lim;
+  pga_telemetry_t *tel;
+  pga__wp_t *pools[2]; /* PGA_POOL_ASYNC, PGA_POOL_STREAM */
+  int limiter_on;      /* rate_limiter.enabled (no :check events when off) */
+  uint64_t cleanup_timer;
+  int detail;
+  uint64_t max_payload;
+  pga_args_limits_t limits;
+  exec_t *execs;
+  inv_t *invs;
+  /* figures for the ops plane, read from any thread */
+  _Atomic uint64_t n_execs, n_streams, work_units;
+  struct plane_s *next;
+} plane_t;
+
+/* One hook, local permission callback or local function in flight
+ * (docs/compat.md R14, R15): a registered native function run as a job
+ * (pga_rpc_run), else an outgoing call. Bounded by a timer; a native job
+ * cannot be stopped, so an inv whose owner went (timeout, exec freed)
+ * stays listed until the job reports, then is freed unseen. */
+typedef void (*inv_done_fn)(void *owner, const pga_term_t *result);
+struct inv_s {
+  inv_t *prev, *next;
+  plane_t *pl;
+  void *owner;        /* NULL once abandoned */
+  inv_done_fn done;   /* result NULL: timed out */
+  void (*drop)(void *owner); /* frees the owner at plane teardown */
+  uint64_t call_id, timer;
+  int native, starting, have_early;
+  pga_tb_t early;     /* a job that reported inside pga_rpc_run */
+};
+
+struct exec_s {
+  exec_t *prev, *next;
+  plane_t *pl;
+  pga_call_t *call; /* until reply() */
+  fnctx_t *fn;      /* while inside the RPC function */
+  rtype_t rt;
+  pga__wp_task_t task; /* background work: its pool slot */
+  int pool;            /* -1, or the pool the task was admitted to */
+  char *fail_reason;   /* the task's failure, for the pool (malloc'ed) */
+  const char *fail_kind; /* NULL: the task succeeded */
+  int64_t t0_us;       /* request start (telemetry durations) */
+  int64_t hook_t0_us;
+  pga_tb_t reqtb;
+  pga_request_t req;
+  pga_funconfig_t *fc;
+  pga_tb_t fctb;      /* fc as a %FunConfig{} term, for hooks */
+  inv_t *inv;         /* hook, local callback or local call in flight */
+  resolve_t *resolve; /* {m, f, a} resolution in flight */
+  int local;          /* nodes: :local */
+  int relay_builtin;  /* :local PhoenixGenApi.Relay.handle_relay: the
+                         built-in gets (request, fun_config) and its
+                         Response is the answer (ops-plane.md §7.3) */
+  int after;          /* an after hook is configured */
+  char hook_node[PGA_ATOM_BUF]; /* where hooks without a native fn run */
+  pga_tb_t caller;
+  pga_tb_t nodes_tb;
+  pga_term_t nodes;
+  pga_term_t order[MAX_NODES];
+  size_t norder, idx;
+  pga_tb_t args;
+  pga_tb_t last; /* remembered error, or the stopping result */
+  int have_last;
+  pga_retry_t retry;
+  int64_t retry_attempt, retry_backoff; /* the pending retry's figures */
+  unsigned t_ms;
+  uint64_t call_id;
+  uint64_t timer;     /* backoff, or the stream's timeout */
+  uint64_t end_timer; /* a stream's end found in a callback (0 ms) */
+  char node[PGA_ATOM_BUF];
+  /* :stream */
+  pga_proc_t *relay;
+  int live;           /* first chunk sent: relay messages go through */
+  pga_tb_t **buf;
+  size_t nbuf, bufcap;
+  char svc_node[PGA_ATOM_BUF];
+  char rcv_node[PGA_ATOM_BUF]; /* the receiver's node, once monitored */
+  uint64_t rcv_conn;           /* its connection's id */
+  erlang_ref rcv_ref;
+};
+
+/* ---- executor.c ---- */
+
+plane_t *pga__ex_plane_of(pga_node_t *node);
+/* See inv_t. 0, or a negative PGA_E* (done never runs). */
+int pga__ex_inv_start(plane_t *pl, void *owner, inv_done_fn done,
+                      void (*drop)(void *), const char *node, const char *m,
+                      const char *f, const pga_term_t *args, size_t argc,
+                      unsigned timeout_ms, int native_only, inv_t **out);
+/* The owner goes first: the inv's result will not be seen. */
+void pga__ex_inv_abandon(inv_t *v);
+/* A message for a stream's relay, as if sent to its pid (buffered until
+ * the stream is live, §9.3). e may be freed by the call. */
+void pga__ex_relay_message(exec_t *e, const pga_term_t *msg);
+/* A node term's name ("a@b" from an atom or, R15, a binary). */
+int pga__ex_node_name(const pga_term_t *t, char *out, size_t len);
+
+/* ---- resolver.c: {m, f, a} nodes (docs/compat.md R15) ---- */
+
+/* Resolves e->nodes, an {m, f, a}: the C function registered under {m, f,
+ * length(a)} runs natively; else m:f(a) is called by RPC on the service's
+ * own nodes (its pushed config's nodes, then its pull config's), the
+ * first that answers deciding. done runs exactly once on the loop thread
+ * (possibly inside this call): list is the returned list, or NULL with
+ * reason the dynamic_node_resolution_failed term. */
+typedef void (*pga__ex_resolved_fn)(exec_t *e, const pga_term_t *list,
+                                    const pga_term_t *reason);
+void pga__ex_resolve(exec_t *e, pga__ex_resolved_fn done);
+/* Stops a resolution in flight (exec freed); done will not run. */
+void pga__ex_resolve_cancel(exec_t *e);
+
+/* ---- reqevents.c: telemetry (ops-plane.md §6.1 events 1-15) ---- */
+
+void pga__ex_ev_request_start(exec_t *e);
+/* The immediate answer of execute!: a Response map, or anything else
+ * (counts as success: true, async: false). */
+void pga__ex_ev_request_stop(exec_t *e, const pga_term_t *reply);
+/* An exception escapes execute! (reason: the exception struct). */
+void pga__ex_ev_request_exception(exec_t *e, const pga_term_t *exc);
+void pga__ex_ev_retry(exec_t *e);
+void pga__ex_ev_retry_exhausted(exec_t *e, const pga_term_t *last);
+/* Around pga_request_limiter_check: result is its term. */
+void pga__ex_ev_limiter(exec_t *e, int64_t duration_us,
+                        const pga_term_t *result);
+/* type "before" or "after"; result NULL = the hook timed out. */
+void pga__ex_ev_hook_start(plane_t *pl, const char *type, const char *m,
+                           const char *f);
+void pga__ex_ev_hook_end(plane_t *pl, const char *type, const char *m,
+                         const char *f, int64_t t0_us,
+                         const pga_term_t *result);
+/* A hook that could not be called (as {:badrpc, :nodedown}). */
+void pga__ex_ev_hook_nodedown(plane_t *pl, const char *type, const char *m,
+                              const char *f, int64_t t0_us);
+/* The periodic rate-limiter cleanup (every 60 000 ms, §7.3). */
+int64_t pga__ex_cleanup_timer(pga_loop_t *loop, uint64_t id, void *ud);
+
+#endif
