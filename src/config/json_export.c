@@ -110,57 +110,11 @@ static int raise_undefined(pga_tb_t *out, const char *protocol,
   return RAISED;
 }
 
-/* ---- Erlang term order ---- */
-
-static int type_class(const pga_term_t *t) {
-  switch (pga_term_type(t)) {
-    case PGA_T_INTEGER:
-    case PGA_T_BIGINT:
-    case PGA_T_FLOAT: return 0;
-    case PGA_T_ATOM: return 1;
-    case PGA_T_REF: return 2;
-    case PGA_T_FUN: return 3;
-    case PGA_T_PORT: return 4;
-    case PGA_T_PID: return 5;
-    case PGA_T_TUPLE: return 6;
-    case PGA_T_MAP: return 7;
-    case PGA_T_NIL: return 8;
-    case PGA_T_LIST: return 9;
-    case PGA_T_BINARY:
-    case PGA_T_BITSTRING: return 10;
-    default: return 11;
-  }
-}
+/* ---- byte order of keys ---- */
 
 static int bytes_cmp(const void *a, size_t na, const void *b, size_t nb) {
   int c = memcmp(a, b, na < nb ? na : nb);
   return c ? c : (na > nb) - (na < nb);
-}
-
-/* Erlang term order for what services, request types and versions are:
- * number < atom < ... < binary; atoms by text and binaries bytewise
- * (shorter first on a common prefix), integers of 64 bits by value. Other
- * pairs of one class compare by encoding: deterministic, not Erlang's
- * order (no validated config holds them). Can't fail. */
-static int term_cmp(const pga_term_t *a, const pga_term_t *b) {
-  int ca = type_class(a), cb = type_class(b);
-  const char *pa, *pb;
-  size_t na, nb;
-  int64_t ia, ib;
-  if (ca != cb) return ca < cb ? -1 : 1;
-  if (ca == 1) {
-    char x[PGA_ATOM_BUF], y[PGA_ATOM_BUF];
-    if (pga_term_get_atom(a, x, sizeof x) == 0 &&
-        pga_term_get_atom(b, y, sizeof y) == 0)
-      return bytes_cmp(x, strlen(x), y, strlen(y));
-  } else if (pga_term_get_binary(a, &pa, &na) == 0 &&
-             pga_term_get_binary(b, &pb, &nb) == 0) {
-    return bytes_cmp(pa, na, pb, nb);
-  } else if (pga_term_get_int64(a, &ia) == 0 &&
-             pga_term_get_int64(b, &ib) == 0) {
-    return (ia > ib) - (ia < ib);
-  }
-  return bytes_cmp(a->buf, a->len, b->buf, b->len);
 }
 
 /* ---- choosing the FunConfigs (invariant 1) ---- */
@@ -184,8 +138,8 @@ static void pick_free(pick_t *k) {
 
 static int item_cmp(const void *a, const void *b) {
   const item_t *x = a, *y = b;
-  int c = term_cmp(&x->svc, &y->svc);
-  return c ? c : term_cmp(&x->rt, &y->rt);
+  int c = pga__term_compare(&x->svc, &y->svc);
+  return c ? c : pga__term_compare(&x->rt, &y->rt);
 }
 
 /* One request type's winner, copied into k when it is enabled. Lock
@@ -198,7 +152,7 @@ static int pick_one(const pga_config_plane_t *p, pick_t *k,
   int any = 0;
   if (pga_term_iter_init(&it, versions) != 0) return 0;
   while (pga_term_iter_next(&it, &v))
-    if (!any || term_cmp(&v, &last) > 0) {
+    if (!any || pga__term_compare(&v, &last) > 0) {
       last = v;
       any = 1;
     }
@@ -278,28 +232,8 @@ static int is_fun1(const pga_term_t *t) {
 /* ---- String.Chars.to_string ---- */
 
 static void utf8_put(sbuf_t *b, uint32_t c) {
-  unsigned char u[4];
-  size_t n;
-  if (c < 0x80) {
-    u[0] = (unsigned char)c;
-    n = 1;
-  } else if (c < 0x800) {
-    u[0] = (unsigned char)(0xC0 | (c >> 6));
-    u[1] = (unsigned char)(0x80 | (c & 0x3F));
-    n = 2;
-  } else if (c < 0x10000) {
-    u[0] = (unsigned char)(0xE0 | (c >> 12));
-    u[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-    u[2] = (unsigned char)(0x80 | (c & 0x3F));
-    n = 3;
-  } else {
-    u[0] = (unsigned char)(0xF0 | (c >> 18));
-    u[1] = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
-    u[2] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-    u[3] = (unsigned char)(0x80 | (c & 0x3F));
-    n = 4;
-  }
-  sb_add(b, u, n);
+  char u[4];
+  sb_add(b, u, pga__utf8_encode(c, u));
 }
 
 /* List.to_string of chardata (code points, binaries, nested lists, a

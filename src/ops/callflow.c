@@ -304,44 +304,6 @@ pga_outcome_t pga_ops_flow_inspect(pga_ops_t *ops, const pga_term_t *req,
 
 /* ---- list_call_flows ---- */
 
-/* A small Erlang term order, enough for keys: numbers < atoms < binaries,
- * atoms and binaries bytewise; other kinds by type, then encoding. */
-static int type_rank(const pga_term_t *t) {
-  switch (pga_term_type(t)) {
-    case PGA_T_INTEGER: case PGA_T_BIGINT: case PGA_T_FLOAT: return 0;
-    case PGA_T_ATOM: return 1;
-    case PGA_T_REF: return 2;
-    case PGA_T_FUN: return 3;
-    case PGA_T_PORT: return 4;
-    case PGA_T_PID: return 5;
-    case PGA_T_TUPLE: return 6;
-    case PGA_T_MAP: return 7;
-    case PGA_T_NIL: return 8;
-    case PGA_T_LIST: return 9;
-    default: return 10;
-  }
-}
-
-static int bytes_cmp(const char *a, size_t na, const char *b, size_t nb) {
-  int c = memcmp(a, b, na < nb ? na : nb);
-  return c ? c : (na > nb) - (na < nb);
-}
-
-static int key_cmp(const pga_term_t *a, const pga_term_t *b) {
-  int ra = type_rank(a), rb = type_rank(b);
-  if (ra != rb) return ra - rb;
-  char x[PGA_ATOM_BUF], y[PGA_ATOM_BUF];
-  const char *p, *q;
-  size_t n, m;
-  if (ra == 1 && pga_term_get_atom(a, x, sizeof x) == 0 &&
-      pga_term_get_atom(b, y, sizeof y) == 0)
-    return strcmp(x, y);
-  if (pga_term_get_binary(a, &p, &n) == 0 &&
-      pga_term_get_binary(b, &q, &m) == 0)
-    return bytes_cmp(p, n, q, m);
-  return bytes_cmp(a->buf, a->len, b->buf, b->len);
-}
-
 typedef struct stored_s {
   pga_term_t version; /* the store's key version */
   pga_term_t fc;
@@ -350,9 +312,9 @@ typedef struct stored_s {
 
 static int stored_cmp(const void *pa, const void *pb) {
   const stored_t *a = pa, *b = pb;
-  int c = key_cmp(&a->service, &b->service);
-  if (!c) c = key_cmp(&a->request_type, &b->request_type);
-  return c ? c : key_cmp(&a->version, &b->version);
+  int c = pga__term_compare(&a->service, &b->service);
+  if (!c) c = pga__term_compare(&a->request_type, &b->request_type);
+  return c ? c : pga__term_compare(&a->version, &b->version);
 }
 
 /* The snapshot's {version_key, fc} pairs, sorted. NULL with *n 0 when
@@ -495,16 +457,12 @@ static pga_outcome_t fn_list1(pga_ops_t *ops, pga_call_t *call,
   return pga_ops_flow_list(ops, &argv[0], out);
 }
 
-#define BOTH(fn, arity, impl)                     \
-  {PGA_OPS_MOD_TOP, fn, arity, impl, 0},          \
-  {PGA_OPS_MOD_DIAG, fn, arity, impl, 0}
-
 static const pga_ops_fn_def_t fns[] = {
-    BOTH("call_flow", 2, fn_call_flow2),
-    BOTH("call_flow", 3, fn_call_flow3),
-    BOTH("inspect_request", 1, fn_inspect_request),
-    BOTH("list_call_flows", 0, fn_list0),
-    BOTH("list_call_flows", 1, fn_list1),
+    PGA_OPS_TOP_AND_DIAG("call_flow", 2, fn_call_flow2),
+    PGA_OPS_TOP_AND_DIAG("call_flow", 3, fn_call_flow3),
+    PGA_OPS_TOP_AND_DIAG("inspect_request", 1, fn_inspect_request),
+    PGA_OPS_TOP_AND_DIAG("list_call_flows", 0, fn_list0),
+    PGA_OPS_TOP_AND_DIAG("list_call_flows", 1, fn_list1),
     {PGA_OPS_MOD_TOP, "call_flow_print", 2, pga_ops_call_flow_print, 0},
     {PGA_OPS_MOD_TOP, "call_flow_print", 3, pga_ops_call_flow_print3, 0},
     {PGA_OPS_MOD_TOP, "flows_print", 0, pga_ops_flows_print0, 0},

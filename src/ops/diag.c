@@ -137,17 +137,14 @@ static void diag_fini(pga_ops_t *ops) {
   ops->diag = NULL;
 }
 
-#define BOTH(f, a, fn) \
-  {PGA_OPS_MOD_TOP, f, a, fn, 0}, { PGA_OPS_MOD_DIAG, f, a, fn, 0 }
-
 static const pga_ops_fn_def_t fns[] = {
-    BOTH("health_check", 0, fn_health0),
-    BOTH("health_check", 1, fn_health1),
-    BOTH("statistics", 0, fn_statistics),
-    BOTH("statistics", 1, fn_statistics),
-    BOTH("debug_report", 0, fn_debug0),
-    BOTH("debug_report", 1, fn_debug1),
-    BOTH("trace_status", 0, fn_trace_status),
+    PGA_OPS_TOP_AND_DIAG("health_check", 0, fn_health0),
+    PGA_OPS_TOP_AND_DIAG("health_check", 1, fn_health1),
+    PGA_OPS_TOP_AND_DIAG("statistics", 0, fn_statistics),
+    PGA_OPS_TOP_AND_DIAG("statistics", 1, fn_statistics),
+    PGA_OPS_TOP_AND_DIAG("debug_report", 0, fn_debug0),
+    PGA_OPS_TOP_AND_DIAG("debug_report", 1, fn_debug1),
+    PGA_OPS_TOP_AND_DIAG("trace_status", 0, fn_trace_status),
     {PGA_OPS_MOD_TOP, "health_print", 0, fn_health_print0, 0},
     {PGA_OPS_MOD_TOP, "health_print", 1, fn_health_print1, 0},
     {PGA_OPS_MOD_TOP, "stats_print", 0, fn_stats_print, 0},

@@ -1,6 +1,7 @@
 /* Elixir field access, interpolation and join for the print helpers, with
  * the exceptions Elixir raises (eval.h). */
 #include "ops/eval.h"
+#include "term/term.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -66,27 +67,7 @@ int pga__ops_dot(const pga_term_t *map, const char *field,
 
 static void put_utf8(pga_ops_text_t *t, uint32_t cp) {
   char b[4];
-  size_t n;
-  if (cp < 0x80) {
-    b[0] = (char)cp;
-    n = 1;
-  } else if (cp < 0x800) {
-    b[0] = (char)(0xC0 | cp >> 6);
-    b[1] = (char)(0x80 | (cp & 0x3F));
-    n = 2;
-  } else if (cp < 0x10000) {
-    b[0] = (char)(0xE0 | cp >> 12);
-    b[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-    b[2] = (char)(0x80 | (cp & 0x3F));
-    n = 3;
-  } else {
-    b[0] = (char)(0xF0 | cp >> 18);
-    b[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-    b[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-    b[3] = (char)(0x80 | (cp & 0x3F));
-    n = 4;
-  }
-  pga_ops_putn(t, b, n);
+  pga_ops_putn(t, b, pga__utf8_encode(cp, b));
 }
 
 static int is_code_point(int64_t v) {
@@ -185,68 +166,7 @@ pga_outcome_t pga__ops_print_end(pga_call_t *call, pga_ops_text_t *t,
 
 /* ---- map order ---- */
 
-/* number < atom < reference < fun < port < pid < tuple < map < [] <
- * list < bitstring */
-static int type_rank(const pga_term_t *t) {
-  switch (pga_term_type(t)) {
-    case PGA_T_INTEGER:
-    case PGA_T_BIGINT:
-    case PGA_T_FLOAT: return 0;
-    case PGA_T_ATOM: return 1;
-    case PGA_T_REF: return 2;
-    case PGA_T_FUN: return 3;
-    case PGA_T_PORT: return 4;
-    case PGA_T_PID: return 5;
-    case PGA_T_TUPLE: return 6;
-    case PGA_T_MAP: return 7;
-    case PGA_T_NIL: return 8;
-    case PGA_T_LIST: return 9;
-    default: return 10;
-  }
-}
-
-static int bytes_cmp(const char *a, size_t na, const char *b, size_t nb) {
-  int c = memcmp(a, b, na < nb ? na : nb);
-  if (c) return c;
-  return (na > nb) - (na < nb);
-}
-
-static int key_cmp(const void *pa, const void *pb) {
-  const pga_term_t *a = &((const pga_ops_pair_t *)pa)->key;
-  const pga_term_t *b = &((const pga_ops_pair_t *)pb)->key;
-  int ra = type_rank(a), rb = type_rank(b);
-  char na[PGA_ATOM_BUF], nb[PGA_ATOM_BUF];
-  const char *ba, *bb;
-  size_t la, lb;
-  int64_t ia, ib;
-  if (ra != rb) return ra < rb ? -1 : 1;
-  if (pga_term_get_binary(a, &ba, &la) == 0 &&
-      pga_term_get_binary(b, &bb, &lb) == 0)
-    return bytes_cmp(ba, la, bb, lb);
-  if (pga_term_get_atom(a, na, sizeof na) == 0 &&
-      pga_term_get_atom(b, nb, sizeof nb) == 0)
-    return bytes_cmp(na, strlen(na), nb, strlen(nb));
-  if (pga_term_get_int64(a, &ia) == 0 && pga_term_get_int64(b, &ib) == 0)
-    return (ia > ib) - (ia < ib);
-  return bytes_cmp(a->buf, a->len, b->buf, b->len);
-}
-
 int pga__ops_map_sorted(const pga_term_t *map, pga_ops_pair_t **pairs,
                         size_t *n) {
-  size_t size;
-  *pairs = NULL;
-  *n = 0;
-  if (pga_term_map_size(map, &size) != 0) return PGA_ETYPE;
-  if (size == 0) return 0;
-  pga_ops_pair_t *p = calloc(size, sizeof *p);
-  if (!p) return PGA_ENOMEM;
-  for (size_t i = 0; i < size; i++)
-    if (pga_term_map_pair(map, i, &p[i].key, &p[i].value) != 0) {
-      free(p);
-      return PGA_ETYPE;
-    }
-  qsort(p, size, sizeof *p, key_cmp);
-  *pairs = p;
-  *n = size;
-  return 0;
+  return pga__term_map_pairs(map, pairs, n);
 }

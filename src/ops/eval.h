@@ -8,6 +8,7 @@
 #ifndef PGA_OPS_EVAL_H
 #define PGA_OPS_EVAL_H
 
+#include "term/term.h"
 #include "ops/render.h"
 #include "pga/node.h"
 #include "pga/term.h"
@@ -32,15 +33,11 @@ int pga__ops_join(pga_ops_text_t *t, const pga_term_t *list,
 int pga__ops_truthy(const pga_term_t *x);
 
 /* One pair of a map. */
-typedef struct pga_ops_pair_s {
-  pga_term_t key;
-  pga_term_t value;
-} pga_ops_pair_t;
+typedef pga__term_pair_t pga_ops_pair_t;
 
-/* The pairs of map in Enum.each's order for maps up to 32 keys: Erlang
- * term order of the keys (exact for numbers that fit 64 bits, atoms and
- * binaries; other keys by type, then encoding). *pairs is malloc'ed
- * (NULL when empty). 0, PGA_ETYPE (not a map) or PGA_ENOMEM. */
+/* The pairs of map in Enum.each's order: Erlang term order of the keys for
+ * maps up to 32 keys, wire order beyond (pga__term_map_pairs). *pairs is
+ * malloc'ed (NULL when empty). 0, PGA_ETYPE, PGA_EBADTERM or PGA_ENOMEM. */
 int pga__ops_map_sorted(const pga_term_t *map, pga_ops_pair_t **pairs,
                         size_t *n);
 

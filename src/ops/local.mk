@@ -13,5 +13,6 @@ noinst_HEADERS += src/ops/plane.h src/ops/ops_int.h src/ops/render.h \
 noinst_HEADERS += src/ops/diag.h
 ## call flows (call_flow, inspect_request, list_call_flows, prints) and tracing
 libpga_core_la_SOURCES += src/ops/callflow_steps.c src/ops/callflow_nodes.c \
-	src/ops/callflow_print.c src/ops/trace_args.c
+	src/ops/callflow_print.c src/ops/trace_args.c \
+	src/ops/trace_msg.c src/ops/trace_send.c src/ops/trace_watch.c
 noinst_HEADERS += src/ops/callflow_int.h src/ops/trace_int.h

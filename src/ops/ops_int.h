@@ -36,6 +36,12 @@ typedef struct pga_ops_fn_def_s {
                      calls out or takes another plane's lock */
 } pga_ops_fn_def_t;
 
+/* Two table rows: the function under PhoenixGenApi and under
+ * PhoenixGenApi.Diagnostics, which the facade delegates to. */
+#define PGA_OPS_TOP_AND_DIAG(function, arity, fn)  \
+  {PGA_OPS_MOD_TOP, function, arity, fn, 0},       \
+  {PGA_OPS_MOD_DIAG, function, arity, fn, 0}
+
 typedef struct pga_ops_area_s {
   const char *name;
   const pga_ops_fn_def_t *fns;
@@ -89,6 +95,9 @@ int pga__ops_kw_get(const pga_term_t *opts, const char *key,
 /* Wall-clock and monotonic milliseconds. */
 int64_t pga__ops_wall_ms(void);
 int64_t pga__ops_mono_ms(void);
+/* The ops plane running on node, or NULL (loop-thread callbacks whose
+ * plane may have stopped). */
+pga_ops_t *pga__ops_of(pga_node_t *node);
 
 /* ---- Security (security.c), used by other areas ---- */
 

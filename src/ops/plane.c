@@ -125,6 +125,12 @@ void pga_ops_plane_stop(pga_node_t *node) {
 
 /* ---- shared helpers ---- */
 
+pga_ops_t *pga__ops_of(pga_node_t *node) {
+  for (plane_t *pl = planes; pl; pl = pl->next)
+    if (pl->ops.node == node) return &pl->ops;
+  return NULL;
+}
+
 pga_outcome_t pga__ops_function_clause(pga_tb_t *out) {
   pga_tb_reset(out);
   pga_tb_atom(out, "function_clause");

@@ -2,9 +2,10 @@
  * trace_functions/1,2, stop_trace/0,1,2 and stop_trace_functions/0,1 on
  * PhoenixGenApi and Diagnostics. The admin gate comes first, then the
  * library's checks in its order (trace_args.c). Accepted traces are kept
- * as state (ops->trace) for the request pipeline to consult; `results`
- * count what each target covers now (traces) or what was removed (stops).
- * "Loaded modules" are the modules stored FunConfigs name (§9.2). */
+ * as state (ops->trace) that trace_send.c turns into messages on requests
+ * and trace_watch.c clears when a tracer dies; `results` count what each
+ * target covers now (traces) or what was removed (stops). "Loaded
+ * modules" are the modules stored FunConfigs name (§9.2). */
 #include "ops/trace_int.h"
 
 #include <stdlib.h>
@@ -16,23 +17,9 @@
 #include "term/inspect.h"
 #include "term/term.h"
 
-#define TRACE_ENTRIES_MAX 1024 /* per kind; the oldest goes first */
-
-typedef struct entry_s {
-  char *buf; /* {tracer, flags | match_spec, target | mfa} */
-  size_t len;
-} entry_t;
-
-typedef struct vec_s {
-  entry_t v[TRACE_ENTRIES_MAX];
-  size_t n;
-} vec_t;
-
-typedef struct trace_state_s {
-  uint64_t default_tracer; /* stands for the library's rpc worker pid */
-  vec_t procs;
-  vec_t funcs;
-} trace_state_t;
+typedef pga_ops_trace_entry_t entry_t;
+typedef pga_ops_trace_vec_t vec_t;
+typedef pga_ops_trace_t trace_state_t;
 
 /* ---- stored entries (ops->lock held) ---- */
 
@@ -68,7 +55,7 @@ static void vec_put(vec_t *v, const pga_term_t *tracer, const pga_term_t *how,
         break;
       }
     }
-    if (v->n == TRACE_ENTRIES_MAX) vec_drop(v, 0);
+    if (v->n == PGA_OPS_TRACE_ENTRIES_MAX) vec_drop(v, 0);
     v->v[v->n++] = (entry_t){copy, t.len};
   }
   pga__tb_destroy(&tb);
@@ -95,6 +82,79 @@ static void vec_clear(vec_t *v) {
 
 static int target_covers(const pga_term_t *pattern, const pga_term_t *key) {
   return pga_term_is_atom(pattern, "all") || pga_term_equal(pattern, key);
+}
+
+static pga_term_t entry_tracer(const entry_t *e) {
+  pga_term_t t = {e->buf, e->len}, k = {0, 0};
+  pga_term_tuple_get(&t, 0, &k);
+  return k;
+}
+
+static size_t vec_forget(vec_t *v, const pga_term_t *tracer) {
+  size_t n = 0;
+  for (size_t i = v->n; i-- > 0;) {
+    pga_term_t t = entry_tracer(&v->v[i]);
+    if (pga_term_equal(&t, tracer)) {
+      vec_drop(v, i);
+      n++;
+    }
+  }
+  return n;
+}
+
+/* ops->lock held. */
+static void update_active(trace_state_t *st) {
+  atomic_store(&st->active, st->procs.n + st->funcs.n > 0);
+}
+
+void pga__ops_trace_changed(pga_ops_t *ops) {
+  trace_state_t *st = ops->trace;
+  pthread_mutex_lock(&ops->lock);
+  update_active(st);
+  int post = !st->sync_posted;
+  st->sync_posted = 1;
+  pthread_mutex_unlock(&ops->lock);
+  if (post && pga__ops_trace_watch_post(ops) != 0) {
+    pthread_mutex_lock(&ops->lock);
+    st->sync_posted = 0; /* the next change tries again */
+    pthread_mutex_unlock(&ops->lock);
+  }
+}
+
+size_t pga__ops_trace_forget(pga_ops_t *ops, const pga_term_t *tracer) {
+  trace_state_t *st = ops->trace;
+  pthread_mutex_lock(&ops->lock);
+  size_t n = vec_forget(&st->procs, tracer) + vec_forget(&st->funcs, tracer);
+  update_active(st);
+  pthread_mutex_unlock(&ops->lock);
+  return n;
+}
+
+/* Appends the tracers of v not yet in seen[0..*n) (views into v). */
+static void collect_tracers(const vec_t *v, pga_term_t *seen, size_t *n) {
+  for (size_t i = 0; i < v->n; i++) {
+    pga_term_t t = entry_tracer(&v->v[i]);
+    size_t j = 0;
+    while (j < *n && !pga_term_equal(&seen[j], &t)) j++;
+    if (j == *n) seen[(*n)++] = t;
+  }
+}
+
+void pga__ops_trace_tracers(pga_ops_t *ops, pga_tb_t *tb) {
+  trace_state_t *st = ops->trace;
+  pga_term_t *seen = malloc(2 * PGA_OPS_TRACE_ENTRIES_MAX * sizeof *seen);
+  size_t n = 0;
+  pthread_mutex_lock(&ops->lock);
+  st->sync_posted = 0;
+  if (seen) {
+    collect_tracers(&st->procs, seen, &n);
+    collect_tracers(&st->funcs, seen, &n);
+  }
+  pga_tb_list(tb, n);
+  for (size_t i = 0; i < n; i++) pga_tb_term(tb, &seen[i]);
+  if (n) pga_tb_nil(tb);
+  pthread_mutex_unlock(&ops->lock);
+  free(seen);
 }
 
 /* ---- loaded modules: a snapshot of the stored FunConfigs ---- */
@@ -334,6 +394,7 @@ static void put_process_trace(pga_ops_t *ops, pga_tb_t *out,
   pthread_mutex_lock(&ops->lock);
   put_results(ops, out, targets, trace_target, &c);
   pthread_mutex_unlock(&ops->lock);
+  pga__ops_trace_changed(ops);
 }
 
 /* Tracer, then flags: 0 with *o set on a failure. */
@@ -398,7 +459,16 @@ static void put_function_trace(pga_ops_t *ops, pga_tb_t *out, const opts_t *o,
                                const pga_term_t *mfas, const snapshot_t *snap) {
   static const char all_buf[] = {108, 0, 0, 0, 1, 119, 3, 'a', 'l', 'l', 106};
   pga_term_t all = {all_buf, sizeof all_buf}; /* [:all] */
-  trace_ctx_t c = {&o->tracer, &o->match_spec, ops->trace, snap};
+  /* {match_spec, flags, return_from?}: the spec is walked once, here */
+  pga_tb_t how;
+  pga__tb_init(&how, 0);
+  pga_tb_tuple(&how, 3);
+  pga_tb_term(&how, &o->match_spec);
+  pga_tb_term(&how, &o->flags);
+  pga_tb_bool(&how, pga_ops_trace_has_flag(&o->flags, "return_trace") ||
+                        pga_ops_trace_spec_returns(&o->match_spec));
+  pga_term_t howt = pga_tb_data(&how);
+  trace_ctx_t c = {&o->tracer, &howt, ops->trace, snap};
   pga_tb_map(out, 6);
   pga_tb_atom(out, "tracer");
   pga_tb_term(out, &o->tracer);
@@ -414,6 +484,8 @@ static void put_function_trace(pga_ops_t *ops, pga_tb_t *out, const opts_t *o,
   pthread_mutex_lock(&ops->lock);
   put_results(ops, out, mfas, trace_pattern, &c);
   pthread_mutex_unlock(&ops->lock);
+  pga__tb_destroy(&how);
+  pga__ops_trace_changed(ops);
 }
 
 static pga_outcome_t trace_functions(pga_ops_t *ops, const pga_term_t *mfas,
@@ -477,6 +549,7 @@ static pga_outcome_t stop_trace(pga_ops_t *ops, const pga_term_t *targets,
     pthread_mutex_lock(&ops->lock);
     put_results(ops, &map, &list, stop_target, ops->trace);
     pthread_mutex_unlock(&ops->lock);
+    pga__ops_trace_changed(ops);
     o = ok_wrap(out, &map);
   }
   pga__tb_destroy(&map);
@@ -504,6 +577,7 @@ static pga_outcome_t stop_trace_functions(pga_ops_t *ops,
     pthread_mutex_lock(&ops->lock);
     put_results(ops, &map, &list, stop_pattern, ops->trace);
     pthread_mutex_unlock(&ops->lock);
+    pga__ops_trace_changed(ops);
     o = ok_wrap(out, &map);
   }
   pga__tb_destroy(&map);
@@ -584,31 +658,31 @@ static int trace_init(pga_ops_t *ops) {
   /* Before the loop runs, so taking a pid id from dist is safe here. */
   st->default_tracer = ops->d ? pga__dist_next_pid(ops->d) : 0;
   ops->trace = st;
-  return 0;
+  int rc = pga__ops_trace_watch_init(ops);
+  return rc ? rc : pga__ops_trace_observe(ops);
 }
 
 static void trace_fini(pga_ops_t *ops) {
   trace_state_t *st = ops->trace;
   if (!st) return;
+  pga__ops_trace_unobserve(ops);
+  pga__ops_trace_watch_fini(ops);
   vec_clear(&st->procs);
   vec_clear(&st->funcs);
   free(st);
   ops->trace = NULL;
 }
 
-#define BOTH(fn, arity, impl) \
-  {PGA_OPS_MOD_TOP, fn, arity, impl, 0}, {PGA_OPS_MOD_DIAG, fn, arity, impl, 0}
-
 static const pga_ops_fn_def_t fns[] = {
-    BOTH("trace_processes", 1, fn_trace_processes1),
-    BOTH("trace_processes", 2, fn_trace_processes2),
-    BOTH("trace_functions", 1, fn_trace_functions1),
-    BOTH("trace_functions", 2, fn_trace_functions2),
-    BOTH("stop_trace", 0, fn_stop_trace0),
-    BOTH("stop_trace", 1, fn_stop_trace1),
-    BOTH("stop_trace", 2, fn_stop_trace2),
-    BOTH("stop_trace_functions", 0, fn_stop_functions0),
-    BOTH("stop_trace_functions", 1, fn_stop_functions1),
+    PGA_OPS_TOP_AND_DIAG("trace_processes", 1, fn_trace_processes1),
+    PGA_OPS_TOP_AND_DIAG("trace_processes", 2, fn_trace_processes2),
+    PGA_OPS_TOP_AND_DIAG("trace_functions", 1, fn_trace_functions1),
+    PGA_OPS_TOP_AND_DIAG("trace_functions", 2, fn_trace_functions2),
+    PGA_OPS_TOP_AND_DIAG("stop_trace", 0, fn_stop_trace0),
+    PGA_OPS_TOP_AND_DIAG("stop_trace", 1, fn_stop_trace1),
+    PGA_OPS_TOP_AND_DIAG("stop_trace", 2, fn_stop_trace2),
+    PGA_OPS_TOP_AND_DIAG("stop_trace_functions", 0, fn_stop_functions0),
+    PGA_OPS_TOP_AND_DIAG("stop_trace_functions", 1, fn_stop_functions1),
     {NULL, NULL, 0, NULL, 0}};
 
 const pga_ops_area_t pga_ops_area_trace = {"trace", fns, trace_init,

@@ -216,7 +216,7 @@ static int map_key_error(const check_ctx_t *c, const char *what,
 }
 
 /* One value of an extended :map (arg_map_validation!/1). */
-static int check_map_value(const check_ctx_t *c, const pga__rq_pair_t *p) {
+static int check_map_value(const check_ctx_t *c, const pga__term_pair_t *p) {
   pga_term_type_t ty = pga__rq_type(&p->value);
   pga__rq_text_t t;
   uint64_t n;
@@ -316,7 +316,7 @@ static int in_list(const pga_term_t *list, const pga_term_t *t) {
 /* validate_map_accepted_keys!/5 then the value checks, in map order. */
 static int check_map_contents(const check_ctx_t *c, const spec_t *s,
                               const pga_term_t *map) {
-  pga__rq_pair_t *pairs;
+  pga__term_pair_t *pairs;
   pga_term_t *rejected = NULL;
   size_t n, k = 0;
   int rc, accept = s->accept.buf != NULL &&
@@ -324,7 +324,7 @@ static int check_map_contents(const check_ctx_t *c, const spec_t *s,
 
   if (accept && !pga__rq_proper_list(&s->accept, NULL))
     return pga__rq_exc_enumerable(c->exc, &s->accept);
-  if ((rc = pga__rq_map_pairs(map, &pairs, &n)) != 0)
+  if ((rc = pga__term_map_pairs(map, &pairs, &n)) != 0)
     return rc;
   if (accept && n > 0 && (rejected = malloc(n * sizeof *rejected)) == NULL)
     rc = PGA_ENOMEM;

@@ -33,7 +33,7 @@ typedef struct state_s {
   const pga_args_input_t *in;
   check_ctx_t ctx;
   pga_term_t args;       /* .buf NULL: nil or false, read as %{} */
-  pga__rq_pair_t *argv;  /* args pairs sorted by key (lookups) */
+  pga__term_pair_t *argv;  /* args pairs sorted by key (lookups) */
   size_t nargs;
   spec_t *specs;         /* in iteration order */
   size_t nspecs;
@@ -44,18 +44,18 @@ typedef struct state_s {
 /* ---- Lookups ---- */
 
 static int pair_key_cmp(const void *a, const void *b) {
-  return pga__rq_compare(&((const pga__rq_pair_t *)a)->key,
-                         &((const pga__rq_pair_t *)b)->key);
+  return pga__term_compare(&((const pga__term_pair_t *)a)->key,
+                         &((const pga__term_pair_t *)b)->key);
 }
 
 /* O(log n) in the sorted pairs. */
-static const pga__rq_pair_t *find_pair(const pga__rq_pair_t *v, size_t n,
+static const pga__term_pair_t *find_pair(const pga__term_pair_t *v, size_t n,
                                        const pga_term_t *key) {
   size_t lo = 0, hi = n;
 
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    int c = pga__rq_compare(key, &v[mid].key);
+    int c = pga__term_compare(key, &v[mid].key);
 
     if (c == 0)
       return &v[mid];
@@ -67,11 +67,11 @@ static const pga__rq_pair_t *find_pair(const pga__rq_pair_t *v, size_t n,
   return NULL;
 }
 
-/* A map's pairs sorted by key (pga__rq_map_pairs sorts flatmaps
+/* A map's pairs sorted by key (pga__term_map_pairs sorts flatmaps
  * already). */
-static int sorted_pairs(const pga_term_t *map, pga__rq_pair_t **out,
+static int sorted_pairs(const pga_term_t *map, pga__term_pair_t **out,
                         size_t *n) {
-  int rc = pga__rq_map_pairs(map, out, n);
+  int rc = pga__term_map_pairs(map, out, n);
 
   if (rc == 0 && *n > 32)
     qsort(*out, *n, sizeof **out, pair_key_cmp);
@@ -244,7 +244,7 @@ static int parse_tuple(spec_t *s) {
   return SPEC_OK;
 }
 
-static void parse_spec(state_t *st, const pga__rq_pair_t *p, spec_t *s) {
+static void parse_spec(state_t *st, const pga__term_pair_t *p, spec_t *s) {
   pga_term_type_t ty = pga__rq_type(&p->value);
 
   memset(s, 0, sizeof *s);
@@ -285,7 +285,7 @@ static int spec_error(state_t *st, const spec_t *s) {
 /* The value an argument gets before checks: the client's (even nil), or
  * the default when the key is absent. 1 if it is nil. */
 static int arg_value(const state_t *st, const spec_t *s, pga_term_t *v) {
-  const pga__rq_pair_t *p = find_pair(st->argv, st->nargs, &s->name);
+  const pga__term_pair_t *p = find_pair(st->argv, st->nargs, &s->name);
 
   if (p != NULL)
     *v = p->value;
@@ -331,7 +331,7 @@ static int convert_one(state_t *st, size_t i) {
 
 /* ---- Extra arguments ---- */
 
-static int check_extras(state_t *st, const pga__rq_pair_t *types,
+static int check_extras(state_t *st, const pga__term_pair_t *types,
                         size_t ntypes) {
   pga_term_t *extra, list;
   pga__rq_text_t t;
@@ -467,11 +467,11 @@ static void state_free(state_t *st) {
 }
 
 static int read_specs(state_t *st, const pga_term_t *types) {
-  pga__rq_pair_t *pairs;
+  pga__term_pair_t *pairs;
   size_t n;
   int rc;
 
-  if ((rc = pga__rq_map_pairs(types, &pairs, &n)) != 0)
+  if ((rc = pga__term_map_pairs(types, &pairs, &n)) != 0)
     return rc;
   st->nspecs = n;
   if (n > 0) {
@@ -491,7 +491,7 @@ static int read_specs(state_t *st, const pga_term_t *types) {
 /* Extras, specs, validate pass, convert pass. */
 static int run(state_t *st) {
   const pga_term_t *types = &st->in->arg_types;
-  pga__rq_pair_t *tsorted = NULL;
+  pga__term_pair_t *tsorted = NULL;
   size_t ntypes = 0;
   int rc, empty_types = pga__rq_is_nil(types);
 

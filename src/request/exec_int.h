@@ -44,6 +44,8 @@ typedef struct plane_s {
   pga_args_limits_t limits;
   exec_t *execs;
   inv_t *invs;
+  pga_request_observer_t obs; /* reqtrace.c; callbacks NULL: none */
+  void *obs_ud;
   /* figures for the ops plane, read from any thread */
   _Atomic uint64_t n_execs, n_streams, work_units;
   struct plane_s *next;
@@ -114,6 +116,9 @@ struct exec_s {
   char rcv_node[PGA_ATOM_BUF]; /* the receiver's node, once monitored */
   uint64_t rcv_conn;           /* its connection's id */
   erlang_ref rcv_ref;
+  /* tracing (reqtrace.c) */
+  uint64_t trace_pid;  /* pseudo-process pid id; 0: not minted */
+  size_t trace_arity;  /* the traced call's argument count */
 };
 
 /* ---- executor.c ---- */
@@ -168,6 +173,19 @@ void pga__ex_ev_hook_end(plane_t *pl, const char *type, const char *m,
 /* A hook that could not be called (as {:badrpc, :nodedown}). */
 void pga__ex_ev_hook_nodedown(plane_t *pl, const char *type, const char *m,
                               const char *f, int64_t t0_us);
+/* ---- reqtrace.c: the plane's observer (plane.h, ops-plane.md §9.2) ---- */
+
+void pga__ex_tr_start(exec_t *e);
+void pga__ex_tr_phase(exec_t *e, const char *phase);
+/* "node_selection", for requests that go to other nodes. */
+void pga__ex_tr_selection(exec_t *e);
+/* The result has been reached: "hooks_after", then "response". */
+void pga__ex_tr_deliver(exec_t *e);
+/* The target function was called with args. */
+void pga__ex_tr_call(exec_t *e, const pga_term_t *args);
+void pga__ex_tr_return(exec_t *e, const pga_term_t *result);
+void pga__ex_tr_end(exec_t *e);
+
 /* The periodic rate-limiter cleanup (every 60 000 ms, §7.3). */
 int64_t pga__ex_cleanup_timer(pga_loop_t *loop, uint64_t id, void *ud);
 

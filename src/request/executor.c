@@ -208,6 +208,7 @@ static void relay_free(exec_t *e) {
 
 static void exec_free(exec_t *e) {
   plane_t *pl = e->pl;
+  pga__ex_tr_end(e);
   if (e->call_id) pga_rpc_call_cancel(pl->rpc, e->call_id);
   if (e->timer) pga_loop_timer_cancel(pl->loop, e->timer);
   if (e->end_timer) pga_loop_timer_cancel(pl->loop, e->end_timer);
@@ -629,6 +630,7 @@ static void deliver(exec_t *e, const pga_term_t *raw) {
   int ok = 0;
 
   atomic_fetch_add(&e->pl->work_units, 1); /* one pipeline stage */
+  pga__ex_tr_deliver(e);
   pga__tb_init(&resp, 0);
   if (e->relay_builtin && is_response(raw)) {
     pga_tb_term(&resp, raw); /* the relay's own Response, as is */
@@ -688,6 +690,7 @@ static void pass_end(exec_t *e);
 static void call_done(void *ud, const pga_term_t *result) {
   exec_t *e = ud;
   e->call_id = 0;
+  pga__ex_tr_return(e, result);
   pga_tb_reset(&e->last);
   if (pga_request_rpc_outcome(result, &e->last)) {
     pga_tb_reset(&e->last);
@@ -770,6 +773,7 @@ static void next_node(exec_t *e) {
     e->idx = e->norder - 1; /* one node: the gateway; call_done moves on */
     int rc = pga__ex_inv_start(e->pl, e, local_done, NULL, NULL, m, f, &args,
                                argc, e->t_ms, 1, &e->inv);
+    if (rc == 0) pga__ex_tr_call(e, &args);
     pga__tb_destroy(&relay_args);
     if (rc == 0) return;
     e->inv = NULL;
@@ -785,8 +789,10 @@ static void next_node(exec_t *e) {
   while (e->idx < e->norder) {
     if (pga__ex_node_name(&e->order[e->idx], e->node, sizeof e->node) == 0 &&
         pga_rpc_call(e->pl->rpc, e->node, m, f, &args, e->t_ms, call_done, e,
-                     &e->call_id) == 0)
+                     &e->call_id) == 0) {
+      pga__ex_tr_call(e, &args); /* call_done never runs inside the call */
       return;
+    }
     e->call_id = 0;
     pga_tb_reset(&e->last); /* could not be called: as :rpc.call says */
     pga_tb_tuple(&e->last, 2);
@@ -799,6 +805,7 @@ static void next_node(exec_t *e) {
 }
 
 static void pass_start(exec_t *e) {
+  pga__ex_tr_phase(e, "execution");
   e->idx = 0;
   e->have_last = 0;
   next_node(e);
@@ -813,6 +820,7 @@ static int64_t backoff_done(pga_loop_t *loop, uint64_t id, void *ud) {
                              &e->norder) != 0)
     e->norder = 0;
   pga__ex_ev_retry(e); /* after the sleep, as the library */
+  pga__ex_tr_phase(e, "retry");
   pass_start(e);
   return PGA_TIMER_NOMORE;
 }
@@ -887,6 +895,7 @@ static void select_and_call(exec_t *e) {
   int rc = PGA_EINVAL;
 
   atomic_fetch_add(&e->pl->work_units, 1);
+  pga__ex_tr_selection(e);
   pga__tb_init(&reason, 0);
   switch (pga_request_nodes_kind(&e->nodes)) {
   case PGA_NODES_LIST:
@@ -926,6 +935,7 @@ static void start_call(exec_t *e) {
   int rc;
 
   atomic_fetch_add(&e->pl->work_units, 1); /* one pipeline stage */
+  pga__ex_tr_phase(e, "argument_validation");
   if (pga_term_tuple_get(&mfa, 2, &el[2]) == 0) predefined = el[2];
   pga_request_args_input_of(e->fc, &e->req, &e->pl->limits, &in);
   pga__tb_init(&pid, 0);
@@ -1066,6 +1076,7 @@ static void rate_limit(exec_t *e) {
               pga_telemetry_wants(e->pl->tel, PGA_EV_RATE_LIMITER_EXCEEDED));
   int64_t t0 = want ? pga_telemetry_monotonic_us() : 0;
 
+  pga__ex_tr_phase(e, "rate_limit");
   pga__tb_init(&result, 0);
   st = pga_request_limiter_check(e->pl->lim, &e->req, mono_ms(),
                                  want ? &result : NULL, &info);
@@ -1105,6 +1116,7 @@ static void permission(exec_t *e) {
   char m[PGA_ATOM_BUF], f[PGA_ATOM_BUF];
 
   atomic_fetch_add(&e->pl->work_units, 1); /* one pipeline stage */
+  pga__ex_tr_phase(e, "permission");
   pga_request_perm_input_of(e->fc, &e->req, &in);
   switch (pga_request_permission_check(&in, &cb, &exc)) {
   case PGA_PERM_ALLOW:
@@ -1276,6 +1288,7 @@ static void begin(exec_t *e) {
   int n;
 
   atomic_fetch_add(&e->pl->work_units, 1); /* one pipeline stage */
+  pga__ex_tr_phase(e, "config_lookup");
   if (rc != 0) {
     char *s = pga_request_config_error(&e->req, rc == PGA_EBUSY);
     reply_error(e, s ? s : "unsupported function", 0);
@@ -1283,6 +1296,7 @@ static void begin(exec_t *e) {
     return;
   }
   resolve_nodes(e);
+  pga__ex_tr_phase(e, "hooks_before");
   pga_term_t before = pga_funconfig_get(e->fc, PGA_FC_BEFORE_EXECUTE);
   pga_term_t after = pga_funconfig_get(e->fc, PGA_FC_AFTER_EXECUTE);
   n = pga_request_hook_of(&before, m, f, sizeof m, &extra);
@@ -1358,6 +1372,7 @@ static pga_outcome_t run(exec_t *e, pga_tb_t *out) {
     return PGA_ERROR;
   }
   pga__ex_ev_request_start(e);
+  pga__ex_tr_start(e);
   begin(e);
   /* e may be gone; ctx tells whether the call was answered */
   if (ctx.replied) return ctx.outcome;
@@ -1416,6 +1431,7 @@ static const pga_fn_def_t fns[] = {
 /* ---- plane lifetime ---- */
 
 static void plane_free(plane_t *pl) {
+  pl->obs = (pga_request_observer_t){0}; /* nothing is sent at teardown */
   while (pl->execs) {
     exec_t *e = pl->execs;
     /* After pga_node_run: the rpc layer freed the deferred jobs and the

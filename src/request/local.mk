@@ -6,12 +6,13 @@ libpga_core_la_SOURCES += src/request/phash2.c src/request/selector.c \
 	src/request/datetime.c src/request/permission.c \
 	src/request/limiter.c src/request/ratelog.c src/request/retry.c \
 	src/request/reqview.c \
-	src/request/order.c src/request/key.c src/request/text.c \
+	src/request/key.c src/request/text.c \
 	src/request/exc.c src/request/fcview.c \
 	src/request/response.c src/request/hooks.c \
 	src/request/executor.c src/request/ops_api.c \
 	src/request/workpool.c src/request/resolver.c \
-	src/request/reqevents.c src/request/streams.c
+	src/request/reqevents.c src/request/streams.c \
+	src/request/reqtrace.c
 # pow() in retry.c (backoff)
 libpga_core_la_LIBADD += -lm
 noinst_HEADERS += src/request/request.h src/request/request_int.h \

@@ -31,12 +31,12 @@ static int truthy(const pga_term_t *t) {
  * in the library's map order (one level only). */
 static int find_in_maps(const pga_term_t *args, const pga_term_t *name,
                         pga_term_t *out) {
-  pga__rq_pair_t *pairs;
+  pga__term_pair_t *pairs;
   pga_term_t v;
   size_t n;
   int found = 0;
 
-  if (pga__rq_map_pairs(args, &pairs, &n) != 0)
+  if (pga__term_map_pairs(args, &pairs, &n) != 0)
     return 0;
   for (size_t i = 0; i < n && !found; i++) {
     if (pga__rq_map_get(&pairs[i].value, name, &v) && truthy(&v)) {

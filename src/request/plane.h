@@ -150,4 +150,44 @@ int pga_request_plane_stats(pga_node_t *node, pga_request_stats_t *out);
  * only. */
 int pga_request_plane_stop_stream(pga_node_t *node, const pga_term_t *target);
 
+/* ---- Observer (ops-plane.md §9.2 tracing) ---- */
+
+/* One request as an observer sees it; views valid during the callback. */
+typedef struct pga_request_probe_s {
+  /* The request's pseudo-process: a pid id of the node's dist, 0 until an
+   * observer mints one (pga__dist_next_pid) the first time it reports on
+   * the request; kept for the request's lifetime. */
+  uint64_t *pid_id;
+  const pga_term_t *request;    /* the %Request{} map */
+  const pga_term_t *request_id; /* .buf NULL: nil */
+} pga_request_probe_t;
+
+/* Callbacks run on the loop thread, for every request, so each must
+ * return at once when it has nothing to report. Any may be NULL. */
+typedef struct pga_request_observer_s {
+  /* The request entered the pipeline (a stream's lasts until it ends). */
+  void (*on_start)(void *ud, const pga_request_probe_t *r);
+  /* A pipeline step of ops-plane.md §4.4 begins ("config_lookup",
+   * "hooks_before", "permission", "rate_limit", "argument_validation",
+   * "node_selection", "execution", "retry", "hooks_after", "response"). */
+  void (*on_phase)(void *ud, const pga_request_probe_t *r, const char *phase);
+  /* The target function was called: mfa the FunConfig's {m, f, _}, args
+   * the final argument list. */
+  void (*on_call)(void *ud, const pga_request_probe_t *r,
+                  const pga_term_t *mfa, const pga_term_t *args);
+  /* That call's result, as rpc:call returns it (value or {badrpc, R}). */
+  void (*on_return)(void *ud, const pga_request_probe_t *r,
+                    const pga_term_t *mfa, size_t arity,
+                    const pga_term_t *result);
+  /* The request is over (its pseudo-process exits). */
+  void (*on_end)(void *ud, const pga_request_probe_t *r);
+} pga_request_observer_t;
+
+/* Sets (obs NULL: removes) the one observer of the plane on node; obs is
+ * copied. Not while pga_node_run runs. 0, or PGA_ENOTFOUND when no plane
+ * runs on node. */
+int pga_request_plane_set_observer(pga_node_t *node,
+                                   const pga_request_observer_t *obs,
+                                   void *ud);
+
 #endif

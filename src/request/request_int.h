@@ -34,31 +34,6 @@ int pga__rq_map_get(const pga_term_t *map, const pga_term_t *key,
 int pga__rq_kw_get(const pga_term_t *list, const char *key,
                    pga_term_t *value);
 
-/* ---- Term order (order.c) ---- */
-
-/* Erlang term order (number < atom < reference < fun < port < pid < tuple
- * < map < [] < list < bitstring); an integer sorts before an equal float.
- * Exact for numbers, atoms, binaries, lists and tuples; maps compare by
- * size then wire order, pids/ports/refs/funs by their fields (docs/
- * compat.md R4). Terms nested deeper than 64 levels compare by encoding.
- * Returns <0, 0, >0. */
-int pga__rq_compare(const pga_term_t *a, const pga_term_t *b);
-
-typedef struct pga__rq_pair_s {
-  pga_term_t key;
-  pga_term_t value;
-} pga__rq_pair_t;
-
-/* The pairs of a map in the library's iteration order: ascending key
- * order for up to 32 pairs (a flatmap), wire order beyond (the sender's
- * HAMT order when the sender is a BEAM). *pairs is malloc'ed (free it;
- * NULL for an empty map). 0, PGA_ETYPE, PGA_EBADTERM or PGA_ENOMEM. */
-int pga__rq_map_pairs(const pga_term_t *map, pga__rq_pair_t **pairs,
-                      size_t *n);
-
-/* Sorts views ascending by pga__rq_compare (stable). */
-void pga__rq_sort(pga_term_t *v, size_t n);
-
 /* ---- Table keys (key.c) ---- */
 
 /* Largest key kept verbatim; longer keys become a 128-bit keyed digest. */

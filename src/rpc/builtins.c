@@ -74,21 +74,7 @@ static char *text_of(const pga_term_t *t, size_t *len) {
       free(buf);
       return NULL;
     }
-    if (cp < 0x80) {
-      buf[o++] = (char)cp;
-    } else if (cp < 0x800) {
-      buf[o++] = (char)(0xC0 | (cp >> 6));
-      buf[o++] = (char)(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      buf[o++] = (char)(0xE0 | (cp >> 12));
-      buf[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-      buf[o++] = (char)(0x80 | (cp & 0x3F));
-    } else {
-      buf[o++] = (char)(0xF0 | (cp >> 18));
-      buf[o++] = (char)(0x80 | ((cp >> 12) & 0x3F));
-      buf[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-      buf[o++] = (char)(0x80 | (cp & 0x3F));
-    }
+    o += pga__utf8_encode((uint32_t)cp, buf + o);
   }
   *len = o;
   return buf;

@@ -2,6 +2,7 @@
 libpga_core_la_SOURCES += src/term/term_check.c src/term/term_read.c \
 	src/term/term_build.c src/term/term_format.c
 noinst_HEADERS += src/term/term.h
-## Elixir inspect/1 rendering for the planes' error strings.
-libpga_core_la_SOURCES += src/term/inspect.c
+## Elixir inspect/1 rendering and Erlang term order for the planes.
+libpga_core_la_SOURCES += src/term/inspect.c src/term/order.c \
+	src/term/utf8.c
 noinst_HEADERS += src/term/inspect.h

@@ -144,4 +144,35 @@ void pga__stack_init(pga__stack_t *s);
 pga__frame_t *pga__stack_at(pga__stack_t *s, size_t i);
 void pga__stack_free(pga__stack_t *s);
 
+/* ---- Term order (order.c): Elixir map iteration and sorting as the BEAM does ---- */
+
+/* Erlang term order (number < atom < reference < fun < port < pid < tuple
+ * < map < [] < list < bitstring); an integer sorts before an equal float.
+ * Exact for numbers, atoms, binaries, lists and tuples; maps compare by
+ * size then wire order, pids/ports/refs/funs by their fields (docs/
+ * compat.md R4). Terms nested deeper than 64 levels compare by encoding.
+ * Returns <0, 0, >0. */
+int pga__term_compare(const pga_term_t *a, const pga_term_t *b);
+
+typedef struct pga__term_pair_s {
+  pga_term_t key;
+  pga_term_t value;
+} pga__term_pair_t;
+
+/* The pairs of a map in the library's iteration order: ascending key
+ * order for up to 32 pairs (a flatmap), wire order beyond (the sender's
+ * HAMT order when the sender is a BEAM). *pairs is malloc'ed (free it;
+ * NULL for an empty map). 0, PGA_ETYPE, PGA_EBADTERM or PGA_ENOMEM. */
+int pga__term_map_pairs(const pga_term_t *map, pga__term_pair_t **pairs,
+                      size_t *n);
+
+/* Sorts views ascending by pga__term_compare (stable). */
+void pga__term_sort(pga_term_t *v, size_t n);
+
+/* ---- UTF-8 (utf8.c) ---- */
+
+/* Writes code point cp (at most 0x10FFFF; the caller checks) as UTF-8 into
+ * out and returns the byte count, 1 to 4. */
+size_t pga__utf8_encode(uint32_t cp, char out[4]);
+
 #endif

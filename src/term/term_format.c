@@ -61,26 +61,7 @@ static void puti(sink_t *s, int64_t v) {
 /* A code point as UTF-8. */
 static void put_cp(sink_t *s, uint32_t cp) {
   char b[4];
-
-  if (cp < 0x80) {
-    b[0] = (char)cp;
-    put(s, b, 1);
-  } else if (cp < 0x800) {
-    b[0] = (char)(0xC0 | cp >> 6);
-    b[1] = (char)(0x80 | (cp & 0x3F));
-    put(s, b, 2);
-  } else if (cp < 0x10000) {
-    b[0] = (char)(0xE0 | cp >> 12);
-    b[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-    b[2] = (char)(0x80 | (cp & 0x3F));
-    put(s, b, 3);
-  } else {
-    b[0] = (char)(0xF0 | cp >> 18);
-    b[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-    b[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-    b[3] = (char)(0x80 | (cp & 0x3F));
-    put(s, b, 4);
-  }
+  put(s, b, pga__utf8_encode(cp, b));
 }
 
 /* One character inside quotes q, as io_lib's string_char/4 in unicode

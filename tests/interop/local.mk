@@ -45,6 +45,6 @@ clean-local:
 	rm -rf erl-build
 ## ops-plane scenarios: call flows, security gate and tracing
 EXTRA_DIST += tests/interop/420_ops_callflow.exs \
-	tests/interop/430_ops_security.exs
+	tests/interop/430_ops_security.exs tests/interop/435_ops_trace.exs
 ## telemetry (ops-plane.md §6)
 EXTRA_DIST += tests/interop/400_telemetry.exs

@@ -18,6 +18,7 @@
 #include "request/request_int.h"
 #include "config_terms.h"
 #include "request_fixtures.h"
+#include "check_main.h"
 
 #ifndef PGA_TEST_DATA_DIR
 #define PGA_TEST_DATA_DIR "tests/data"
@@ -48,7 +49,7 @@ static void expect_ok_terms(pga_term_t types, pga_term_t orders,
 
   ck_assert_msg(rc == 0, "rc %d: %s", rc, exc.message ? exc.message : "");
   got = pga_tb_data(out);
-  ck_assert_msg(pga__rq_compare(&got, &want) == 0, "got %s want %s",
+  ck_assert_msg(pga__term_compare(&got, &want) == 0, "got %s want %s",
                 tt_show(&got), tt_show(&want));
   pga_tb_free(out);
   pga_request_exc_clear(&exc);
@@ -523,13 +524,13 @@ START_TEST(args_build_appends_request_info) {
   ck_assert_int_eq(pga_request_args_build(&in, &pre, 1, NULL, out, &exc), 0); /* 30 */
   got = pga_tb_data(out);
   want = T("[\"A\", %{request_id: \"id-info\", user_id: \"u1\", device_id: \"d1\"}]");
-  ck_assert_msg(pga__rq_compare(&got, &want) == 0, "%s", tt_show(&got));
+  ck_assert_msg(pga__term_compare(&got, &want) == 0, "%s", tt_show(&got));
   pga_tb_reset(out);
   ck_assert_int_eq(pga_request_args_build(&in, &pre, 1, &pid, out, &exc), 0);
   got = pga_tb_data(out);
   want = T("[\"A\", %{request_id: \"id-info\", user_id: \"u1\", device_id: \"d1\", "
            "stream_pid: {:pid_stand_in}}]");
-  ck_assert_msg(pga__rq_compare(&got, &want) == 0, "%s", tt_show(&got));
+  ck_assert_msg(pga__term_compare(&got, &want) == 0, "%s", tt_show(&got));
   pga_tb_free(out);
   tt_reset();
 }
@@ -908,12 +909,4 @@ static Suite *args_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(args_suite());
-  int failed;
-
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(args_suite)

@@ -14,6 +14,7 @@
 #include "config/durable.h"
 #include "config_plane_fixture.h"
 #include "pga/errno.h"
+#include "check_main.h"
 
 static char dir[64];
 static char err[512];
@@ -435,10 +436,4 @@ static Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(suite)

@@ -9,6 +9,7 @@
 
 #include "config/file.h"
 #include "config_plane_fixture.h"
+#include "check_main.h"
 
 static pga_conffile_t cf;
 static char err[512];
@@ -305,10 +306,4 @@ static Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(suite)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config_plane_fixture.h"
+#include "check_main.h"
 
 #define JSON "Elixir.PhoenixGenApi.JsonConfig"
 
@@ -467,10 +468,4 @@ static Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(suite)

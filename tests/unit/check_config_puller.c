@@ -11,6 +11,7 @@
 #include "config/puller_int.h"
 #include "config_plane_fixture.h"
 #include "pga/errno.h"
+#include "check_main.h"
 
 /* ---- pure functions ---- */
 
@@ -658,10 +659,4 @@ static Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(suite)

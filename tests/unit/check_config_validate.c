@@ -8,6 +8,7 @@
 
 #include "config/plane_int.h"
 #include "config_terms.h"
+#include "check_main.h"
 
 /* Fixture F of §12 (node() is a fixed atom here). */
 #define F                                                                  \
@@ -450,10 +451,4 @@ static Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(suite)

@@ -9,6 +9,7 @@
 
 #include "base/dict.h"
 #include "pga/errno.h"
+#include "check_main.h"
 
 /* A string-keyed type whose destructors count their calls. */
 static int keys_freed, vals_freed;
@@ -350,11 +351,4 @@ static Suite *dict_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(dict_suite());
-
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(dict_suite)

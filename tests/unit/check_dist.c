@@ -8,6 +8,7 @@
 #include "dist/epmd.h"
 #include "dist/handshake.h"
 #include "dist/proto.h"
+#include "check_main.h"
 
 /* A SPAWN_REQUEST from an OTP 25 node for erpc:execute_call/4 and its
  * payload [Res, pga_node, echo, [[1,2,3]]] (term_to_binary output). */
@@ -314,10 +315,4 @@ static Suite *dist_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(dist_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(dist_suite)

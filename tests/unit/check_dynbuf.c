@@ -7,6 +7,7 @@
 
 #include "base/dynbuf.h"
 #include "pga/errno.h"
+#include "check_main.h"
 
 START_TEST(dynbuf_init_is_empty) {
   pga_dynbuf_t b;
@@ -248,11 +249,4 @@ static Suite *dynbuf_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(dynbuf_suite());
-
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(dynbuf_suite)

@@ -8,6 +8,7 @@
 #include "pga/common.h"
 #include "pga/errno.h"
 #include "pga/version.h"
+#include "check_main.h"
 
 /* The same list the library uses, so a new code is tested with no edit. */
 static const struct {
@@ -91,11 +92,4 @@ static Suite *errors_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(errors_suite());
-
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(errors_suite)

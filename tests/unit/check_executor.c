@@ -11,6 +11,7 @@
 #include "request/plane.h"
 #include "request/request.h"
 #include "config_terms.h"
+#include "check_main.h"
 
 /* field of a built map equals the term written as text */
 static void field_is(const pga_term_t *map, const char *key,
@@ -353,12 +354,4 @@ static Suite *executor_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(executor_suite());
-  int failed;
-
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(executor_suite)

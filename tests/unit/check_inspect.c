@@ -6,6 +6,7 @@
 
 #include "config_terms.h"
 #include "term/inspect.h"
+#include "check_main.h"
 
 static void teardown(void) { tt_reset(); }
 
@@ -136,10 +137,4 @@ static Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(suite)

@@ -18,6 +18,7 @@
 #include "request/request_int.h"
 #include "config_terms.h"
 #include "request_fixtures.h"
+#include "check_main.h"
 
 static pga_request_t req_of(const char *text) {
   pga_term_t t = T(text);
@@ -45,7 +46,7 @@ static pga_limit_status_t check_term(pga_request_limiter_t *l,
   pga_limit_status_t st = pga_request_limiter_check(l, r, now, tb, NULL);
   pga_term_t got = pga_tb_data(tb), w = T(want != NULL ? want : ":ok");
 
-  ck_assert_msg(pga__rq_compare(&got, &w) == 0, "got %s want %s",
+  ck_assert_msg(pga__term_compare(&got, &w) == 0, "got %s want %s",
                 tt_show(&got), tt_show(&w));
   pga_tb_free(tb);
   return st;
@@ -54,7 +55,7 @@ static pga_limit_status_t check_term(pga_request_limiter_t *l,
 static void expect_term(pga_tb_t *tb, const char *want) {
   pga_term_t got = pga_tb_data(tb), w = T(want);
 
-  ck_assert_msg(pga__rq_compare(&got, &w) == 0, "got %s want %s",
+  ck_assert_msg(pga__term_compare(&got, &w) == 0, "got %s want %s",
                 tt_show(&got), want);
   pga_tb_reset(tb);
 }
@@ -842,12 +843,4 @@ static Suite *limiter_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(limiter_suite());
-  int failed;
-
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(limiter_suite)

@@ -14,6 +14,7 @@
 
 #include "base/loop.h"
 #include "pga/errno.h"
+#include "check_main.h"
 
 static pga_loop_t *new_loop(void) {
   pga_loop_t *loop = NULL;
@@ -1056,11 +1057,4 @@ static Suite *loop_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(loop_suite());
-
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(loop_suite)

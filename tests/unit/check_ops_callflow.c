@@ -10,6 +10,7 @@
 #include "ops/callflow_int.h"
 #include "ops/trace_int.h"
 #include "config_terms.h"
+#include "check_main.h"
 
 /* Runs a writer into a fresh builder and compares with the expected
  * text (map keys in the writer's order). */
@@ -330,10 +331,4 @@ static Suite *ops_callflow_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(ops_callflow_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(ops_callflow_suite)

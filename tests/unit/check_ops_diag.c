@@ -9,6 +9,7 @@
 #include "ops/diag.h"
 #include "ops/render.h"
 #include "term/term.h"
+#include "check_main.h"
 
 static pga_ops_text_t txt;
 static pga_tb_t *tb;
@@ -467,10 +468,4 @@ static Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(suite)

@@ -14,6 +14,7 @@
 #include "ops/print_int.h"
 #include "request/request_int.h"
 #include "config_terms.h"
+#include "check_main.h"
 
 /* ---- helpers ---- */
 
@@ -71,7 +72,7 @@ static void expect_outcome(pga_outcome_t got, pga_outcome_t want,
                            pga_tb_t *out, const char *term) {
   pga_term_t v = pga_tb_data(out), w = T(term);
   ck_assert_int_eq(got, want);
-  ck_assert_msg(pga__rq_compare(&v, &w) == 0, "got %s want %s", tt_show(&v),
+  ck_assert_msg(pga__term_compare(&v, &w) == 0, "got %s want %s", tt_show(&v),
                 term);
   pga_tb_reset(out);
 }
@@ -417,10 +418,4 @@ static Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(suite)

@@ -13,6 +13,7 @@
 #include "request/request.h"
 #include "config_terms.h"
 #include "request_fixtures.h"
+#include "check_main.h"
 
 static pga_request_t req_of(const char *text) {
   pga_term_t t = T(text);
@@ -316,12 +317,4 @@ static Suite *permission_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(permission_suite());
-  int failed;
-
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(permission_suite)

@@ -20,6 +20,7 @@
 #include "pga/term.h"
 #include "request/request.h"
 #include "term/term.h"
+#include "check_main.h"
 
 #ifndef PGA_TEST_DATA_DIR
 #define PGA_TEST_DATA_DIR "tests/data"
@@ -362,12 +363,4 @@ static Suite *phash2_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(phash2_suite());
-  int failed;
-
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(phash2_suite)

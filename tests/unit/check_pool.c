@@ -13,6 +13,7 @@
 #include "base/loop.h"
 #include "base/pool.h"
 #include "pga/errno.h"
+#include "check_main.h"
 
 static void sleep_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -512,11 +513,4 @@ static Suite *pool_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(pool_suite());
-
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(pool_suite)

@@ -9,6 +9,7 @@
 
 #include "relay/groups.h"
 #include "term/term.h"
+#include "check_main.h"
 
 #define T0 1736937000123456LL /* 2025-01-15T10:30:00.123456Z */
 
@@ -442,12 +443,4 @@ static Suite *relay_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(relay_suite());
-  int failed;
-
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(relay_suite)

@@ -12,6 +12,7 @@
 #include "request/request.h"
 #include "request/request_int.h"
 #include "config_terms.h"
+#include "check_main.h"
 
 static pga_retry_t norm(const char *text) {
   pga_term_t t = T(text);
@@ -245,12 +246,4 @@ static Suite *retry_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(retry_suite());
-  int failed;
-
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(retry_suite)

@@ -7,6 +7,7 @@
 #include "base/loop.h"
 #include "base/pool.h"
 #include "rpc/rpc.h"
+#include "check_main.h"
 
 static pga_loop_t *loop;
 static pga_pool_t *pool;
@@ -142,9 +143,5 @@ int main(void) {
   tcase_add_test(tc, builtins_are_registered);
   tcase_add_test(tc, result_term_shapes_match_rpc_call);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return pga_check_run(s);
 }

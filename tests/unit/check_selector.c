@@ -14,6 +14,7 @@
 #include "request/request.h"
 #include "config_terms.h"
 #include "request_fixtures.h"
+#include "check_main.h"
 
 #define N1 "\"node1@localhost\""
 #define N2 "\"node2@localhost\""
@@ -638,12 +639,4 @@ static Suite *selector_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(selector_suite());
-  int failed;
-
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(selector_suite)

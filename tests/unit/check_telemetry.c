@@ -13,6 +13,7 @@
 #include "pga/errno.h"
 #include "telemetry/telemetry_int.h"
 #include "config_terms.h"
+#include "check_main.h"
 
 /* ---- helpers ---- */
 
@@ -371,12 +372,4 @@ static Suite *telemetry_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(telemetry_suite());
-  int failed;
-
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(telemetry_suite)

@@ -17,6 +17,7 @@
 
 #include "pga/term.h"
 #include "term/term.h"
+#include "check_main.h"
 
 #ifndef PGA_TEST_DATA_DIR
 #define PGA_TEST_DATA_DIR "tests/data"
@@ -1852,12 +1853,4 @@ static Suite *term_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(term_suite());
-  int failed;
-
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(term_suite)

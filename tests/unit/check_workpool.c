@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "request/workpool.h"
+#include "check_main.h"
 
 static int started[16];
 static int nstarted;
@@ -134,10 +135,4 @@ static Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PGA_CHECK_MAIN(suite)

@@ -43,7 +43,8 @@ CONFIG_UNIT_TESTS = tests/unit/check_config_validate \
 	tests/unit/check_config_file tests/unit/check_config_durable
 check_PROGRAMS += $(CONFIG_UNIT_TESTS)
 TESTS += $(CONFIG_UNIT_TESTS)
-EXTRA_DIST += tests/unit/config_terms.h tests/unit/config_plane_fixture.h
+EXTRA_DIST += tests/unit/config_terms.h tests/unit/config_plane_fixture.h \
+	tests/unit/check_main.h
 tests_unit_check_config_validate_SOURCES = tests/unit/check_config_validate.c
 tests_unit_check_config_validate_CFLAGS = $(unit_cflags)
 tests_unit_check_config_validate_LDADD = $(unit_libs)
@@ -154,6 +155,13 @@ TESTS += $(OPS_FLOW_UNIT_TESTS)
 tests_unit_check_ops_callflow_SOURCES = tests/unit/check_ops_callflow.c
 tests_unit_check_ops_callflow_CFLAGS = $(unit_cflags)
 tests_unit_check_ops_callflow_LDADD = $(unit_libs)
+
+## ops plane: trace messages and their rate cap (src/ops/trace_msg.c)
+check_PROGRAMS += tests/unit/check_ops_trace
+TESTS += tests/unit/check_ops_trace
+tests_unit_check_ops_trace_SOURCES = tests/unit/check_ops_trace.c
+tests_unit_check_ops_trace_CFLAGS = $(unit_cflags)
+tests_unit_check_ops_trace_LDADD = $(unit_libs)
 
 ## ops plane: rate-limit operator API, pools, config-plane prints
 ## (src/ops/limiter_*.c, pools.c, failed_print.c, eval.c, facade.c)

@@ -1,14 +1,16 @@
-/* Erlang term order and the library's map iteration order: which argument
- * error is reported first, the order of "extra" and "rejected" key lists,
- * and the {:arg, _} search of :map configs all follow it (request-plane.md
- * §5.3, §6.2, §14.7). */
+/* Erlang term order and the BEAM's map iteration order, for everything
+ * that must list or pick as a BEAM node would: argument errors and key
+ * lists of the request plane (request-plane.md §5.3, §6.2, §14.7), sorted
+ * listings and printed maps of the ops plane (ops-plane.md §0.1), JSON
+ * export order. */
 #include "config.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "request/request_int.h"
+#include "term/term.h"
+#include "pga/errno.h"
 
 /* Deeper terms compare by encoding: keys that deep never come from JSON,
  * and the bound keeps the recursion's C stack small. */
@@ -199,22 +201,22 @@ static int list_cmp(const pga_term_t *a, const pga_term_t *b, int depth) {
    * of the other list (a non-empty list). */
   if (ha) {
     pga_term_iter_tail(&ib, &tb);
-    return rank(pga__rq_type(&tb)) < rank(PGA_T_LIST) ? 1 : -1;
+    return rank(pga_term_type(&tb)) < rank(PGA_T_LIST) ? 1 : -1;
   }
   pga_term_iter_tail(&ia, &ta);
   if (hb)
-    return rank(pga__rq_type(&ta)) < rank(PGA_T_LIST) ? -1 : 1;
+    return rank(pga_term_type(&ta)) < rank(PGA_T_LIST) ? -1 : 1;
   pga_term_iter_tail(&ib, &tb);
   return cmp_at(&ta, &tb, depth + 1);
 }
 
 static int map_cmp(const pga_term_t *a, const pga_term_t *b, int depth) {
-  pga__rq_pair_t *pa = NULL, *pb = NULL;
+  pga__term_pair_t *pa = NULL, *pb = NULL;
   size_t na = 0, nb = 0;
   int c = 0;
 
-  if (pga__rq_map_pairs(a, &pa, &na) != 0 ||
-      pga__rq_map_pairs(b, &pb, &nb) != 0) {
+  if (pga__term_map_pairs(a, &pa, &na) != 0 ||
+      pga__term_map_pairs(b, &pb, &nb) != 0) {
     free(pa);
     return bytes_cmp(a->buf, a->len, b->buf, b->len);
   }
@@ -279,34 +281,34 @@ static int cmp_at(const pga_term_t *a, const pga_term_t *b, int depth) {
   }
 }
 
-int pga__rq_compare(const pga_term_t *a, const pga_term_t *b) {
+int pga__term_compare(const pga_term_t *a, const pga_term_t *b) {
   return cmp_at(a, b, 0);
 }
 
 static int view_cmp(const void *a, const void *b) {
-  return pga__rq_compare(a, b);
+  return pga__term_compare(a, b);
 }
 
 static int pair_cmp(const void *a, const void *b) {
-  return pga__rq_compare(&((const pga__rq_pair_t *)a)->key,
-                         &((const pga__rq_pair_t *)b)->key);
+  return pga__term_compare(&((const pga__term_pair_t *)a)->key,
+                         &((const pga__term_pair_t *)b)->key);
 }
 
-void pga__rq_sort(pga_term_t *v, size_t n) {
+void pga__term_sort(pga_term_t *v, size_t n) {
   if (n > 1)
     qsort(v, n, sizeof *v, view_cmp);
 }
 
-int pga__rq_map_pairs(const pga_term_t *map, pga__rq_pair_t **pairs,
+int pga__term_map_pairs(const pga_term_t *map, pga__term_pair_t **pairs,
                       size_t *n) {
   pga__head_t h;
-  pga__rq_pair_t *p;
+  pga__term_pair_t *p;
   size_t pos, used, count;
   int rc;
 
   *pairs = NULL;
   *n = 0;
-  if (pga__rq_type(map) != PGA_T_MAP)
+  if (pga_term_type(map) != PGA_T_MAP)
     return PGA_ETYPE;
   if ((rc = pga__term_head(map->buf, map->len, &h)) != 0)
     return rc;
