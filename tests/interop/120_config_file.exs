@@ -40,10 +40,7 @@ defmodule Scenario do
   def call(gw, m, f, a), do: :rpc.call(gw, m, f, a, Check.tmo(5_000))
 
   def run do
-    if ConfigGw.binary() == nil do
-      Check.diag("skipped: no pga-node binary (stand-in gateway)")
-      Check.finish()
-    end
+    ConfigGw.require_binary!()
 
     cfg = ConfigGw.path("config") <> ".json"
     File.write!(cfg, config_json(node()))

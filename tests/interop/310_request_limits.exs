@@ -47,10 +47,7 @@ defmodule Scenario do
   def xp(gw, p), do: :erpc.call(gw, @exec, :execute_params!, [p], Check.tmo(20_000))
 
   def run do
-    if ConfigGw.binary() == nil do
-      Check.diag("skipped: no pga-node binary (stand-in gateway)")
-      Check.finish()
-    end
+    ConfigGw.require_binary!()
 
     cfg = ConfigGw.path("config") <> ".json"
     File.write!(cfg, @config)

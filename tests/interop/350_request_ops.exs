@@ -61,10 +61,7 @@ defmodule Scenario do
   end
 
   def run do
-    if ConfigGw.binary() == nil do
-      Check.diag("skipped: no pga-node binary (stand-in gateway)")
-      Check.finish()
-    end
+    ConfigGw.require_binary!()
 
     cfg = ConfigGw.path("config") <> ".json"
     File.write!(cfg, @config)

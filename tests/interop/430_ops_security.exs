@@ -18,17 +18,6 @@ defmodule Scenario do
 
   def call(gw, m, f, a), do: :rpc.call(gw, m, f, a, Check.tmo(5_000))
 
-  def start_gw(tag, json) do
-    cfg = ConfigGw.path(tag) <> ".json"
-    File.write!(cfg, json)
-    name = Check.node_name(tag)
-    log = ConfigGw.path(tag) <> ".err"
-    case ConfigGw.start(name, ["--config", cfg], log) do
-      {:ok, gw} -> gw
-      other -> raise "#{tag} did not start: #{inspect(other)}"
-    end
-  end
-
   def defaults(gw) do
     Check.eq("defaults: every tracing call -> {:error, :admin_action_denied}",
       List.duplicate({:error, :admin_action_denied}, 6), fn ->
@@ -143,24 +132,21 @@ defmodule Scenario do
   end
 
   def run do
-    if ConfigGw.binary() == nil do
-      Check.diag("skipped: no pga-node binary (stand-in gateway)")
-      Check.finish()
-    end
+    ConfigGw.require_binary!()
 
     defaults(Check.gw())
 
-    a = start_gw("secgw_a", ~s({"admin_actions": ["push_config", "enable_tracing"],
+    a = ConfigGw.start_with_config("secgw_a", ~s({"admin_actions": ["push_config", "enable_tracing"],
       "push_token": "secret123",
       "mfa_allowlist": ["os", ["Elixir.MyApp.Order", "create"]]}))
     enable_only(a.node)
     ConfigGw.stop(a)
 
-    b = start_gw("secgw_b", ~s({"admin_actions": ["disable_tracing"], "mfa_allowlist": []}))
+    b = ConfigGw.start_with_config("secgw_b", ~s({"admin_actions": ["disable_tracing"], "mfa_allowlist": []}))
     disable_only(b.node)
     ConfigGw.stop(b)
 
-    c = start_gw("secgw_c", ~s({"admin_actions": ["enable_tracing", "disable_tracing"]}))
+    c = ConfigGw.start_with_config("secgw_c", ~s({"admin_actions": ["enable_tracing", "disable_tracing"]}))
     both(c.node)
     ConfigGw.stop(c)
 

@@ -26,16 +26,6 @@ defmodule Scenario do
 
   def call(gw, m, f, a), do: :rpc.call(gw, m, f, a, Check.tmo(5_000))
 
-  def start_gw(tag, json) do
-    cfg = ConfigGw.path(tag) <> ".json"
-    File.write!(cfg, json)
-    log = ConfigGw.path(tag) <> ".err"
-    case ConfigGw.start(Check.node_name(tag), ["--config", cfg], log) do
-      {:ok, gw} -> gw
-      other -> raise "#{tag} did not start: #{inspect(other)}"
-    end
-  end
-
   def params(id), do: %{"request_id" => id, "request_type" => "hello", "service" => "svc",
     "user_id" => "u1", "device_id" => "d1", "args" => %{"name" => "A"}}
 
@@ -160,13 +150,10 @@ defmodule Scenario do
   end
 
   def run do
-    if ConfigGw.binary() == nil do
-      Check.diag("skipped: no pga-node binary (stand-in gateway)")
-      Check.finish()
-    end
+    ConfigGw.require_binary!()
 
     {_port, _ospid, svc} = Check.start_node("svc", "Process.sleep(:infinity)", setup: @service)
-    gw = start_gw("tracegw", ~s({"admin_actions": ["enable_tracing", "disable_tracing"]}))
+    gw = ConfigGw.start_with_config("tracegw", ~s({"admin_actions": ["enable_tracing", "disable_tracing"]}))
     fc = ConfigFixtures.f(svc, service: "svc", request_type: "hello", version: nil,
       mfa: {Svc, :hello, []}, arg_types: %{"name" => :string}, arg_orders: ["name"])
     Check.eq("the FunConfig is stored", :ok, fn -> call(gw.node, PhoenixGenApi.ConfigDb, :add, [fc]) end)

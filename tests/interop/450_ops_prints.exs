@@ -26,10 +26,7 @@ defmodule Scenario do
   end
 
   def run do
-    if ConfigGw.binary() == nil do
-      Check.diag("skipped: no pga-node binary (stand-in gateway)")
-      Check.finish()
-    end
+    ConfigGw.require_binary!()
 
     cfg = ConfigGw.path("prints") <> ".json"
     File.write!(cfg, @config)
@@ -159,6 +156,11 @@ defmodule Scenario do
         "\n--- By Service ---\n  \"svc\": 1 failed\n" <>
         "\n--- Newest ---\n  ##{id} \"svc\"/\"test_request\" [push] bad thing; worse\n\n"},
       fn -> printed(gw, :failed_configs_summary, []) end)
+    Check.eq("cleanup_failed_configs/0 with only fresh entries -> 0 (case 43)", 0,
+      fn -> :rpc.call(gw, PhoenixGenApi, :cleanup_failed_configs, []) end)
+    Check.eq("clear_failed_configs/0 -> :ok, then failed_configs/0 -> [] (case 43)", {:ok, []},
+      fn -> {:rpc.call(gw, PhoenixGenApi, :clear_failed_configs, []),
+             :rpc.call(gw, PhoenixGenApi, :failed_configs, [])} end)
   end
 end
 

@@ -79,6 +79,28 @@ defmodule ConfigGw do
     end
   end
 
+  @doc """
+  Starts a private pga-node named after tag with `json` as its --config
+  file; returns gw (raises when it does not start).
+  """
+  def start_with_config(tag, json) do
+    cfg = path(tag) <> ".json"
+    File.write!(cfg, json)
+
+    case start(Check.node_name(tag), ["--config", cfg], path(tag) <> ".err") do
+      {:ok, gw} -> gw
+      other -> raise "#{tag} did not start: #{inspect(other)}"
+    end
+  end
+
+  @doc "Ends the scenario (skipped) when there is no pga-node binary to start."
+  def require_binary! do
+    if binary() == nil do
+      Check.diag("skipped: no pga-node binary (stand-in gateway)")
+      Check.finish()
+    end
+  end
+
   @doc "Runs pga-node expecting it to exit: {status, log_text}."
   def run_to_exit(args, ms \\ 20_000) do
     log = path("exit") <> ".err"
