@@ -213,17 +213,18 @@ static void put_ets_tables(pga_ops_t *ops, pga_tb_t *tb,
     pga_relay_status(ops->node, relay);
     rs = pga_tb_data(relay);
   }
-  size_t logs = lv->limiter_up
-                    ? pga_request_limiter_logs(pga_request_plane_limiter(ops->node))
-                    : 0;
+  size_t logs[2] = {0, 0}; /* global, api */
+  if (lv->limiter_up)
+    pga_request_limiter_table_logs(pga_request_plane_limiter(ops->node),
+                                   &logs[0], &logs[1]);
   pga_tb_map(tb, 5);
   put_table(ops, tb, ":phoenix_gen_api_relay_groups", lv->relay_up,
             "phoenix_gen_api_relay_groups", map_int(&rs, "group_count"),
             PGA_SUB_RELAY_SERVER);
   put_table(ops, tb, ":rate_limiter_api", lv->limiter_up, "rate_limiter_api",
-            0, PGA_SUB_LIMITER_SUPERVISOR);
+            (int64_t)logs[1], PGA_SUB_LIMITER_SUPERVISOR);
   put_table(ops, tb, ":rate_limiter_global", lv->limiter_up,
-            "rate_limiter_global", (int64_t)logs, PGA_SUB_LIMITER_SUPERVISOR);
+            "rate_limiter_global", (int64_t)logs[0], PGA_SUB_LIMITER_SUPERVISOR);
   put_table(ops, tb, "PhoenixGenApi.ConfigDb", lv->config_up,
             "Elixir.PhoenixGenApi.ConfigDb", configdb_count(ops),
             PGA_SUB_CONFIG_DB);

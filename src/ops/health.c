@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ops/diag.h"
+#include "ops/limiter_int.h"
 #include "pga/errno.h"
 #include "relay/relay.h"
 
@@ -209,8 +210,8 @@ static void put_process_check(pga_ops_t *ops, pga_tb_t *tb, int sub,
   }
 }
 
-/* One C limiter object: one instance, alive while the limiter runs. */
-static const char *put_limiter_instances(pga_tb_t *tb,
+/* The shards RateLimiter.status/0 reports, alive while the limiter runs. */
+static const char *put_limiter_instances(pga_ops_t *ops, pga_tb_t *tb,
                                          const pga_ops_live_t *lv) {
   if (!lv->limiter_up) {
     pga_tb_map(tb, 2);
@@ -223,10 +224,11 @@ static const char *put_limiter_instances(pga_tb_t *tb,
   pga_tb_map(tb, 3);
   pga_tb_atom(tb, "status");
   pga_tb_atom(tb, "ok");
+  unsigned n = pga__ops_limiter_instances(ops);
   pga_tb_atom(tb, "instance_count");
-  pga_tb_uint(tb, 1);
+  pga_tb_uint(tb, n);
   pga_tb_atom(tb, "alive_instances");
-  pga_tb_uint(tb, 1);
+  pga_tb_uint(tb, n); /* shards of one object: all alive together */
   return "ok";
 }
 
@@ -260,7 +262,7 @@ static const char *put_pga_checks(pga_ops_t *ops, pga_tb_t *tb,
     if (!pga__ops_sub_running(lv, sub)) worst = "error";
   }
   pga_tb_atom(tb, "rate_limiter_instances");
-  worst = pga__ops_worst(worst, put_limiter_instances(tb, lv));
+  worst = pga__ops_worst(worst, put_limiter_instances(ops, tb, lv));
   pga_tb_atom(tb, "supervision_tree");
   return pga__ops_worst(worst, put_supervision_tree(tb, lv));
 }

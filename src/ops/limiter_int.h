@@ -25,6 +25,10 @@ const pga_ops_limiter_t *pga__ops_limiter_settings(const pga_ops_t *ops);
 /* The limiter of the node's request plane, or NULL when none runs (the
  * library's instances are then not started: calls exit with noproc). */
 pga_request_limiter_t *pga__ops_limiter_of(pga_ops_t *ops);
+/* RateLimiter.status/0 (also statistics' rate_limiter data) and the
+ * instance count it reports (0 when no limiter runs). */
+void pga__ops_limiter_status(pga_ops_t *ops, pga_tb_t *out);
+unsigned pga__ops_limiter_instances(pga_ops_t *ops);
 /* Writes the exit reason of a call to a limiter that is not running. */
 pga_outcome_t pga__ops_limiter_noproc(pga_tb_t *out);
 

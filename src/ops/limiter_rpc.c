@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config/file.h"
+#include "ops/diag.h"
 #include "ops/limiter_int.h"
 #include "pga/errno.h"
 #include "request/plane.h"
@@ -254,41 +255,14 @@ static pga_outcome_t fn_routing_strategy(pga_ops_t *ops, pga_call_t *call,
   return PGA_RETURN;
 }
 
-/* :ets.info/1 of one of the library's two tables, as a map (§4.9). */
-static void put_table_info(pga_tb_t *out, const char *name, size_t size,
-                           const char *node) {
-  pga_tb_map(out, 11);
-  pga_tb_atom(out, "exists");
-  pga_tb_atom(out, "true");
-  pga_tb_atom(out, "name");
-  pga_tb_atom(out, name);
-  pga_tb_atom(out, "size");
-  pga_tb_uint(out, size);
-  pga_tb_atom(out, "memory");
-  pga_tb_uint(out, 0);
-  pga_tb_atom(out, "type");
-  pga_tb_atom(out, "set");
-  pga_tb_atom(out, "named_table");
-  pga_tb_atom(out, "true");
-  pga_tb_atom(out, "protection");
-  pga_tb_atom(out, "public");
-  pga_tb_atom(out, "keypos");
-  pga_tb_int(out, 1);
-  pga_tb_atom(out, "node");
-  pga_tb_atom(out, node);
-  pga_tb_atom(out, "read_concurrency");
-  pga_tb_atom(out, "true");
-  pga_tb_atom(out, "write_concurrency");
-  pga_tb_atom(out, "true");
-}
-
 static void put_instance(pga_ops_t *ops, pga_tb_t *out, unsigned index,
-                         const pga_term_t *config, size_t logs) {
+                         const pga_term_t *config, const size_t logs[2]) {
   pga_term_t global, api;
   if (pga_term_map_get_atom(config, "global", &global) != 0 ||
       pga_term_map_get_atom(config, "api", &api) != 0)
     global = api = (pga_term_t){"j", 1}; /* [] */
-  const char *node = pga_node_name(ops->node);
+  uint64_t owner =
+      ((pga_ops_diag_t *)ops->diag)->pid_ids[PGA_SUB_LIMITER_INSTANCE];
   pga_tb_map(out, 6);
   pga_tb_atom(out, "status");
   pga_tb_atom(out, "ok");
@@ -302,35 +276,47 @@ static void put_instance(pga_ops_t *ops, pga_tb_t *out, unsigned index,
   pga_tb_uint(out, settings(ops)->cleanup_interval_ms);
   pga_tb_atom(out, "ets");
   pga_tb_map(out, 2);
+  /* One limiter object holds every shard's logs: shard 0 shows them. */
   pga_tb_atom(out, "global");
-  /* One store holds both tables' logs; it counts them together. */
-  put_table_info(out, "rate_limiter_global", logs, node);
+  pga__ops_put_table_info(ops, out, 1, "rate_limiter_global",
+                          index ? 0 : logs[0], 0, owner);
   pga_tb_atom(out, "api");
-  put_table_info(out, "rate_limiter_api", 0, node);
+  pga__ops_put_table_info(ops, out, 1, "rate_limiter_api",
+                          index ? 0 : logs[1], 0, owner);
 }
 
-static pga_outcome_t fn_status(pga_ops_t *ops, pga_call_t *call,
-                               const pga_term_t *argv, pga_tb_t *out) {
-  (void)call;
-  (void)argv;
+unsigned pga__ops_limiter_instances(pga_ops_t *ops) {
+  return pga__ops_limiter_of(ops) ? settings(ops)->instance_count : 0;
+}
+
+void pga__ops_limiter_status(pga_ops_t *ops, pga_tb_t *out) {
   pga_request_limiter_t *l = pga__ops_limiter_of(ops);
-  unsigned n = l ? settings(ops)->instance_count : 0;
+  unsigned n = pga__ops_limiter_instances(ops);
+  size_t logs[2] = {0, 0};
   pga_tb_t cfg;
   pga__tb_init(&cfg, 0);
-  if (l) pga_request_limiter_config(l, &cfg);
+  if (l) {
+    pga_request_limiter_config(l, &cfg);
+    pga_request_limiter_table_logs(l, &logs[0], &logs[1]);
+  }
   pga_term_t config = pga_tb_data(&cfg);
-  size_t logs = l ? pga_request_limiter_logs(l) : 0;
   pga_tb_map(out, 3);
   pga_tb_atom(out, "status");
   pga_tb_atom(out, "ok");
   pga_tb_atom(out, "instance_count");
   pga_tb_uint(out, n);
   pga_tb_atom(out, "instances");
-  /* pga_tb_list(out, 0) is [] by itself: no tail then. */
-  if (n) pga_tb_list(out, n);
+  pga_tb_list_head(out, n);
   for (unsigned i = 0; i < n; i++) put_instance(ops, out, i, &config, logs);
   pga_tb_nil(out);
   pga__tb_destroy(&cfg);
+}
+
+static pga_outcome_t fn_status(pga_ops_t *ops, pga_call_t *call,
+                               const pga_term_t *argv, pga_tb_t *out) {
+  (void)call;
+  (void)argv;
+  pga__ops_limiter_status(ops, out);
   return PGA_RETURN;
 }
 

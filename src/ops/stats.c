@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ops/diag.h"
+#include "ops/limiter_int.h"
 #include "pga/errno.h"
 #include "relay/relay.h"
 #include "request/request.h"
@@ -108,43 +109,8 @@ static void put_status_of(pga_ops_t *ops, pga_tb_t *tb, const char *mod,
   pga_tb_term(tb, &v);
 }
 
-static void put_limits(pga_tb_t *tb, const pga_term_t *config,
-                       const char *key) {
-  pga_term_t v;
-  if (pga_term_map_get_atom(config, key, &v) == 0)
-    pga_tb_term(tb, &v);
-  else
-    pga_tb_list(tb, 0);
-}
-
-/* One instance: the C limiter is one object (docs/compat.md). */
-static void put_limiter_instance(pga_ops_t *ops, pga_tb_t *tb,
-                                 pga_request_limiter_t *l, pga_tb_t *tmp) {
-  uint64_t owner = ((pga_ops_diag_t *)ops->diag)->pid_ids[PGA_SUB_LIMITER_INSTANCE];
-  pga_tb_reset(tmp);
-  pga_request_limiter_config(l, tmp);
-  pga_term_t config = pga_tb_data(tmp);
-  pga_tb_map(tb, 6);
-  pga_tb_atom(tb, "status");
-  pga_tb_atom(tb, "ok");
-  put_kv_u(tb, "instance_index", 0);
-  pga_tb_atom(tb, "global_limits");
-  put_limits(tb, &config, "global");
-  pga_tb_atom(tb, "api_limits");
-  put_limits(tb, &config, "api");
-  put_kv_u(tb, "cleanup_interval", LIMITER_CLEANUP_MS);
-  pga_tb_atom(tb, "ets");
-  pga_tb_map(tb, 2);
-  pga_tb_atom(tb, "global");
-  pga__ops_put_table_info(ops, tb, 1, "rate_limiter_global",
-                          pga_request_limiter_logs(l), 0, owner);
-  pga_tb_atom(tb, "api");
-  pga__ops_put_table_info(ops, tb, 1, "rate_limiter_api", 0, 0, owner);
-}
-
-static void put_rate_limiter(pga_ops_t *ops, pga_tb_t *tb, pga_tb_t *tmp) {
-  pga_request_limiter_t *l = pga_request_plane_limiter(ops->node);
-  if (!l) {
+static void put_rate_limiter(pga_ops_t *ops, pga_tb_t *tb) {
+  if (!pga_request_plane_limiter(ops->node)) {
     pga__ops_put_not_started(tb);
     return;
   }
@@ -152,14 +118,7 @@ static void put_rate_limiter(pga_ops_t *ops, pga_tb_t *tb, pga_tb_t *tmp) {
   pga_tb_atom(tb, "status");
   pga_tb_atom(tb, "ok");
   pga_tb_atom(tb, "data");
-  pga_tb_map(tb, 3);
-  pga_tb_atom(tb, "status");
-  pga_tb_atom(tb, "ok");
-  put_kv_u(tb, "instance_count", 1);
-  pga_tb_atom(tb, "instances");
-  pga_tb_list(tb, 1);
-  put_limiter_instance(ops, tb, l, tmp);
-  pga_tb_nil(tb);
+  pga__ops_limiter_status(ops, tb);
 }
 
 static void put_pool(pga_tb_t *tb, const pga_ops_live_t *lv, int pool) {
@@ -210,7 +169,7 @@ static void put_pga(pga_ops_t *ops, pga_tb_t *tb, const pga_ops_live_t *lv,
   pga_tb_atom(tb, "config_receiver");
   put_status_of(ops, tb, "Elixir.PhoenixGenApi.ConfigReceiver", tmp);
   pga_tb_atom(tb, "rate_limiter");
-  put_rate_limiter(ops, tb, tmp);
+  put_rate_limiter(ops, tb);
   pga_tb_atom(tb, "worker_pool");
   pga_tb_map(tb, 2);
   pga_tb_atom(tb, "async_pool");

@@ -926,6 +926,14 @@ size_t pga_request_limiter_logs(pga_request_limiter_t *l) {
   return n;
 }
 
+void pga_request_limiter_table_logs(pga_request_limiter_t *l, size_t *global,
+                                    size_t *api) {
+  pthread_mutex_lock(&l->lock);
+  *global = pga_dict_size(l->logs[T_GLOBAL]);
+  *api = pga_dict_size(l->logs[T_API]);
+  pthread_mutex_unlock(&l->lock);
+}
+
 void pga_request_limiter_counts(pga_request_limiter_t *l, size_t *global,
                                 size_t *api) {
   pthread_mutex_lock(&l->lock);

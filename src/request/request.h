@@ -352,6 +352,10 @@ int pga_request_limiter_update(pga_request_limiter_t *l,
 size_t pga_request_limiter_cleanup(pga_request_limiter_t *l, int64_t now_ms);
 /* Logs stored (global + API). */
 size_t pga_request_limiter_logs(pga_request_limiter_t *l);
+/* Logs stored per table (the library's :rate_limiter_global and
+ * :rate_limiter_api ETS tables). */
+void pga_request_limiter_table_logs(pga_request_limiter_t *l, size_t *global,
+                                    size_t *api);
 /* How many global and API limits are configured now (cleanup
  * telemetry). */
 void pga_request_limiter_counts(pga_request_limiter_t *l, size_t *global,

@@ -259,6 +259,25 @@ defmodule Scenario do
       end
     end)
 
+    for {how, target} <- [{"request_id", fn _pid -> "id-stream_forever" end}, {"relay pid", & &1}] do
+      Check.run("PhoenixGenApi.stop_stream by #{how} -> :ok and the end response (ops §9.3)", fn ->
+        xp(gw, params("stream_forever", %{"name" => "q"}))
+        receive do
+          {:stream_started, _, pid} ->
+            receive do {:stream_response, _} -> :ok after 2000 -> :ok end
+            r = :rpc.call(gw, PhoenixGenApi, :stop_stream, [target.(pid)], Check.tmo(5000))
+            case {r, msgs([], 500)} do
+              {:ok, [{:stream_response, e}]} ->
+                if e == resp("id-stream_forever", success: true, async: true), do: :ok, else: {:fail, "end", e}
+              other -> {:fail, "reply and messages", other}
+            end
+        after 2000 -> {:fail, "no stream_started"}
+        end
+      end)
+    end
+    Check.eq("stop_stream of the ended stream's request_id -> {:error, :not_found}", {:error, :not_found},
+      fn -> :rpc.call(gw, PhoenixGenApi, :stop_stream, ["id-stream_forever"], Check.tmo(5000)) end)
+
     Check.run("stream whose receiver dies: the relay exits (R19)", fn ->
       me = self()
       spawn(fn ->

@@ -46,6 +46,7 @@ defmodule Scenario do
         """)
 
     trace_status(gw)
+    limiter_views(gw)
     health(gw)
     statistics(gw)
     debug_report(gw)
@@ -60,6 +61,22 @@ defmodule Scenario do
       %{node: gw, trace_control_word: 0}, fn -> rpc(gw, :trace_status, []) end)
     Check.eq("Diagnostics.trace_status answers the same",
       %{node: gw, trace_control_word: 0}, fn -> :rpc.call(gw, @diag, :trace_status, []) end)
+  end
+
+  # statistics, health_check and RateLimiter report one limiter the same way.
+  def limiter_views(gw) do
+    Check.run("statistics' rate_limiter data is RateLimiter.status(); health counts its instances", fn ->
+      st = :rpc.call(gw, PhoenixGenApi.RateLimiter, :status, [])
+      n = :rpc.call(gw, PhoenixGenApi.RateLimiter, :instance_count, [])
+      stats = rpc(gw, :statistics, []).phoenix_gen_api.rate_limiter
+      inst = rpc(gw, :health_check, []).checks.phoenix_gen_api.checks.rate_limiter_instances
+      cond do
+        stats != %{status: :ok, data: st} -> {:fail, "statistics", {stats, st}}
+        inst != %{status: :ok, instance_count: n, alive_instances: n} -> {:fail, "health", {inst, n}}
+        length(st.instances) != n or n < 1 -> {:fail, "instances", st}
+        true -> :ok
+      end
+    end)
   end
 
   # ---- cases 2-6 ----

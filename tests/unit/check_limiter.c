@@ -153,6 +153,10 @@ START_TEST(limiter_api_denial_keeps_global_records) {
   ck_assert_int_eq(pga_request_limiter_status(l, &value, &global, 100, tb), 0);
   expect_term(tb, "[%{key: \"user_limit\", max_requests: 10, current_requests: "
                   "4, window_ms: 60000, remaining: 6, scope: :global}]");
+  size_t global_logs, api_logs; /* one log per table for this user */
+  pga_request_limiter_table_logs(l, &global_logs, &api_logs);
+  ck_assert_uint_eq(global_logs, 1);
+  ck_assert_uint_eq(api_logs, 1);
   pga_tb_free(tb);
   pga_request_limiter_free(l);
   tt_reset();
