@@ -14,7 +14,11 @@
 #   BENCH_WARMUP_SECONDS  warm-up seconds before each run (default 1)
 #   BENCH_CONCURRENCY     caller counts, comma-separated (default 1,8,64)
 #   BENCH_CSV             if set, also write the figures to this file
+Code.require_file("common.exs", __DIR__)
+
 defmodule PgaBench do
+  import PgaBench.Common
+
   @payload %{"hello" => "world", "n" => 42}
   @call_timeout 5_000
 
@@ -130,12 +134,6 @@ defmodule PgaBench do
     end
   end
 
-  # Nearest rank on a sorted tuple.
-  defp percentile(sorted, n, p) do
-    rank = max(1, min(n, ceil(p * n / 100)))
-    elem(sorted, rank - 1)
-  end
-
   # ---- setup ----
 
   defp check_target(node, mod) do
@@ -151,58 +149,6 @@ defmodule PgaBench do
   catch
     kind, reason ->
       die("#{node}: #{mod}.echo/1 failed: #{inspect({kind, reason})}")
-  end
-
-  defp connect(node, tries) do
-    cond do
-      Node.connect(node) == true -> :ok
-      tries <= 1 -> die("cannot connect to #{node}")
-      true -> Process.sleep(200) && connect(node, tries - 1)
-    end
-  end
-
-  defp env_node(var) do
-    case System.get_env(var) do
-      nil -> nil
-      "" -> nil
-      name -> String.to_atom(name)
-    end
-  end
-
-  defp env_number(var, default) do
-    case System.get_env(var) do
-      nil ->
-        default
-
-      "" ->
-        default
-
-      s ->
-        case Float.parse(s) do
-          {x, ""} when x > 0 -> x
-          _ -> die("#{var} must be a positive number, not '#{s}'")
-        end
-    end
-  end
-
-  defp env_concurrency(var, default) do
-    case System.get_env(var) do
-      v when v in [nil, ""] ->
-        default
-
-      s ->
-        for part <- String.split(s, [",", " "], trim: true) do
-          case Integer.parse(part) do
-            {n, ""} when n > 0 -> n
-            _ -> die("#{var}: bad caller count '#{part}'")
-          end
-        end
-    end
-  end
-
-  defp die(msg) do
-    IO.puts(:stderr, "pga-bench: " <> msg)
-    System.halt(2)
   end
 
   # ---- output ----
@@ -279,17 +225,6 @@ defmodule PgaBench do
   defp cols([a, b, c]) do
     String.pad_leading(a, 10) <> String.pad_leading(b, 9) <> String.pad_leading(c, 9)
   end
-
-  defp fmt_us(nil), do: "-"
-  defp fmt_us(x), do: :erlang.float_to_binary(x / 1, decimals: 1)
-
-  defp fmt_secs(x) when x == trunc(x), do: Integer.to_string(trunc(x))
-  defp fmt_secs(x), do: :erlang.float_to_binary(x / 1, decimals: 2)
-
-  defp ratio(_, nil), do: "-"
-  defp ratio(nil, _), do: "-"
-  defp ratio(_, b) when b == 0, do: "-"
-  defp ratio(a, b), do: :erlang.float_to_binary(a / b, decimals: 2) <> "x"
 
   defp write_csv(path, rows) do
     lines =

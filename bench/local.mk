@@ -4,8 +4,11 @@
 ## programs on libpga_core.la, built only on demand), then measures
 ## :erpc.call echo against a BEAM baseline node and against pga-node in one
 ## run (bench/run.sh, a bash script; BENCH_SECONDS, default 5, sets the
-## time per measurement).
-EXTRA_DIST += bench/run.sh bench/driver.exs bench/target.exs
+## time per measurement), then the gateway's cost (bench/gateway.exs:
+## Executor.execute_params!/1 on pga-node routed to the BEAM node's echo,
+## bare, with a telemetry handler and with a global rate limit, against
+## calling that echo directly).
+EXTRA_DIST += bench/run.sh bench/common.exs bench/driver.exs bench/gateway.exs bench/target.exs
 
 EXTRA_PROGRAMS = bench/limiter_bench bench/config_bench
 CLEANFILES += $(EXTRA_PROGRAMS)

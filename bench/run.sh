@@ -1,8 +1,9 @@
 #!/bin/bash
 # The benchmark harness behind `make bench`: starts a private epmd, pga-node,
-# the BEAM baseline node (bench/target.exs) and the driver (bench/driver.exs),
-# waits for each to be ready, runs the driver, and stops everything it
-# started, whatever happens.
+# the BEAM baseline node (bench/target.exs) and the drivers, waits for each
+# to be ready, runs the echo driver (bench/driver.exs) and then the gateway
+# driver (bench/gateway.exs, not with BENCH_BASELINE_ONLY=1), and stops
+# everything it started, whatever happens.
 #
 # Environment:
 #   PGA_NODE             pga-node binary (default: src/pga-node beside this
@@ -11,7 +12,9 @@
 #   BENCH_SECONDS        measured seconds per run (default 5)
 #   BENCH_WARMUP_SECONDS warm-up seconds before each run (default 1)
 #   BENCH_CONCURRENCY    caller counts (default 1,8,64)
-#   BENCH_CSV            also write the figures to this CSV file
+#   BENCH_CSV            also write the echo figures to this CSV file
+#   BENCH_GATEWAY_CSV    also write the gateway figures to this CSV file
+#   BENCH_GATEWAY        0 = skip the gateway benchmark
 #   BENCH_BASELINE_ONLY  1 = measure the BEAM baseline only (no pga-node)
 #   BENCH_KEEP_LOGS      1 = keep the node logs (their folder is printed)
 set -u
@@ -132,16 +135,28 @@ target_pid=$!
 wait_for_line "$tmp/beam.log" "^pga-bench target ready" 30 "$target_pid" \
   || fail "the baseline node did not get ready"
 
-# ---- the driver ----
-BENCH_BEAM_NODE=$beam_name BENCH_PGA_NODE=$pga_name \
-  "$ELIXIR" --name "pga_bench_driver@$HOST" --cookie "$cookie" \
-  "$here/driver.exs" </dev/null &
-driver_pid=$!
-wait "$driver_pid"
-rc=$?
-driver_pid=
-if [ -n "$pga_pid" ] && ! kill -0 "$pga_pid" 2>/dev/null; then
-  fail "pga-node died during the run"
+# ---- the drivers ----
+# Runs driver script $1 (node name $2) in the background and waits for it;
+# its exit status in rc.
+run_driver() {
+  BENCH_BEAM_NODE=$beam_name BENCH_PGA_NODE=$pga_name \
+    "$ELIXIR" --name "$2@$HOST" --cookie "$cookie" "$here/$1" </dev/null &
+  driver_pid=$!
+  wait "$driver_pid"
+  rc=$?
+  driver_pid=
+  if [ -n "$pga_pid" ] && ! kill -0 "$pga_pid" 2>/dev/null; then
+    fail "pga-node died during $1"
+  fi
+}
+
+run_driver driver.exs pga_bench_driver
+echo_rc=$rc
+gw_rc=0
+if [ -n "$pga_name" ] && [ "${BENCH_GATEWAY:-1}" != 0 ]; then
+  run_driver gateway.exs pga_bench_gateway
+  gw_rc=$rc
 fi
-[ "$rc" = 0 ] || fail "the driver failed (exit $rc)"
+[ "$echo_rc" = 0 ] || fail "the echo driver failed (exit $echo_rc)"
+[ "$gw_rc" = 0 ] || fail "the gateway driver failed (exit $gw_rc)"
 exit 0

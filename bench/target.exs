@@ -1,5 +1,6 @@
 # The BEAM side of the baseline: an Elixir node that serves
-# :pga_bench_echo.echo/1, the same job as pga's :pga_node.echo/1.
+# :pga_bench_echo.echo/1, the same job as pga's :pga_node.echo/1, and the
+# service function the gateway benchmark (bench/gateway.exs) routes to.
 # bench/run.sh starts it; it runs until SIGTERM (init:stop).
 defmodule :pga_bench_echo do
   def echo(term), do: term

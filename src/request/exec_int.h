@@ -1,5 +1,8 @@
 /* The executor's state, shared by the files that drive one request:
- * executor.c (the pipeline), resolver.c ({m, f, a} node lists),
+ * executor.c (the pipeline and its RPC functions), exec_inv.c (native or
+ * remote invocations), exec_nodes.c (node selection, fallback, retry),
+ * exec_deliver.c (answering), exec_stream.c (the stream relay),
+ * exec_plane.c (plane lifetime), resolver.c ({m, f, a} node lists),
  * reqevents.c (telemetry), streams.c (stop_stream) and ops_api.c.
  * Everything here is loop-thread state unless marked atomic. */
 #ifndef PGA_REQUEST_EXEC_INT_H
@@ -68,6 +71,14 @@ struct inv_s {
   pga_tb_t early;     /* a job that reported inside pga_rpc_run */
 };
 
+/* The RPC function's frame while the pipeline runs inside it: a reply
+ * made then becomes the function's return value (executor.c run()). */
+struct fnctx_s {
+  pga_tb_t *out;
+  pga_outcome_t outcome;
+  int replied;
+};
+
 struct exec_s {
   exec_t *prev, *next;
   plane_t *pl;
@@ -121,9 +132,22 @@ struct exec_s {
   size_t trace_arity;  /* the traced call's argument count */
 };
 
-/* ---- executor.c ---- */
+/* ---- executor.c: exec lifetime, the pipeline, the RPC functions ---- */
 
+/* Wall-clock milliseconds, the node selector's clock. */
+int64_t pga__ex_wall_ms(void);
+/* Frees a request with all it holds (calls, timers, relay, pool slot). */
+void pga__ex_exec_free(exec_t *e);
+/* Registers execute!/1 and execute_params!/1 for pl. 0 or PGA_E*. */
+int pga__ex_register_fns(plane_t *pl);
+
+/* ---- exec_plane.c: plane lifetime ---- */
+
+/* The node's plane; NULL when none runs. */
 plane_t *pga__ex_plane_of(pga_node_t *node);
+
+/* ---- exec_inv.c: native-or-remote invocations (R14, R15) ---- */
+
 /* See inv_t. 0, or a negative PGA_E* (done never runs). */
 int pga__ex_inv_start(plane_t *pl, void *owner, inv_done_fn done,
                       void (*drop)(void *), const char *node, const char *m,
@@ -131,11 +155,53 @@ int pga__ex_inv_start(plane_t *pl, void *owner, inv_done_fn done,
                       unsigned timeout_ms, int native_only, inv_t **out);
 /* The owner goes first: the inv's result will not be seen. */
 void pga__ex_inv_abandon(inv_t *v);
+/* Unlinks and frees v at once (plane teardown: no owner is told). */
+void pga__ex_inv_free(inv_t *v);
+
+/* ---- exec_stream.c: the stream relay (§9.3) ---- */
+
+/* The relay process of e's stream (pga_proc_new): NULL on failure. */
+pga_proc_t *pga__ex_relay_new(exec_t *e);
+/* Ends e's relay, if any (exit normal, receiver demonitored). */
+void pga__ex_relay_free(exec_t *e);
 /* A message for a stream's relay, as if sent to its pid (buffered until
  * the stream is live, §9.3). e may be freed by the call. */
 void pga__ex_relay_message(exec_t *e, const pga_term_t *msg);
+/* Monitors the caller from the relay, so an unread stream ends (R19). */
+void pga__ex_monitor_receiver(exec_t *e);
+/* The call's Response is in: first chunk, then the buffer (ok 0: the
+ * error Response ends the stream). e may be freed by the call. */
+void pga__ex_stream_first(exec_t *e, pga_tb_t *resp, int ok);
+/* The dist layer's nodedown observer (ud: the node): ends the streams
+ * whose receiver or service node went (R18, R19). */
+void pga__ex_on_nodedown(void *ud, pga_conn_t *c);
+
+/* ---- exec_deliver.c: answering the request (§3.3) ---- */
+
+/* Completes the RPC call once with tb (enomem when tb failed). */
+void pga__ex_reply_tb(exec_t *e, pga_outcome_t oc, pga_tb_t *tb);
+/* Replies with error_response(id, msg, can_retry) and frees e. */
+void pga__ex_reply_error(exec_t *e, const char *msg, int can_retry);
+/* Sends {tag, a} or {tag, a, b} to the caller (from the relay, if any). */
+void pga__ex_send_caller(exec_t *e, const char *tag, const pga_term_t *a,
+                         const pga_term_t *b);
+/* The error Response for a failed call into tb: E7, or E7d with detail. */
+void pga__ex_error_resp(exec_t *e, pga_tb_t *tb, const pga_term_t *term,
+                        const char *inspected);
+/* Marks the background task failed (first failure wins). */
+void pga__ex_task_failed(exec_t *e, const char *kind, const pga_term_t *term,
+                         const char *text);
+/* The final result raw, as the response_type says (e may be freed). */
+void pga__ex_deliver(exec_t *e, const pga_term_t *raw);
+/* Delivers {:error, text} (text non-NULL) or {:error, t}. */
+void pga__ex_deliver_error(exec_t *e, const char *text, const pga_term_t *t);
+
+/* ---- exec_nodes.c: node selection, fallback, retry (§8) ---- */
+
 /* A node term's name ("a@b" from an atom or, R15, a binary). */
 int pga__ex_node_name(const pga_term_t *t, char *out, size_t len);
+/* Node selection, then the first pass of calls (§8). */
+void pga__ex_select_and_call(exec_t *e);
 
 /* ---- resolver.c: {m, f, a} nodes (docs/compat.md R15) ---- */
 

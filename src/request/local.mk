@@ -12,7 +12,9 @@ libpga_core_la_SOURCES += src/request/phash2.c src/request/selector.c \
 	src/request/executor.c src/request/ops_api.c \
 	src/request/workpool.c src/request/resolver.c \
 	src/request/reqevents.c src/request/streams.c \
-	src/request/reqtrace.c
+	src/request/reqtrace.c src/request/exec_inv.c \
+	src/request/exec_stream.c src/request/exec_deliver.c \
+	src/request/exec_nodes.c src/request/exec_plane.c
 # pow() in retry.c (backoff)
 libpga_core_la_LIBADD += -lm
 noinst_HEADERS += src/request/request.h src/request/request_int.h \
