@@ -42,9 +42,9 @@ defmodule PgaBench do
       for c <- concs do
         results =
           for {key, node, mod} <- targets, into: %{} do
-            _ = run(node, mod, c, warmup)
+            _ = measure(node, echo_fun(node, mod), c, warmup)
             :erlang.garbage_collect()
-            {key, run(node, mod, c, seconds)}
+            {key, measure(node, echo_fun(node, mod), c, seconds)}
           end
 
         row = {c, results[:beam], results[:pga]}
@@ -60,78 +60,8 @@ defmodule PgaBench do
 
   # ---- measuring ----
 
-  # One run: `callers` processes call echo in a loop until the deadline.
-  # Throughput is the completed calls over the wall time from the start
-  # signal to the last caller's end; latencies are per call.
-  defp run(node, mod, callers, seconds) do
-    native = :erlang.convert_time_unit(1, :second, :native)
-    parent = self()
-
-    pids =
-      for _ <- 1..callers do
-        spawn_link(fn ->
-          receive do
-            {:go, deadline} ->
-              send(parent, {:done, self(), loop(node, mod, deadline, [], 0, nil)})
-          end
-        end)
-      end
-
-    t0 = :erlang.monotonic_time()
-    deadline = t0 + round(seconds * native)
-    for p <- pids, do: send(p, {:go, deadline})
-
-    parts =
-      for p <- pids do
-        receive do
-          {:done, ^p, part} -> part
-        end
-      end
-
-    wall = :erlang.monotonic_time() - t0
-    lats = parts |> Enum.map(&elem(&1, 0)) |> :lists.append() |> :lists.sort()
-    n = length(lats)
-    errors = parts |> Enum.map(&elem(&1, 1)) |> Enum.sum()
-    first_error = Enum.find_value(parts, &elem(&1, 2))
-
-    if first_error do
-      IO.puts(:stderr, "pga-bench: #{node}: #{errors} failed calls; first: " <>
-                "#{inspect(first_error)}")
-    end
-
-    sorted = List.to_tuple(lats)
-    us = fn x -> x * 1_000_000 / native end
-
-    %{
-      calls: n,
-      errors: errors,
-      rps: if(wall > 0, do: n * native / wall, else: 0.0),
-      p50: if(n > 0, do: us.(percentile(sorted, n, 50)), else: nil),
-      p99: if(n > 0, do: us.(percentile(sorted, n, 99)), else: nil)
-    }
-  end
-
-  defp loop(node, mod, deadline, lats, errors, first_error) do
-    t0 = :erlang.monotonic_time()
-
-    if t0 >= deadline do
-      {lats, errors, first_error}
-    else
-      result =
-        try do
-          :erpc.call(node, mod, :echo, [@payload], @call_timeout)
-        catch
-          kind, reason -> {:pga_bench_error, kind, reason}
-        end
-
-      t1 = :erlang.monotonic_time()
-
-      if result == @payload do
-        loop(node, mod, deadline, [t1 - t0 | lats], errors, first_error)
-      else
-        loop(node, mod, deadline, lats, errors + 1, first_error || result)
-      end
-    end
+  defp echo_fun(node, mod) do
+    fn -> :erpc.call(node, mod, :echo, [@payload], @call_timeout) == @payload end
   end
 
   # ---- setup ----

@@ -65,10 +65,10 @@ defmodule PgaGatewayBench do
           for {key, _, _, _} <- @paths, into: %{} do
             enter(key, pga, sink)
             fun = call_fun(key, beam, pga)
-            _ = run(key, fun, c, warmup)
+            _ = measure(key, fun, c, warmup)
             :erlang.garbage_collect()
             sink_reset(sink)
-            r = run(key, fun, c, seconds)
+            r = measure(key, fun, c, seconds)
             r = Map.put(r, :events, sink_count(sink, key, r.calls))
             leave(key, pga)
             {key, r}
@@ -178,12 +178,6 @@ defmodule PgaGatewayBench do
     end
   end
 
-  defp safe(fun) do
-    fun.()
-  catch
-    kind, reason -> {:pga_bench_error, kind, reason}
-  end
-
   defp expect_ok(:ok, _), do: :ok
   defp expect_ok(other, what), do: die("#{what} returned #{inspect(other)}")
 
@@ -223,76 +217,6 @@ defmodule PgaGatewayBench do
       end
 
     if n >= expected, do: n, else: (Process.sleep(50); sink_count(sink, expected, tries - 1, n))
-  end
-
-  # ---- measuring (as bench/driver.exs) ----
-
-  # One run: `callers` processes call fun in a loop until the deadline.
-  # Throughput is the completed calls over the wall time from the start
-  # signal to the last caller's end; latencies are per call.
-  defp run(key, fun, callers, seconds) do
-    native = :erlang.convert_time_unit(1, :second, :native)
-    parent = self()
-
-    pids =
-      for _ <- 1..callers do
-        spawn_link(fn ->
-          receive do
-            {:go, deadline} ->
-              send(parent, {:done, self(), loop(fun, deadline, [], 0, nil)})
-          end
-        end)
-      end
-
-    t0 = :erlang.monotonic_time()
-    deadline = t0 + round(seconds * native)
-    for p <- pids, do: send(p, {:go, deadline})
-
-    parts =
-      for p <- pids do
-        receive do
-          {:done, ^p, part} -> part
-        end
-      end
-
-    wall = :erlang.monotonic_time() - t0
-    lats = parts |> Enum.map(&elem(&1, 0)) |> :lists.append() |> :lists.sort()
-    n = length(lats)
-    errors = parts |> Enum.map(&elem(&1, 1)) |> Enum.sum()
-    first_error = Enum.find_value(parts, &elem(&1, 2))
-
-    if first_error do
-      IO.puts(:stderr, "pga-bench: #{key}: #{errors} failed calls; first: " <>
-                "#{inspect(first_error)}")
-    end
-
-    sorted = List.to_tuple(lats)
-    us = fn x -> x * 1_000_000 / native end
-
-    %{
-      calls: n,
-      errors: errors,
-      rps: if(wall > 0, do: n * native / wall, else: 0.0),
-      p50: if(n > 0, do: us.(percentile(sorted, n, 50)), else: nil),
-      p99: if(n > 0, do: us.(percentile(sorted, n, 99)), else: nil)
-    }
-  end
-
-  defp loop(fun, deadline, lats, errors, first_error) do
-    t0 = :erlang.monotonic_time()
-
-    if t0 >= deadline do
-      {lats, errors, first_error}
-    else
-      result = safe(fun)
-      t1 = :erlang.monotonic_time()
-
-      if result == true do
-        loop(fun, deadline, [t1 - t0 | lats], errors, first_error)
-      else
-        loop(fun, deadline, lats, errors + 1, first_error || result)
-      end
-    end
   end
 
   # ---- setup ----
