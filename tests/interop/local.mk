@@ -30,7 +30,8 @@ EXTRA_DIST += tests/interop/lib/config_structs.exs \
 EXTRA_DIST += tests/interop/300_request_executor.exs \
 	tests/interop/310_request_limits.exs tests/interop/320_request_adapter.exs \
 	tests/interop/330_request_hooks.exs tests/interop/335_request_native.exs
-EXTRA_DIST += tests/interop/340_request_streams.exs \
+EXTRA_DIST += tests/interop/340_request_streams.exs tests/interop/470_ops_hostile.exs \
+	tests/interop/460_relay.exs \
 	tests/interop/350_request_ops.exs
 ## ops-plane scenarios: rate-limit operator API, shell prints
 EXTRA_DIST += tests/interop/440_ops_limits.exs tests/interop/450_ops_prints.exs
