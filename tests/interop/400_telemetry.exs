@@ -11,6 +11,11 @@ defmodule TelSink do
   def handle(event, meas, meta, config), do: send(:tel_sink, {:mf_got, event, meas, meta, config})
 end
 
+defmodule TelPull do
+  # What the gateway's puller calls on this node.
+  def get_config, do: {:ok, [ConfigFixtures.f(node(), service: "tel_pull", request_type: "p1")]}
+end
+
 defmodule Wait do
   # The next message matching pattern within ms (scaled), else :none.
   defmacro next(pattern, ms \\ 2_000) do
@@ -277,6 +282,25 @@ defmodule Scenario do
       :ok = tel(gw, :detach_all, ["short"])
       got != :none || {:fail, "id still held by a dead pid"}
     end)
+
+    Check.run("a forced pull emits pull :start then :stop with its count (events 22, 23)", fn ->
+      :ok = tel(gw, :attach_config, ["pull", self()])
+      sc = %PhoenixGenApi.Structs.ServiceConfig{service: "tel_pull", nodes: [node()],
+        module: TelPull, function: :get_config, args: []}
+      :ok = :rpc.call(gw, PhoenixGenApi.ConfigPuller, :add, [[sc]], Check.tmo(5_000))
+      :rpc.call(gw, PhoenixGenApi.ConfigPuller, :force_pull, [], Check.tmo(10_000))
+      start = next({:telemetry_event, [_, :config, :pull, :start], _, %{service: "tel_pull"}, _}, 5_000)
+      stop = next({:telemetry_event, [_, :config, :pull, :stop], _, %{service: "tel_pull"}, _}, 5_000)
+      svcs = :rpc.call(gw, PhoenixGenApi.ConfigPuller, :get_services, [])
+      :rpc.call(gw, PhoenixGenApi.ConfigPuller, :delete, [Map.values(svcs)])
+      :ok = db(gw, :delete, ["tel_pull", "p1"])
+      :ok = tel(gw, :detach_all, ["pull"])
+      case {start, stop} do
+        {{_, _, %{system_time: t}, _, _}, {_, _, %{duration_us: d, count: 1}, %{version: _}, _}}
+        when is_integer(t) and is_integer(d) -> :ok
+        other -> {:fail, "events", other}
+      end
+    end, timeout: 20_000)
 
     Check.eq("gateway still answers", :ok, fn -> tel(gw, :detach_all, ["nothing"]) end)
     Check.finish()
