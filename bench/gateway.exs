@@ -3,6 +3,9 @@
 # call it makes, at several caller counts, in one run:
 #   direct     the baseline: :erpc.call of :pga_bench_echo.echo/1 on the BEAM
 #              target node (bench/target.exs)
+#   forward    the two-hop baseline: :erpc.call of a BEAM function on the
+#              target that only passes the call on to pga-node's echo/1
+#              (the thinnest BEAM gateway: same nodes, same two hops)
 #   gateway    :erpc.call of Executor.execute_params!/1 on pga-node, with a
 #              FunConfig that routes the request to that same echo/1
 #   +telemetry the same, with PhoenixGenApi.Telemetry.attach_executor/2
@@ -11,7 +14,8 @@
 #   +limit     the same, with a global rate limit (on :user_id) set so high
 #              that it never refuses: every request is checked and logged
 # and prints requests/s, p50 and p99 latency for each, with the ratios
-# gateway/direct, telemetry/gateway and limit/telemetry. All paths get the
+# gateway/direct, gateway/forward, telemetry/gateway and limit/telemetry.
+# All paths get the
 # same argument, the same callers and the same time, one after the other
 # (never at once), so the ratios compare like with like on this machine.
 # bench/run.sh starts the nodes and runs this after bench/driver.exs.
@@ -38,7 +42,8 @@ defmodule PgaGatewayBench do
   # {key, label, ratio label, key of the ratio's denominator}
   @paths [
     {:direct, "direct (baseline)", nil, nil},
-    {:gateway, "gateway", "gateway/direct", :direct},
+    {:forward, "BEAM forward", "forward/direct", :direct},
+    {:gateway, "gateway", "gateway/forward", :forward},
     {:telemetry, "+ telemetry", "telemetry/gateway", :gateway},
     {:limit, "+ global limit", "limit/telemetry", :telemetry}
   ]
@@ -55,6 +60,7 @@ defmodule PgaGatewayBench do
     sink = spawn_link(fn -> sink(0) end)
     setup_gateway(pga, beam)
     check(:direct, call_fun(:direct, beam, pga))
+    check(:forward, call_fun(:forward, beam, pga))
     check(:gateway, call_fun(:gateway, beam, pga))
 
     print_header(beam, pga, seconds, warmup)
@@ -154,6 +160,15 @@ defmodule PgaGatewayBench do
     end
   end
 
+  defp call_fun(:forward, beam, pga) do
+    fn ->
+      case :erpc.call(beam, :pga_bench_echo, :forward, [pga, @arg], @call_timeout) do
+        @arg -> true
+        other -> other
+      end
+    end
+  end
+
   defp call_fun(_, _beam, pga) do
     params = %{
       "request_id" => "pga-bench",
@@ -235,6 +250,8 @@ defmodule PgaGatewayBench do
     )
 
     IO.puts("  direct (baseline)  #{beam}  :pga_bench_echo.echo/1")
+    IO.puts("  BEAM forward       #{beam}  :pga_bench_echo.forward/2 -> #{pga}  " <>
+              ":pga_node.echo/1")
     IO.puts("  gateway            #{pga}  Executor.execute_params!/1 -> " <>
               "#{beam}  :pga_bench_echo.echo/1")
     IO.puts("  + telemetry        and Telemetry.attach_executor/2 to a pid on " <>

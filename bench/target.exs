@@ -4,6 +4,10 @@
 # bench/run.sh starts it; it runs until SIGTERM (init:stop).
 defmodule :pga_bench_echo do
   def echo(term), do: term
+
+  # The two-hop baseline of bench/gateway.exs: this node only passes the
+  # call on, as the thinnest possible BEAM gateway would.
+  def forward(node, term), do: :erpc.call(node, :pga_node, :echo, [term], 5_000)
 end
 
 # run.sh waits for this line before it starts the driver.
