@@ -1,30 +1,40 @@
 ## fuzz: libFuzzer targets (make fuzz, needs clang); never run by make check.
-##   make fuzz        builds fuzz/fuzz_{term,handshake,ctrl} and runs each for
+##   make fuzz        builds fuzz/fuzz_{term,handshake,ctrl,ops} and runs each for
 ##                    FUZZ_SECONDS (default 30) over a copy of its corpus
 ##                    fuzz/corpus/NAME; fails on a crash (fuzz/run.sh).
 ##   make fuzz-smoke  the same for 20 s each, for CI.
 ## The targets are built with clang directly, not libtool: the code under
-## test (src/base, src/term, src/dist) is compiled again with coverage
-## instrumentation (-fsanitize=fuzzer-no-link) and ASan/UBSan into
-## fuzz/libpga-fuzz.a. FUZZ_TARGETS picks targets, FUZZ_FLAGS adds libFuzzer
-## flags. fuzz/capture_corpus.exs regenerates the handshake and ctrl seeds.
+## test (src/base, src/term, src/dist and FUZZ_LIB_MORE) is compiled again
+## with coverage instrumentation (-fsanitize=fuzzer-no-link) and ASan/UBSan
+## into fuzz/libpga-fuzz.a. FUZZ_TARGETS picks targets, FUZZ_FLAGS adds
+## libFuzzer flags. fuzz/capture_corpus.exs regenerates the handshake and ctrl seeds.
 FUZZ_CC = clang
 FUZZ_SECONDS = 30
-FUZZ_TARGETS = term handshake ctrl
+FUZZ_TARGETS = term handshake ctrl ops
 FUZZ_SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer $(FUZZ_SANITIZE)
 FUZZ_CPPFLAGS = -DPGA_BUILDING -I$(top_builddir) -I$(top_srcdir)/include \
 	-I$(top_srcdir)/src $(EI_CPPFLAGS) $(OPENSSL_CFLAGS)
 FUZZ_LIBS = $(EI_LIBS) $(OPENSSL_LIBS) -lpthread
-FUZZ_PROGS = fuzz/fuzz_term fuzz/fuzz_handshake fuzz/fuzz_ctrl
+FUZZ_PROGS = fuzz/fuzz_term fuzz/fuzz_handshake fuzz/fuzz_ctrl fuzz/fuzz_ops
+## The pure ops and relay files fuzz_ops calls, and the src/rpc files that
+## render.c's pga_ops_print links against. The renderers of diag_print.c,
+## limiter_print.c, failed_print.c and callflow_print.c are left out: their
+## objects pull in the whole node (health.c, plane.c, callflow.c, ...).
+FUZZ_LIB_MORE = src/ops/render.c src/ops/eval.c src/ops/trace_args.c \
+	src/ops/trace_msg.c src/ops/callflow_steps.c src/relay/groups.c \
+	src/relay/terms.c src/rpc/registry.c src/rpc/server.c src/rpc/io.c \
+	src/rpc/client.c src/rpc/stream.c
 
 EXTRA_DIST += fuzz/fuzz_term.c fuzz/fuzz_handshake.c fuzz/fuzz_ctrl.c \
-	fuzz/run.sh fuzz/capture_corpus.exs fuzz/corpus
+	fuzz/fuzz_ops.c fuzz/run.sh fuzz/capture_corpus.exs fuzz/ops_corpus.escript \
+	fuzz/corpus
 CLEANFILES += $(FUZZ_PROGS) fuzz/libpga-fuzz.a fuzz/fuzz_term.log \
-	fuzz/fuzz_handshake.log fuzz/fuzz_ctrl.log
+	fuzz/fuzz_handshake.log fuzz/fuzz_ctrl.log fuzz/fuzz_ops.log
 
-## The src/base, src/term and src/dist files of libpga_core, one object each
-## (objects are named after their path, so equal basenames cannot clash).
+## The src/base, src/term, src/dist and FUZZ_LIB_MORE files of libpga_core,
+## one object each (objects are named after their path, so equal basenames
+## cannot clash).
 fuzz/libpga-fuzz.a: $(libpga_core_la_SOURCES) $(noinst_HEADERS) \
 		$(pkginclude_HEADERS) config.h
 	@command -v $(FUZZ_CC) >/dev/null 2>&1 || { \
@@ -32,7 +42,9 @@ fuzz/libpga-fuzz.a: $(libpga_core_la_SOURCES) $(noinst_HEADERS) \
 	  exit 1; }
 	@rm -rf fuzz/objs && $(MKDIR_P) fuzz/objs && \
 	for f in $(libpga_core_la_SOURCES); do \
-	  case $$f in src/base/*.c|src/term/*.c|src/dist/*.c) ;; *) continue ;; esac; \
+	  case " $(FUZZ_LIB_MORE) " in *" $$f "*) ;; *) \
+	    case $$f in src/base/*.c|src/term/*.c|src/dist/*.c) ;; \
+	      *) continue ;; esac ;; esac; \
 	  o=fuzz/objs/`echo $$f | sed 's|/|_|g; s|\.c$$|.o|'`; \
 	  echo "  FUZZCC   $$f"; \
 	  $(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_CPPFLAGS) \
@@ -49,6 +61,9 @@ fuzz/fuzz_handshake: fuzz/fuzz_handshake.c fuzz/libpga-fuzz.a
 fuzz/fuzz_ctrl: fuzz/fuzz_ctrl.c fuzz/libpga-fuzz.a
 	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) \
 	  $(srcdir)/fuzz/fuzz_ctrl.c fuzz/libpga-fuzz.a $(FUZZ_LIBS) -o $@
+fuzz/fuzz_ops: fuzz/fuzz_ops.c fuzz/libpga-fuzz.a
+	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) \
+	  $(srcdir)/fuzz/fuzz_ops.c fuzz/libpga-fuzz.a $(FUZZ_LIBS) -o $@
 
 .PHONY: fuzz fuzz-build fuzz-smoke
 fuzz-build:
@@ -66,3 +81,11 @@ fuzz-smoke:
 ## through the readers as an unchecked view. Seeds fuzz/corpus/term/*.bin are
 ## the term goldens, written with tests/data/term/*.term by
 ## tests/data/term/gen.escript. Needs only src/term and libei.
+
+## fuzz_ops (fuzz/fuzz_ops.c): a selector byte, then a versioned term checked
+## as fuzz_term does, dispatched to one pure handler: trace arguments,
+## trace messages, call-flow descriptions, eval/render text, a list of relay
+## operations on a fresh model, or term order (reflexive, antisymmetric,
+## transitive over the term's elements). Traps on any invalid built term or
+## broken model invariant. Seeds fuzz/corpus/ops/*.bin are written by
+## fuzz/ops_corpus.escript (escript, run from the source tree).

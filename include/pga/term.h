@@ -93,12 +93,13 @@ typedef struct pga_term_iter_s {
   size_t pos;       /* byte offset of the next element */
   size_t left;      /* elements left */
   int is_string;
-  char scratch[2];  /* SMALL_INTEGER_EXT for STRING_EXT elements */
+  char scratch[2];  /* unused (kept for the ABI) */
   void *reserved[2];
 } pga_term_iter_t;
 
 PGA_EXTERN int pga_term_iter_init(pga_term_iter_t *it, const pga_term_t *t);
-/* Returns 1 and fills *out, or 0 at the end. */
+/* Returns 1 and fills *out, or 0 at the end. The element view stays valid
+ * as long as the list's buffer (STRING_EXT elements included). */
 PGA_EXTERN int pga_term_iter_next(pga_term_iter_t *it, pga_term_t *out);
 PGA_EXTERN void pga_term_iter_tail(const pga_term_iter_t *it, pga_term_t *out);
 /* Element count of a list (improper tail not counted); PGA_ETYPE if t is not

@@ -118,8 +118,14 @@ void pga_ops_up(pga_ops_text_t *t, const pga_term_t *x) {
 }
 
 void pga_ops_ts(pga_ops_text_t *t, int64_t ms) {
-  time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-  int milli = (int)(ms - (int64_t)secs * 1000);
+  /* floor division without overflow: ms - 999 would overflow INT64_MIN */
+  int64_t q = ms / 1000, r = ms % 1000;
+  if (r < 0) {
+    q--;
+    r += 1000;
+  }
+  time_t secs = (time_t)q;
+  int milli = (int)r;
   struct tm tm;
   gmtime_r(&secs, &tm);
   pga_ops_putf(t, "%04d-%02d-%02d %02d:%02d:%02d.%03dZ", tm.tm_year + 1900,

@@ -237,10 +237,16 @@ static int ident_cmp(const pga__head_t *a, const pga__head_t *b) {
   if (c != 0)
     return c;
   if (a->type == PGA_T_REF) {
-    for (unsigned i = a->nwords; i-- > 0;)
-      if (i < b->nwords && a->words[i] != b->words[i])
-        return a->words[i] < b->words[i] ? -1 : 1;
-    return (a->nwords > b->nwords) - (a->nwords < b->nwords);
+    /* As the BEAM: the shorter id's missing high words count as zeros
+     * (comparing the common words, then the lengths, is not transitive). */
+    for (unsigned i = a->nwords > b->nwords ? a->nwords : b->nwords; i-- > 0;) {
+      uint32_t wa = i < a->nwords ? a->words[i] : 0;
+      uint32_t wb = i < b->nwords ? b->words[i] : 0;
+
+      if (wa != wb)
+        return wa < wb ? -1 : 1;
+    }
+    return 0;
   }
   if (a->id != b->id)
     return a->id < b->id ? -1 : 1;

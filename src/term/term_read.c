@@ -260,6 +260,27 @@ static int enter_tail(pga_term_iter_t *it) {
   return 0;
 }
 
+/* SMALL_INTEGER_EXT encodings of 0..255: a STRING_EXT element's view
+ * points here, so it stays valid after the iterator moves on or goes out
+ * of scope, as every other element view does. */
+#define SMALL_INT_ROW(b) {(char)TAG_SMALL_INT, (char)(b)}
+#define SMALL_INT_ROWS16(b)                                               \
+  SMALL_INT_ROW(b), SMALL_INT_ROW((b) + 1), SMALL_INT_ROW((b) + 2),       \
+      SMALL_INT_ROW((b) + 3), SMALL_INT_ROW((b) + 4),                     \
+      SMALL_INT_ROW((b) + 5), SMALL_INT_ROW((b) + 6),                     \
+      SMALL_INT_ROW((b) + 7), SMALL_INT_ROW((b) + 8),                     \
+      SMALL_INT_ROW((b) + 9), SMALL_INT_ROW((b) + 10),                    \
+      SMALL_INT_ROW((b) + 11), SMALL_INT_ROW((b) + 12),                   \
+      SMALL_INT_ROW((b) + 13), SMALL_INT_ROW((b) + 14),                   \
+      SMALL_INT_ROW((b) + 15)
+static const char small_ints[256][2] = {
+    SMALL_INT_ROWS16(0),   SMALL_INT_ROWS16(16),  SMALL_INT_ROWS16(32),
+    SMALL_INT_ROWS16(48),  SMALL_INT_ROWS16(64),  SMALL_INT_ROWS16(80),
+    SMALL_INT_ROWS16(96),  SMALL_INT_ROWS16(112), SMALL_INT_ROWS16(128),
+    SMALL_INT_ROWS16(144), SMALL_INT_ROWS16(160), SMALL_INT_ROWS16(176),
+    SMALL_INT_ROWS16(192), SMALL_INT_ROWS16(208), SMALL_INT_ROWS16(224),
+    SMALL_INT_ROWS16(240)};
+
 int pga_term_iter_next(pga_term_iter_t *it, pga_term_t *out) {
   size_t next;
 
@@ -268,9 +289,7 @@ int pga_term_iter_next(pga_term_iter_t *it, pga_term_t *out) {
       return 0;
   }
   if (it->is_string) {
-    it->scratch[0] = TAG_SMALL_INT;
-    it->scratch[1] = it->list.buf[it->pos];
-    out->buf = it->scratch;
+    out->buf = small_ints[(unsigned char)it->list.buf[it->pos]];
     out->len = 2;
     it->pos++;
     it->left--;

@@ -71,6 +71,17 @@ START_TEST(timestamp_utc_millis) {
 }
 END_TEST
 
+/* Any int64 from a result map (fuzz_ops found INT64_MIN overflowing the
+ * floor division): before the epoch rounds down, to the oldest ms. */
+START_TEST(timestamp_before_epoch_to_int64_min) {
+  pga_ops_ts(&txt, -1);
+  pga_ops_put(&txt, "|");
+  pga_ops_ts(&txt, INT64_MIN);
+  ck_assert_str_eq(text(), "1969-12-31 23:59:59.999Z|"
+                           "-292275055-05-16 16:47:04.192Z");
+}
+END_TEST
+
 START_TEST(pad_counts_code_points_never_truncates) {
   size_t mark = pga_ops_text_len(&txt);
   pga_ops_put(&txt, "h\xC3\xA9");
@@ -440,6 +451,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, bytes_every_integer_in_bytes);
   tcase_add_test(tc, uptime_hours_minutes_seconds);
   tcase_add_test(tc, timestamp_utc_millis);
+  tcase_add_test(tc, timestamp_before_epoch_to_int64_min);
   tcase_add_test(tc, pad_counts_code_points_never_truncates);
   tcase_add_test(tc, icons_per_status);
   tcase_add_test(tc, interpolation_rules);

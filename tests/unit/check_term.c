@@ -1225,6 +1225,44 @@ START_TEST(term_get_ref_reads_each_encoding) {
 }
 END_TEST
 
+/* A reference on gw@h with the given id words (least significant first). */
+static pga_term_t ref_words(pga_tb_t *tb, const unsigned *w, int n) {
+  erlang_ref r;
+
+  memset(&r, 0, sizeof r);
+  strcpy(r.node, "gw@h");
+  r.len = n;
+  for (int i = 0; i < n; i++)
+    r.n[i] = w[i];
+  r.creation = 1;
+  pga_tb_reset(tb);
+  pga__tb_ref(tb, &r);
+  ck_assert_int_eq(pga_tb_error(tb), 0);
+  return pga_tb_data(tb);
+}
+
+/* fuzz_ops found refs of different word counts compared out of order:
+ * a < b < c < a. The BEAM counts the missing high words as zeros. */
+START_TEST(term_compare_refs_of_different_lengths) {
+  static const unsigned a[] = {5, 1, 9}, b[] = {1, 2}, c[] = {3};
+  static const unsigned d[] = {3, 0, 0};
+  pga_tb_t *ta = pga_tb_new(0), *tb = pga_tb_new(0), *tc = pga_tb_new(0);
+  pga_term_t ra = ref_words(ta, a, 3), rb = ref_words(tb, b, 2);
+  pga_term_t rc = ref_words(tc, c, 1);
+
+  ck_assert_int_gt(pga__term_compare(&ra, &rb), 0);
+  ck_assert_int_gt(pga__term_compare(&rb, &rc), 0);
+  ck_assert_int_gt(pga__term_compare(&ra, &rc), 0);
+  ck_assert_int_lt(pga__term_compare(&rc, &ra), 0);
+  rb = ref_words(tb, d, 3);
+  ck_assert_int_eq(pga__term_compare(&rb, &rc), 0);
+  ck_assert_int_eq(pga__term_compare(&rc, &rb), 0);
+  pga_tb_free(ta);
+  pga_tb_free(tb);
+  pga_tb_free(tc);
+}
+END_TEST
+
 /* ---- Equality ---- */
 
 START_TEST(term_equal_normalises_string_and_list) {
@@ -1719,6 +1757,24 @@ START_TEST(tb_list_normalized_rewrites_string_ext) {
 }
 END_TEST
 
+START_TEST(iter_string_ext_views_outlive_the_iterator) {
+  pga_term_t s = golden_view("map_small"), v, el[2];
+  pga_term_iter_t it;
+  int64_t a, b;
+
+  ck_assert_int_eq(pga_term_map_get_atom(&s, "a", &v), 0);
+  ck_assert_int_eq(v.buf[0], 107); /* [1,2] as STRING_EXT */
+  ck_assert_int_eq(pga_term_iter_init(&it, &v), 0);
+  ck_assert_int_eq(pga_term_iter_next(&it, &el[0]), 1);
+  ck_assert_int_eq(pga_term_iter_next(&it, &el[1]), 1);
+  memset(&it, 0xA5, sizeof it); /* the iterator is gone */
+  ck_assert_int_eq(pga_term_get_int64(&el[0], &a), 0);
+  ck_assert_int_eq(pga_term_get_int64(&el[1], &b), 0);
+  ck_assert_int_eq(a, 1);
+  ck_assert_int_eq(b, 2);
+}
+END_TEST
+
 START_TEST(tb_list_normalized_flattens_chained_cells) {
   pga_term_t c = golden_view("list_chain_string"), r;
   pga_tb_t *tb = pga_tb_new(0);
@@ -1823,6 +1879,8 @@ static Suite *term_suite(void) {
   tcase_add_test(read, term_map_pair_walks_wire_order_and_rejects_out_of_range);
   tcase_add_test(read, term_get_pid_reads_new_and_old_encodings);
   tcase_add_test(read, term_get_ref_reads_each_encoding);
+  tcase_add_test(read, term_compare_refs_of_different_lengths);
+  tcase_add_test(read, iter_string_ext_views_outlive_the_iterator);
   tcase_add_test(read, term_equal_normalises_string_and_list);
   tcase_add_test(read, term_equal_normalises_integer_widths);
   tcase_add_test(read, term_equal_respects_map_order);
