@@ -95,8 +95,11 @@ static void walk_list(const pga_term_t *t, int depth) {
 
   CHECK(pga_term_iter_init(&it, t) == 0);
   while (n < WALK_MAX_CHILDREN && pga_term_iter_next(&it, &e)) {
-    /* STRING_EXT elements live in the iterator, not in t. */
-    if (!(e.buf == it.scratch && e.len == 2))
+    /* STRING_EXT elements are views of a static SMALL_INTEGER_EXT table,
+     * not bytes of t. */
+    if (it.is_string)
+      CHECK(e.len == 2 && (unsigned char)e.buf[0] == 97);
+    else
       check_inside(&e, t);
     walk(&e, depth + 1);
     n++;

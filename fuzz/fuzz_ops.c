@@ -72,11 +72,9 @@ static size_t list_len(const pga_term_t *t) {
 }
 
 /* Up to MAX_ELEMENTS top-level elements of a tuple or list, or the keys
- * and values of a map; their number. A STRING_EXT element lives in the
- * iterator (valid until the next step): it is copied to a slot of its own
- * in room (MAX_ELEMENTS SMALL_INTEGER_EXTs). */
-static size_t elements(const pga_term_t *t, pga_term_t *out,
-                       char room[][2]) {
+ * and values of a map; their number. Element views stay valid after the
+ * iteration (STRING_EXT elements too). */
+static size_t elements(const pga_term_t *t, pga_term_t *out) {
   pga_term_iter_t it;
   pga_term_t k, v;
   size_t n = 0, size;
@@ -88,14 +86,7 @@ static size_t elements(const pga_term_t *t, pga_term_t *out,
     break;
   case PGA_T_LIST:
     CHECK(pga_term_iter_init(&it, t) == 0);
-    while (n < MAX_ELEMENTS && pga_term_iter_next(&it, &out[n])) {
-      if (out[n].buf == it.scratch) {
-        CHECK(out[n].len == sizeof room[n]);
-        memcpy(room[n], it.scratch, sizeof room[n]);
-        out[n].buf = room[n];
-      }
-      n++;
-    }
+    while (n < MAX_ELEMENTS && pga_term_iter_next(&it, &out[n])) n++;
     break;
   case PGA_T_MAP:
     CHECK(pga_term_map_size(t, &size) == 0);
@@ -584,8 +575,7 @@ static int sign(int c) { return (c > 0) - (c < 0); }
 static void order(const pga_term_t *x) {
   pga_term_t v[MAX_ELEMENTS + 1];
   pga__term_pair_t *pairs;
-  char room[MAX_ELEMENTS][2];
-  size_t n = elements(x, v, room), size, np;
+  size_t n = elements(x, v), size, np;
   int c[MAX_ELEMENTS + 1][MAX_ELEMENTS + 1];
   v[n++] = *x;
 
@@ -626,13 +616,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   pga_term_t t, el[MAX_ELEMENTS];
-  char room[MAX_ELEMENTS][2];
   size_t n;
 
   if (size < 2 || size > MAX_INPUT) return 0;
   if (pga_term_view_versioned((const char *)data + 1, size - 1, &t) != 0)
     return 0;
-  n = elements(&t, el, room);
+  n = elements(&t, el);
   switch (data[0] % SEL_COUNT) {
   case SEL_TRACE_ARGS:
     trace_args(&t);
