@@ -372,6 +372,25 @@ static void fail(verdict_t *vd, const char *why) {
   vd->failure = why;
 }
 
+/* The limit's key value for req into *v: 1 to count it, 0 to skip the
+ * limit (a failure to convert the args sets vd, which ends the checks),
+ * -1 when the limit itself is malformed (vd set). */
+static int limit_value(const limit_t *lim, const pga_request_t *req,
+                       pga_term_t *v, verdict_t *vd) {
+  int kv = key_value(lim, req, v);
+  if (kv <= 0) {
+    if (kv < 0)
+      fail(vd, "expected a map for request args");
+    return 0;
+  }
+  if (!lim->numbers_ok) {
+    fail(vd, "invalid rate limit: max_requests and window_ms must be "
+             "integers");
+    return -1;
+  }
+  return 1;
+}
+
 static void check_global(pga_request_limiter_t *l, const pga_request_t *req,
                          int64_t now, verdict_t *vd) {
   const limits_t *ls = &l->limits[T_GLOBAL];
@@ -380,21 +399,16 @@ static void check_global(pga_request_limiter_t *l, const pga_request_t *req,
 
   for (size_t i = 0; i < ls->n && vd->status == PGA_LIMIT_OK; i++) {
     const limit_t *lim = &ls->v[i];
-    int kv;
+    int use;
 
     if (!lim->is_map || !lim->has_key) {
       fail(vd, "invalid rate limit: no :key");
       return;
     }
-    if ((kv = key_value(lim, req, &v)) <= 0) {
-      if (kv < 0)
-        fail(vd, "expected a map for request args");
+    if ((use = limit_value(lim, req, &v, vd)) <= 0) {
+      if (use < 0)
+        return;
       continue;
-    }
-    if (!lim->numbers_ok) {
-      fail(vd, "invalid rate limit: max_requests and window_ms must be "
-               "integers");
-      return;
     }
     pga__rq_key(&v, &vk);
     limit_log_key(lim, &vk, &k);
@@ -412,7 +426,7 @@ static void check_api(pga_request_limiter_t *l, const pga_request_t *req,
 
   for (size_t i = 0; i < ls->n && vd->status == PGA_LIMIT_OK; i++) {
     const limit_t *lim = &ls->v[i];
-    int kv;
+    int use;
 
     if (!lim->is_map || !lim->scope_ok) {
       fail(vd, "invalid rate limit: no :service or :request_type");
@@ -425,15 +439,10 @@ static void check_api(pga_request_limiter_t *l, const pga_request_t *req,
       fail(vd, "invalid rate limit: no :key");
       return;
     }
-    if ((kv = key_value(lim, req, &v)) <= 0) {
-      if (kv < 0)
-        fail(vd, "expected a map for request args");
+    if ((use = limit_value(lim, req, &v, vd)) <= 0) {
+      if (use < 0)
+        return;
       continue;
-    }
-    if (!lim->numbers_ok) {
-      fail(vd, "invalid rate limit: max_requests and window_ms must be "
-               "integers");
-      return;
     }
     pga__rq_text_free(vd->api_key);
     if (api_key(vd->api_key, &lim->service, &lim->request_type, &v) != 0) {
