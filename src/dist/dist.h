@@ -80,6 +80,8 @@ size_t pga_dist_conn_count(const pga_dist_t *d);
 
 /* A fresh reference of ours (3 words). */
 void pga_dist_make_ref(pga_dist_t *d, erlang_ref *out);
+/* 1 if a and b are the same reference (node, creation and id words). */
+int pga_dist_ref_equal(const erlang_ref *a, const erlang_ref *b);
 /* Writes one of our pids (by id) into tb. */
 void pga_dist_put_pid(pga_dist_t *d, pga_tb_t *tb, uint64_t pid_id);
 /* A fresh pid id (not in the process table; never reused while there). */
@@ -130,6 +132,8 @@ typedef void (*pga_dist_conn_fn)(void *ud, const pga_conn_t *c);
 void pga_dist_each_up_conn(pga_dist_t *d, pga_dist_conn_fn fn, void *ud);
 
 /* ---- local processes ---- */
+/* Every callback may be NULL: that event is ignored (a process that only
+ * holds monitors needs on_down alone). */
 typedef struct pga_proc_ops_s {
   /* A message (SEND*, REG_SEND*) arrived; from may be NULL (plain SEND). */
   void (*on_message)(pga_proc_t *p, pga_conn_t *c, const pga_term_t *from,

@@ -216,6 +216,12 @@ void pga_dist_make_ref(pga_dist_t *d, erlang_ref *out) {
   out->creation = d->creation;
 }
 
+int pga_dist_ref_equal(const erlang_ref *a, const erlang_ref *b) {
+  return a->len == b->len && a->creation == b->creation &&
+         !memcmp(a->n, b->n, (size_t)a->len * sizeof a->n[0]) &&
+         !strcmp(a->node, b->node);
+}
+
 static void put32(unsigned char *p, uint32_t v) {
   p[0] = (unsigned char)(v >> 24);
   p[1] = (unsigned char)(v >> 16);

@@ -260,7 +260,8 @@ static pga_proc_t *target_of(pga_dist_t *d, const pga_term_t *t) {
 
 static void deliver(pga_dist_t *d, pga_conn_t *c, const pga_ctrl_t *m,
                     const pga_term_t *from, pga_proc_t *p) {
-  if (p && m->has_payload) p->ops->on_message(p, c, from, &m->payload);
+  if (p && m->has_payload && p->ops->on_message)
+    p->ops->on_message(p, c, from, &m->payload);
 }
 
 /* Answers a MONITOR_P or LINK for a missing process with noproc. */
@@ -355,7 +356,7 @@ static void on_exit_signal_msg(pga_dist_t *d, pga_conn_t *c, const pga_ctrl_t *m
   pga_proc_t *p = target_by_pid(d, &m->e[2]);
   if (!p || !reason) return;
   if (is_link && !remove_watcher(p, WATCH_LINK, &m->e[1])) return;
-  p->ops->on_exit_signal(p, c, &m->e[1], reason, is_link);
+  if (p->ops->on_exit_signal) p->ops->on_exit_signal(p, c, &m->e[1], reason, is_link);
 }
 
 static void on_monitor_exit(pga_dist_t *d, pga_conn_t *c, const pga_ctrl_t *m,
@@ -440,7 +441,7 @@ int pga_dist_send(pga_dist_t *d, uint64_t from_id, const pga_term_t *to,
     pga_proc_t *p = pga_proc_by_id(d, local);
     pga_term_t body = pga_tb_data(msg);
     body.buf++, body.len--; /* skip the version byte */
-    if (p) p->ops->on_message(p, NULL, NULL, &body);
+    if (p && p->ops->on_message) p->ops->on_message(p, NULL, NULL, &body);
     return 0;
   }
   pga_conn_t *c = conn_for_pid(d, to);

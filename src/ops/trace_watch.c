@@ -142,12 +142,6 @@ int pga__ops_trace_watch_post(pga_ops_t *ops) {
 
 /* ---- the watcher process ---- */
 
-static int same_ref(const erlang_ref *a, const erlang_ref *b) {
-  return a->len == b->len && a->creation == b->creation &&
-         !memcmp(a->n, b->n, (size_t)a->len * sizeof a->n[0]) &&
-         !strcmp(a->node, b->node);
-}
-
 static void on_down(pga_proc_t *p, pga_conn_t *c, const pga_term_t *ref,
                     const pga_term_t *reason) {
   pga_ops_t *ops = pga__ops_of(pga_proc_data(p));
@@ -156,31 +150,13 @@ static void on_down(pga_proc_t *p, pga_conn_t *c, const pga_term_t *ref,
   (void)c, (void)reason;
   if (!w || pga__term_get_ref(ref, &r) != 0) return;
   for (tracer_t *t = w->tracers; t; t = t->next)
-    if (t->monitored && same_ref(&t->mon, &r)) {
+    if (t->monitored && pga_dist_ref_equal(&t->mon, &r)) {
       bury(ops, t);
       return;
     }
 }
 
-static void on_message(pga_proc_t *p, pga_conn_t *c, const pga_term_t *from,
-                       const pga_term_t *msg) {
-  (void)p, (void)c, (void)from, (void)msg; /* nobody writes to us */
-}
-
-static void on_exit_signal(pga_proc_t *p, pga_conn_t *c,
-                           const pga_term_t *from, const pga_term_t *reason,
-                           int is_link) {
-  (void)p, (void)c, (void)from, (void)reason, (void)is_link;
-}
-
-static void on_spawn_reply(pga_proc_t *p, pga_conn_t *c,
-                           const pga_term_t *req_id, int flags,
-                           const pga_term_t *result) {
-  (void)p, (void)c, (void)req_id, (void)flags, (void)result;
-}
-
-static const pga_proc_ops_t proc_ops = {on_message, on_exit_signal, on_down,
-                                        on_spawn_reply, NULL};
+static const pga_proc_ops_t proc_ops = {.on_down = on_down};
 
 static void on_nodedown(void *ud, pga_conn_t *c) {
   pga_ops_t *ops = pga__ops_of(ud);

@@ -88,24 +88,10 @@ static void on_down(pga_proc_t *p, pga_conn_t *c, const pga_term_t *ref,
   pthread_mutex_unlock(&r->lock);
 }
 
-/* The relay answers no messages and ignores exit signals: like the
- * library's RelayServer it is not linked to anything it could die of. */
-static void on_message(pga_proc_t *p, pga_conn_t *c, const pga_term_t *from,
-                       const pga_term_t *msg) {
-  (void)p, (void)c, (void)from, (void)msg;
-}
-
-static void on_exit_signal(pga_proc_t *p, pga_conn_t *c,
-                           const pga_term_t *from, const pga_term_t *reason,
-                           int is_link) {
-  (void)p, (void)c, (void)from, (void)reason, (void)is_link;
-}
-
-static const pga_proc_ops_t relay_ops = {
-    .on_message = on_message,
-    .on_exit_signal = on_exit_signal,
-    .on_down = on_down,
-};
+/* The relay answers no messages and ignores exit signals (no callbacks):
+ * like the library's RelayServer it is not linked to anything it could
+ * die of. */
+static const pga_proc_ops_t relay_ops = {.on_down = on_down};
 
 /* Monitors on that node's pids are gone with the connection: each is a
  * DOWN :noconnection. ud is the node, so a stopped relay is not used. */

@@ -105,13 +105,6 @@ void pga__ex_relay_message(exec_t *e, const pga_term_t *msg) {
   e->buf[e->nbuf++] = tb;
 }
 
-static void relay_on_exit(pga_proc_t *p, pga_conn_t *c, const pga_term_t *from,
-                          const pga_term_t *reason, int is_link) {
-  (void)p, (void)c, (void)from, (void)reason, (void)is_link;
-  /* traps exits, as a GenServer linked to nothing else would not die
-   * from a stray exit/2 with reason normal; others are ignored (R19) */
-}
-
 static int64_t receiver_gone(pga_loop_t *loop, uint64_t id, void *ud);
 
 /* The receiver died: nobody reads the stream any more (R19). */
@@ -125,9 +118,10 @@ static void relay_on_down(pga_proc_t *p, pga_conn_t *c, const pga_term_t *ref,
     e->end_timer = pga_loop_timer(e->pl->loop, 0, receiver_gone, e);
 }
 
+/* No on_exit_signal: the relay traps exits, as a GenServer linked to
+ * nothing else would not die from a stray exit/2 (R19). */
 static const pga_proc_ops_t relay_ops = {
     .on_message = relay_on_message,
-    .on_exit_signal = relay_on_exit,
     .on_down = relay_on_down,
 };
 

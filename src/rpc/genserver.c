@@ -62,16 +62,9 @@ static void on_message(pga_proc_t *p, pga_conn_t *c, const pga_term_t *from,
   if (g->impl->info) g->impl->info(g->ud, c, from, msg);
 }
 
-static void on_exit_signal(pga_proc_t *p, pga_conn_t *c,
-                           const pga_term_t *from, const pga_term_t *reason,
-                           int is_link) {
-  /* Servers trap exits: a signal from a peer never stops them. */
-}
-
-static const pga_proc_ops_t gen_ops = {
-    .on_message = on_message,
-    .on_exit_signal = on_exit_signal,
-};
+/* Servers trap exits (no on_exit_signal): a signal from a peer never
+ * stops them. */
+static const pga_proc_ops_t gen_ops = {.on_message = on_message};
 
 pga_proc_t *pga_gen_start(pga_dist_t *d, const char *name,
                           const pga_gen_server_t *impl, void *ud) {

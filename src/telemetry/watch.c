@@ -8,25 +8,8 @@
 #include "pga/errno.h"
 #include "telemetry/telemetry_int.h"
 
-static void on_message(pga_proc_t *p, pga_conn_t *c, const pga_term_t *from,
-                       const pga_term_t *msg) {
-  (void)p, (void)c, (void)from, (void)msg; /* nobody writes to us */
-}
-
-static void on_exit_signal(pga_proc_t *p, pga_conn_t *c,
-                           const pga_term_t *from, const pga_term_t *reason,
-                           int is_link) {
-  (void)p, (void)c, (void)from, (void)reason, (void)is_link;
-}
-
-static int same_ref(const erlang_ref *a, const erlang_ref *b) {
-  return a->len == b->len && a->creation == b->creation &&
-         !memcmp(a->n, b->n, (size_t)a->len * sizeof a->n[0]) &&
-         !strcmp(a->node, b->node);
-}
-
 static int monitored_by(void *ud, const pga_th_t *h) {
-  return h->monitored && same_ref(&h->mon, ud);
+  return h->monitored && pga_dist_ref_equal(&h->mon, ud);
 }
 
 static void on_down(pga_proc_t *p, pga_conn_t *c, const pga_term_t *ref,
@@ -38,14 +21,7 @@ static void on_down(pga_proc_t *p, pga_conn_t *c, const pga_term_t *ref,
     (void)pga__tel_detach_if(t, monitored_by, &r);
 }
 
-static void on_spawn_reply(pga_proc_t *p, pga_conn_t *c,
-                           const pga_term_t *req_id, int flags,
-                           const pga_term_t *result) {
-  (void)p, (void)c, (void)req_id, (void)flags, (void)result;
-}
-
-static const pga_proc_ops_t ops = {on_message, on_exit_signal, on_down,
-                                   on_spawn_reply, NULL};
+static const pga_proc_ops_t ops = {.on_down = on_down};
 
 static int pid_on_node(void *ud, const pga_th_t *h) {
   return h->kind == PGA_TH_PID && !strcmp(h->home, ud);

@@ -245,6 +245,29 @@ START_TEST(ctrl_parse_rejects_non_tuple_and_bad_op) {
 }
 END_TEST
 
+START_TEST(proc_without_callbacks_ignores_messages) {
+  pga_loop_t *loop;
+  pga_dist_t *d;
+  pga_dist_config_t cfg = {.name = "t@127.0.0.1", .cookie = "c"};
+  static const pga_proc_ops_t no_ops; /* every callback NULL */
+  char err[128];
+  ck_assert_int_eq(pga_loop_new(&loop), 0);
+  ck_assert_int_eq(pga_dist_new(loop, &cfg, &d, err, sizeof err), 0);
+  pga_proc_t *p = pga_proc_new(d, &no_ops, NULL);
+  ck_assert_ptr_nonnull(p);
+  pga_tb_t *to = pga_tb_new(0), *msg = pga_tb_new(0);
+  pga_dist_put_pid(d, to, pga_proc_id(p));
+  pga_tb_atom(msg, "hello");
+  pga_term_t pid = pga_tb_data(to);
+  ck_assert_int_eq(pga_dist_send(d, 0, &pid, msg), 0); /* dropped, no crash */
+  pga_tb_free(to);
+  pga_tb_free(msg);
+  pga_proc_free(p);
+  pga_dist_free(d);
+  pga_loop_free(loop);
+}
+END_TEST
+
 START_TEST(valid_node_name_rules) {
   ck_assert(pga_hs_valid_node_name("gw@127.0.0.1", 12));
   ck_assert(pga_hs_valid_node_name("a@b", 3));
@@ -311,6 +334,7 @@ static Suite *dist_suite(void) {
   tcase_add_test(ctrl, ctrl_parse_rejects_every_truncation);
   tcase_add_test(ctrl, ctrl_parse_rejects_trailing_bytes_and_bad_version);
   tcase_add_test(ctrl, ctrl_parse_rejects_non_tuple_and_bad_op);
+  tcase_add_test(ctrl, proc_without_callbacks_ignores_messages);
   suite_add_tcase(s, ctrl);
   return s;
 }
