@@ -94,6 +94,14 @@ static void put_config_db(pga_ops_t *ops, pga_tb_t *tb, pga_tb_t *tmp) {
                           0, ((pga_ops_diag_t *)ops->diag)->pid_ids[PGA_SUB_CONFIG_DB]);
 }
 
+/* The head of %{status: :ok, data: ...}: the data term comes next. */
+static void put_ok_data(pga_tb_t *tb) {
+  pga_tb_map(tb, 2);
+  pga_tb_atom(tb, "status");
+  pga_tb_atom(tb, "ok");
+  pga_tb_atom(tb, "data");
+}
+
 /* %{status: :ok, data: Mod.status()} or not_started. */
 static void put_status_of(pga_ops_t *ops, pga_tb_t *tb, const char *mod,
                           pga_tb_t *tmp) {
@@ -102,10 +110,7 @@ static void put_status_of(pga_ops_t *ops, pga_tb_t *tb, const char *mod,
     return;
   }
   pga_term_t v = pga_tb_data(tmp);
-  pga_tb_map(tb, 2);
-  pga_tb_atom(tb, "status");
-  pga_tb_atom(tb, "ok");
-  pga_tb_atom(tb, "data");
+  put_ok_data(tb);
   pga_tb_term(tb, &v);
 }
 
@@ -114,10 +119,7 @@ static void put_rate_limiter(pga_ops_t *ops, pga_tb_t *tb) {
     pga__ops_put_not_started(tb);
     return;
   }
-  pga_tb_map(tb, 2);
-  pga_tb_atom(tb, "status");
-  pga_tb_atom(tb, "ok");
-  pga_tb_atom(tb, "data");
+  put_ok_data(tb);
   pga__ops_limiter_status(ops, tb);
 }
 
@@ -127,10 +129,7 @@ static void put_pool(pga_tb_t *tb, const pga_ops_live_t *lv, int pool) {
     pga__ops_put_not_started(tb);
     return;
   }
-  pga_tb_map(tb, 2);
-  pga_tb_atom(tb, "status");
-  pga_tb_atom(tb, "ok");
-  pga_tb_atom(tb, "data");
+  put_ok_data(tb);
   pga_tb_map(tb, 6);
   put_kv_u(tb, "idle_workers", p->idle);
   put_kv_u(tb, "busy_workers", p->busy);
@@ -150,10 +149,7 @@ static void put_relay(pga_ops_t *ops, pga_tb_t *tb, const pga_ops_live_t *lv,
   pga_tb_reset(tmp);
   pga_relay_status(ops->node, tmp);
   pga_term_t v = pga_tb_data(tmp);
-  pga_tb_map(tb, 2);
-  pga_tb_atom(tb, "status");
-  pga_tb_atom(tb, "ok");
-  pga_tb_atom(tb, "data");
+  put_ok_data(tb);
   pga_tb_term(tb, &v);
 }
 
