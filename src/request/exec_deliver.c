@@ -61,7 +61,7 @@ static int after_start(exec_t *e, const pga_term_t *v) {
   pga_tb_term(&a->resp, v);
   pga__tb_init(&args, 0);
   pga_tb_list(&args, 3);
-  pga_term_t rq = pga_tb_data(&e->reqtb), fc = pga_tb_data(&e->fctb);
+  pga_term_t rq = pga_tb_data(&e->reqtb), fc = pga__ex_fc_term(e);
   pga_tb_term(&args, &rq);
   pga_tb_term(&args, &fc);
   pga_tb_term(&args, n == 3 ? &extra : v);

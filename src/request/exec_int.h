@@ -94,7 +94,7 @@ struct exec_s {
   pga_tb_t reqtb;
   pga_request_t req;
   pga_funconfig_t *fc;
-  pga_tb_t fctb;      /* fc as a %FunConfig{} term, for hooks */
+  pga_tb_t fctb;      /* fc as a %FunConfig{} term: pga__ex_fc_term */
   inv_t *inv;         /* hook, local callback or local call in flight */
   resolve_t *resolve; /* {m, f, a} resolution in flight */
   int local;          /* nodes: :local */
@@ -254,5 +254,9 @@ void pga__ex_tr_end(exec_t *e);
 
 /* The periodic rate-limiter cleanup (every 60 000 ms, §7.3). */
 int64_t pga__ex_cleanup_timer(pga_loop_t *loop, uint64_t id, void *ud);
+
+/* fc as a %FunConfig{} term, encoded on first use (hooks, the relay's
+ * built-in): most requests never need it. Valid until fc changes. */
+pga_term_t pga__ex_fc_term(exec_t *e);
 
 #endif

@@ -69,7 +69,7 @@ static int is_relay(const char *m, const char *f) {
 
 /* [request, fun_config] for the relay's built-in handler. */
 static void relay_argv(exec_t *e, pga_tb_t *tb) {
-  pga_term_t rq = pga_tb_data(&e->reqtb), fc = pga_tb_data(&e->fctb);
+  pga_term_t rq = pga_tb_data(&e->reqtb), fc = pga__ex_fc_term(e);
   pga_tb_list(tb, 2);
   pga_tb_term(tb, &rq);
   pga_tb_term(tb, &fc);

@@ -384,8 +384,13 @@ static void resolve_nodes(exec_t *e) {
   }
   pga_term_t to = pga_funconfig_get(e->fc, PGA_FC_TIMEOUT);
   e->t_ms = (unsigned)pga_request_rpc_timeout(&to);
-  pga_tb_reset(&e->fctb);
-  pga_funconfig_encode(&e->fctb, e->fc);
+  pga_tb_reset(&e->fctb); /* fc may have changed: encoded again on use */
+}
+
+pga_term_t pga__ex_fc_term(exec_t *e) {
+  if (pga_tb_data(&e->fctb).len == 0)
+    pga_funconfig_encode(&e->fctb, e->fc);
+  return pga_tb_data(&e->fctb);
 }
 
 /* {:ok, req2, cfg2}: continue with both (copies); 0 or nonzero when
@@ -491,7 +496,7 @@ static void begin(exec_t *e) {
   pga_tb_t args;
   pga__tb_init(&args, 0);
   pga_tb_list(&args, 2);
-  pga_term_t rq = pga_tb_data(&e->reqtb), fc = pga_tb_data(&e->fctb);
+  pga_term_t rq = pga_tb_data(&e->reqtb), fc = pga__ex_fc_term(e);
   pga_tb_term(&args, &rq);
   pga_tb_term(&args, n == 3 ? &extra : &fc);
   pga_tb_nil(&args);
