@@ -5,7 +5,8 @@
  * printout truncated to a small buffer is a prefix of the full one with the
  * same returned length; rebuilding a term through the readers and the
  * builder gives a valid, equal term; and pga__tb_list_normalized keeps a
- * list equal. Seeds: fuzz/corpus/term (tests/data/term/gen.escript). */
+ * list equal; the structural skip agrees with the checker on every term
+ * the checker accepts. Seeds: fuzz/corpus/term (tests/data/term/gen.escript). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,9 +188,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   /* The same bytes without a version byte, and a hand-made view over them
    * (readers must stay in bounds on unchecked views too). */
+  size_t skipped;
+  int skip_rc = pga__term_skip(buf, size, &skipped);
+
   if (pga__term_check(buf, size, &used) == 0) {
     CHECK(used <= size);
+    /* What the checker accepts, the structural skip sizes the same. */
+    CHECK(skip_rc == 0 && skipped == used);
   } else {
+    CHECK(skip_rc != 0 || skipped <= size);
     pga_term_t raw = {buf, size}, e;
     pga_term_iter_t it;
     char out[64];

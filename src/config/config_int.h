@@ -53,18 +53,7 @@ int pga__term_dict_put(pga_dict_t *d, const pga_term_t *key, void *val);
 /* 0 or PGA_ENOTFOUND. */
 int pga__term_dict_delete(pga_dict_t *d, const pga_term_t *key);
 
-/* ---- map walking ---- */
-typedef struct pga__map_iter_s {
-  pga_term_t map;
-  size_t pos;
-  uint64_t left;
-} pga__map_iter_t;
-
-/* 0, or PGA_ETYPE when t is not a map. */
-int pga__map_iter_init(pga__map_iter_t *it, const pga_term_t *t);
-/* 1 with key/value set, 0 at the end. */
-int pga__map_iter_next(pga__map_iter_t *it, pga_term_t *key,
-                       pga_term_t *value);
+/* ---- map walking: pga__map_iter_t in term/term.h ---- */
 
 /* ---- predicates ---- */
 int pga__is_atom(const pga_term_t *t);

@@ -111,39 +111,6 @@ int pga__term_dict_delete(pga_dict_t *d, const pga_term_t *key) {
   return pga_dict_delete(d, &k);
 }
 
-/* ---- map walking ---- */
-
-int pga__map_iter_init(pga__map_iter_t *it, const pga_term_t *t) {
-  pga__head_t h;
-  if (pga__term_head(t->buf, t->len, &h) != 0 || h.type != PGA_T_MAP)
-    return PGA_ETYPE;
-  it->map = *t;
-  it->pos = h.size;
-  it->left = h.n / 2;
-  return 0;
-}
-
-static int sub(const pga_term_t *t, size_t *pos, pga_term_t *out) {
-  size_t used;
-  if (*pos > t->len || pga__term_check(t->buf + *pos, t->len - *pos, &used))
-    return 0;
-  out->buf = t->buf + *pos;
-  out->len = used;
-  *pos += used;
-  return 1;
-}
-
-int pga__map_iter_next(pga__map_iter_t *it, pga_term_t *key,
-                       pga_term_t *value) {
-  if (it->left == 0) return 0;
-  if (!sub(&it->map, &it->pos, key) || !sub(&it->map, &it->pos, value)) {
-    it->left = 0;
-    return 0;
-  }
-  it->left--;
-  return 1;
-}
-
 /* ---- predicates ---- */
 
 int pga__is_atom(const pga_term_t *t) {

@@ -34,7 +34,8 @@ static int split_tuple(const pga_term_t *t, pga_ctrl_t *out) {
   if (arity < 1 || arity > PGA_CTRL_MAX_ELEMS) return PGA_EPROTO;
   for (size_t i = 0; i < arity; i++) {
     size_t used;
-    if (pga__term_check(t->buf + pos, t->len - pos, &used) != 0)
+    /* versioned_term checked the whole tuple: only its structure now */
+    if (pga__term_skip(t->buf + pos, t->len - pos, &used) != 0)
       return PGA_EBADTERM;
     out->e[i].buf = t->buf + pos;
     out->e[i].len = used;

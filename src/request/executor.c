@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "request/exec_int.h"
@@ -524,8 +525,10 @@ static void begin(exec_t *e) {
 /* ---- the RPC functions ---- */
 
 static exec_t *exec_new(plane_t *pl, pga_call_t *call) {
-  exec_t *e = calloc(1, sizeof *e);
+  exec_t *e = malloc(sizeof *e);
   if (!e) return NULL;
+  memset(e, 0, offsetof(exec_t, hook_node));
+  e->hook_node[0] = e->node[0] = e->svc_node[0] = e->rcv_node[0] = '\0';
   e->pl = pl;
   e->call = call;
   e->pool = -1;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "request/request_int.h"
+#include "term/term.h"
 
 #define TAG_NIL 106
 
@@ -136,14 +137,33 @@ static pga_term_t *field_slot(pga_request_t *req, size_t i) {
   return slots[i];
 }
 
-int pga_request_from_struct(const pga_term_t *map, pga_request_t *req) {
-  if (pga__rq_type(map) != PGA_T_MAP)
-    return PGA_ETYPE;
-  for (size_t i = 0; i < sizeof field_names / sizeof *field_names; i++) {
-    pga_term_t *slot = field_slot(req, i);
+#define NFIELDS (sizeof field_names / sizeof *field_names)
 
-    if (pga_term_map_get_atom(map, field_names[i], slot) != 0)
-      *slot = pga_request_nil();
+/* The field a map key names, or -1. */
+static int field_of(const pga_term_t *key) {
+  for (size_t i = 0; i < NFIELDS; i++)
+    if (pga_term_is_atom(key, field_names[i]))
+      return (int)i;
+  return -1;
+}
+
+/* One walk over the map: each pair goes to its slot (the first of equal
+ * keys wins, as a lookup would find it); absent fields are nil. */
+int pga_request_from_struct(const pga_term_t *map, pga_request_t *req) {
+  pga__map_iter_t it;
+  pga_term_t key, value;
+  unsigned seen = 0;
+  int f;
+
+  if (pga__map_iter_init(&it, map) != 0)
+    return PGA_ETYPE;
+  for (size_t i = 0; i < NFIELDS; i++)
+    *field_slot(req, i) = pga_request_nil();
+  while (pga__map_iter_next(&it, &key, &value)) {
+    if ((f = field_of(&key)) >= 0 && !(seen & 1u << f)) {
+      seen |= 1u << f;
+      *field_slot(req, (size_t)f) = value;
+    }
   }
   return 0;
 }

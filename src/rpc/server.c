@@ -37,8 +37,12 @@ static const pga_proc_ops_t job_ops = {
 };
 
 static pga_job_t *job_new(pga_rpc_t *r, job_kind_t kind) {
-  pga_job_t *job = calloc(1, sizeof *job);
+  pga_job_t *job = malloc(sizeof *job);
   if (!job) return NULL;
+  memset(job, 0, offsetof(pga_job_t, module));
+  job->module[0] = job->function[0] = '\0';
+  job->io_ref.len = job->stream_ref.len = 0;
+  job->io_ref.node[0] = job->stream_ref.node[0] = '\0';
   job->rpc = r;
   job->kind = kind;
   pga__tb_init(&job->args, 0);

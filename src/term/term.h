@@ -29,6 +29,14 @@ struct pga_tb_s {
 int pga__term_check(const char *buf, size_t len, size_t *used)
     __attribute__((warn_unused_result));
 
+/* The size of the term at buf[0..len) from its structure alone: lengths
+ * and element counts, bounds-checked, contents (atom text, float values,
+ * depth) not judged. For stepping over terms already checked by
+ * pga__term_check; on other bytes it never reads outside buf[0..len).
+ * 0 or PGA_EBADTERM. (term_skip.c) */
+int pga__term_skip(const char *buf, size_t len, size_t *used)
+    __attribute__((warn_unused_result));
+
 /* Builders on caller memory. init cannot fail (allocation is lazy). */
 void pga__tb_init(pga_tb_t *tb, size_t cap);
 void pga__tb_destroy(pga_tb_t *tb);
@@ -98,6 +106,20 @@ typedef struct pga__head_s {
     uint32_t id, serial, creation;
   } pid;              /* NEW_FUN_EXT / FUN_EXT creator pid */
 } pga__head_t;
+
+/* The pairs of a map term in wire order, each key and value a view.
+ * init: 0, PGA_EINVAL or PGA_ETYPE (not a map). next: 1 with a pair, 0
+ * after the last or at a malformed pair (then bad is 1). */
+typedef struct pga__map_iter_s {
+  pga_term_t map;
+  size_t pos;
+  uint64_t left;
+  int bad;
+} pga__map_iter_t;
+
+int pga__map_iter_init(pga__map_iter_t *it, const pga_term_t *map);
+int pga__map_iter_next(pga__map_iter_t *it, pga_term_t *key,
+                       pga_term_t *value);
 
 /* Decodes the head of the term at buf[0..len). Checks every byte it reads
  * against len, so it is safe on unchecked input. 0, PGA_EBADTERM or

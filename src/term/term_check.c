@@ -93,12 +93,28 @@ int32_t pga__utf8_next(const unsigned char *s, size_t len, size_t *pos) {
   return (int32_t)cp;
 }
 
+/* 1 if s[0..len) is all ASCII; eight bytes a step, as atoms mostly are. */
+static int all_ascii(const unsigned char *s, size_t len) {
+  uint64_t acc = 0, w;
+  size_t i = 0;
+
+  for (; i + 8 <= len; i += 8) {
+    memcpy(&w, s + i, 8);
+    acc |= w;
+  }
+  for (; i < len; i++)
+    acc |= s[i];
+  return (acc & UINT64_C(0x8080808080808080)) == 0;
+}
+
 int pga__atom_utf8_check(const unsigned char *s, size_t len) {
   size_t pos = 0, chars = 0;
 
   /* 255 characters of at most 4 bytes: refuse longer before scanning. */
   if (len > 255 * 4)
     return PGA_EINVAL;
+  if (all_ascii(s, len))
+    return len <= 255 ? 0 : PGA_EINVAL;
   while (pos < len) {
     if (pga__utf8_next(s, len, &pos) < 0 || ++chars > 255)
       return PGA_EINVAL;
@@ -545,12 +561,98 @@ void pga__stack_free(pga__stack_t *s) {
   pga__stack_init(s);
 }
 
+/* What check_step needs of a head: its size and what nests in it. */
+typedef struct shape_s {
+  size_t size;
+  uint64_t n;
+  int tail;
+  size_t total;
+} shape_t;
+
+/* The shapes every message is made of (OTP 20+ encodings), checked
+ * without filling a pga__head_t: 1 done, 0 not one of them, or an
+ * error. Each case judges exactly what pga__term_head would. */
+static int fast_shape(const unsigned char *b, size_t len, shape_t *s) {
+  size_t p = 0;
+  pga__atom_t a;
+
+  switch (b[0]) {
+  case SMALL_INT:
+    s->size = 2;
+    return have(len, 0, 2) ? 1 : PGA_EBADTERM;
+  case INT:
+    s->size = 5;
+    return have(len, 0, 5) ? 1 : PGA_EBADTERM;
+  case SMALL_ATOM_UTF8:
+  case ATOM_UTF8:
+    if (read_atom(b, len, &p, &a) != 0)
+      return PGA_EBADTERM;
+    s->size = p;
+    return 1;
+  case NIL:
+    s->size = 1;
+    return 1;
+  case SMALL_TUPLE:
+    if (!have(len, 0, 2))
+      return PGA_EBADTERM;
+    s->size = 2;
+    s->n = b[1];
+    return 1;
+  case BINARY:
+    if (!have(len, 0, 5) || !have(len, 5, be32(b + 1)))
+      return PGA_EBADTERM;
+    s->size = 5 + (size_t)be32(b + 1);
+    return 1;
+  case STRING:
+    if (!have(len, 0, 3) || !have(len, 3, be16(b + 1)))
+      return PGA_EBADTERM;
+    s->size = 3 + (size_t)be16(b + 1);
+    return 1;
+  case MAP:
+  case LIST:
+    if (!have(len, 0, 5))
+      return PGA_EBADTERM;
+    s->size = 5;
+    s->n = be32(b + 1);
+    if (b[0] == MAP)
+      s->n *= 2;
+    else if (s->n == 0) /* a LIST_EXT of length 0: see head_container */
+      return PGA_EBADTERM;
+    else
+      s->tail = 1;
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+/* The shape of the term at buf[0..len), fast or through pga__term_head. */
+static int shape_of(const char *buf, size_t len, shape_t *s) {
+  pga__head_t h;
+  int rc;
+
+  s->n = 0;
+  s->tail = 0;
+  s->total = 0;
+  if (len == 0)
+    return PGA_EBADTERM;
+  if ((rc = fast_shape((const unsigned char *)buf, len, s)) != 0)
+    return rc < 0 ? rc : 0;
+  if ((rc = pga__term_head(buf, len, &h)) != 0)
+    return rc;
+  s->size = h.size;
+  s->n = h.n;
+  s->tail = h.tail;
+  s->total = h.total;
+  return 0;
+}
+
 /* One step of the check: the next term's head, and a frame for what nests
  * in it. 1 to go on, 0 when the term is complete, or an error. */
 static int check_step(const char *buf, size_t len, pga__stack_t *st,
                       size_t *top, size_t *pos) {
   pga__frame_t *f = &st->f[*top], *up;
-  pga__head_t h;
+  shape_t h;
   size_t start;
   int rc;
 
@@ -562,7 +664,7 @@ static int check_step(const char *buf, size_t len, pga__stack_t *st,
     f = &st->f[--*top];
   }
   start = *pos;
-  if ((rc = pga__term_head(buf + *pos, len - *pos, &h)) != 0)
+  if ((rc = shape_of(buf + *pos, len - *pos, &h)) != 0)
     return rc;
   *pos += h.size;
   /* A list's tail takes the list's own slot at this level. */

@@ -2,8 +2,9 @@
  * and the pid/ref decoders the dist layer needs.
  *
  * Every reader decodes through pga__term_head (bounds-checked) and steps
- * over nested terms with pga__term_check, so a hand-made view over bad bytes
- * gives an error, never a wild read. Lists follow their tails: a LIST_EXT
+ * over nested terms with pga__term_skip (structure only: what arrives from
+ * the network was checked in full once, on arrival), so a hand-made view
+ * over bad bytes gives an error, never a wild read. Lists follow their tails: a LIST_EXT
  * whose tail is another LIST_EXT or a STRING_EXT (how ei users build lists
  * of unknown length) reads as one list, as the BEAM reads it. */
 #include <string.h>
@@ -14,6 +15,9 @@
 #define TAG_LIST 108
 #define TAG_SMALL_INT 97
 #define TAG_EXPORT 113
+#define TAG_MAP 116
+#define TAG_ATOM_UTF8 118
+#define TAG_SMALL_ATOM_UTF8 119
 
 /* The [] that ends a STRING_EXT: it has no bytes of its own to point at. */
 static const char nil_term[1] = {106};
@@ -32,7 +36,7 @@ static int sub(const pga_term_t *t, size_t pos, pga_term_t *out,
 
   if (pos > t->len)
     return PGA_EBADTERM;
-  if ((rc = pga__term_check(t->buf + pos, t->len - pos, &used)) != 0)
+  if ((rc = pga__term_skip(t->buf + pos, t->len - pos, &used)) != 0)
     return rc;
   if (out != NULL) {
     out->buf = t->buf + pos;
@@ -155,10 +159,36 @@ static int atom_is(const pga__atom_t *a, const char *name) {
   return pga__atom_equal(a, &n);
 }
 
+/* The text of a UTF-8 atom term (the form OTP 20+ sends), else NULL. */
+static const char *utf8_atom_text(const pga_term_t *t, size_t *n) {
+  const unsigned char *b = (const unsigned char *)t->buf;
+  size_t hdr;
+
+  if (t->len < 2)
+    return NULL;
+  if (b[0] == TAG_SMALL_ATOM_UTF8) {
+    hdr = 2;
+    *n = b[1];
+  } else if (b[0] == TAG_ATOM_UTF8 && t->len >= 3) {
+    hdr = 3;
+    *n = (size_t)b[1] << 8 | b[2];
+  } else {
+    return NULL;
+  }
+  return *n <= t->len - hdr ? t->buf + hdr : NULL;
+}
+
 int pga_term_is_atom(const pga_term_t *t, const char *name) {
   pga__head_t h;
+  const char *text;
+  size_t n;
 
-  if (name == NULL || head_of(t, &h) != 0 || h.type != PGA_T_ATOM)
+  if (name == NULL || t == NULL || t->buf == NULL)
+    return 0;
+  /* Bytes equal to a valid UTF-8 name are valid: no decoding needed. */
+  if ((text = utf8_atom_text(t, &n)) != NULL)
+    return strlen(name) == n && memcmp(text, name, n) == 0;
+  if (head_of(t, &h) != 0 || h.type != PGA_T_ATOM)
     return 0;
   return atom_is(&h.atom, name);
 }
@@ -371,30 +401,53 @@ int pga_term_map_pair(const pga_term_t *map, size_t i, pga_term_t *key,
   return sub(map, pos, value, &pos);
 }
 
+int pga__map_iter_init(pga__map_iter_t *it, const pga_term_t *map) {
+  const unsigned char *b;
+
+  if (map == NULL || map->buf == NULL || map->len < 5)
+    return map == NULL ? PGA_EINVAL : PGA_ETYPE;
+  b = (const unsigned char *)map->buf;
+  if (b[0] != TAG_MAP)
+    return PGA_ETYPE;
+  it->map = *map;
+  it->left = (uint64_t)b[1] << 24 | (uint64_t)b[2] << 16 |
+             (uint64_t)b[3] << 8 | b[4];
+  it->pos = 5;
+  it->bad = 0;
+  return 0;
+}
+
+int pga__map_iter_next(pga__map_iter_t *it, pga_term_t *key,
+                       pga_term_t *value) {
+  if (it->left == 0)
+    return 0;
+  if (sub(&it->map, it->pos, key, &it->pos) != 0 ||
+      sub(&it->map, it->pos, value, &it->pos) != 0) {
+    it->left = 0;
+    it->bad = 1;
+    return 0;
+  }
+  it->left--;
+  return 1;
+}
+
 /* Walks the pairs until match() accepts a key; O(n). */
 static int map_find(const pga_term_t *map, int (*match)(const pga_term_t *,
                                                         const void *),
                     const void *arg, pga_term_t *value) {
-  pga__head_t h;
-  pga_term_t k;
-  uint64_t i;
-  size_t pos;
+  pga__map_iter_t it;
+  pga_term_t k, v;
   int rc;
 
-  if ((rc = head_of(map, &h)) != 0)
+  if ((rc = pga__map_iter_init(&it, map)) != 0)
     return rc;
-  if (h.type != PGA_T_MAP)
-    return PGA_ETYPE;
-  pos = h.size;
-  for (i = 0; i < h.n / 2; i++) {
-    if ((rc = sub(map, pos, &k, &pos)) != 0)
-      return rc;
-    if (match(&k, arg))
-      return sub(map, pos, value, &pos);
-    if ((rc = sub(map, pos, NULL, &pos)) != 0)
-      return rc;
+  while (pga__map_iter_next(&it, &k, &v)) {
+    if (match(&k, arg)) {
+      *value = v;
+      return 0;
+    }
   }
-  return PGA_ENOTFOUND;
+  return it.bad ? PGA_EBADTERM : PGA_ENOTFOUND;
 }
 
 static int match_term(const pga_term_t *k, const void *key) {

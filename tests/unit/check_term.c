@@ -490,6 +490,64 @@ START_TEST(term_golden_truncations_are_rejected) {
 }
 END_TEST
 
+/* The structural skip sizes every golden as the checker does, and no
+ * prefix of one reads past its end (each prefix is its own allocation). */
+START_TEST(term_skip_agrees_with_check_on_goldens_and_prefixes) {
+  size_t i, k, used, skipped;
+
+  goldens_load();
+  for (i = 0; i < ngoldens; i++) {
+    const golden_t *g = &goldens[i];
+    const char *term = (const char *)g->bytes + 1;
+    if (pga__term_check(term, g->len - 1, &used) != 0)
+      continue; /* the goldens the checker refuses on purpose */
+    ck_assert_msg(pga__term_skip(term, g->len - 1, &skipped) == 0 &&
+                      skipped == used,
+                  "%s", g->name);
+    for (k = 0; k + 1 < g->len; k = next_prefix(k, g->len - 1)) {
+      char *buf = malloc(k > 0 ? k : 1);
+      ck_assert_ptr_nonnull(buf);
+      memcpy(buf, g->bytes + 1, k);
+      ck_assert_msg(pga__term_skip(buf, k, &skipped) != 0, "%s: %zu bytes",
+                    g->name, k);
+      free(buf);
+    }
+  }
+}
+END_TEST
+
+/* The skip trusts contents: a term the checker refuses for what it holds
+ * (bad UTF-8 atom, NaN) is still sized; one whose counts run past the
+ * bytes is refused. */
+START_TEST(term_skip_sizes_by_structure_only) {
+  static const struct {
+    const char *name;
+    const char *bytes;
+    size_t len;
+    int ok;
+    size_t used;
+  } cases[] = {
+      {"bad utf-8 atom", "\x77\x02\xC3\x28", 4, 1, 4},
+      {"NaN float", "\x46\x7F\xF8\0\0\0\0\0\0", 9, 1, 9},
+      {"tuple of two nils", "\x68\x02\x6A\x6A", 4, 1, 4},
+      {"list with tail", "\x6C\0\0\0\x01\x61\x01\x6A", 8, 1, 8},
+      {"map claiming 2^32-1 pairs", "\x74\xFF\xFF\xFF\xFF\x6A", 6, 0, 0},
+      {"empty LIST_EXT", "\x6C\0\0\0\0\x6A", 6, 0, 0},
+      {"binary past the end", "\x6D\0\0\0\x09\x01", 6, 0, 0},
+      {"unknown tag", "\x01", 1, 0, 0},
+      {"atom cache ref", "\x52\x00", 2, 0, 0},
+  };
+  size_t i, used;
+
+  for (i = 0; i < sizeof cases / sizeof *cases; i++) {
+    int rc = pga__term_skip(cases[i].bytes, cases[i].len, &used);
+    ck_assert_msg((rc == 0) == cases[i].ok, "%s: rc %d", cases[i].name, rc);
+    if (cases[i].ok)
+      ck_assert_msg(used == cases[i].used, "%s: %zu", cases[i].name, used);
+  }
+}
+END_TEST
+
 START_TEST(term_golden_mutations_never_crash) {
   size_t i, m, k;
 
@@ -1835,6 +1893,8 @@ static Suite *term_suite(void) {
   tcase_add_test(golden, term_golden_rebuild_is_equal_and_exact_when_beam_encoded);
   tcase_add_test(golden, term_golden_truncations_are_rejected);
   tcase_add_test(golden, term_golden_mutations_never_crash);
+  tcase_add_test(golden, term_skip_agrees_with_check_on_goldens_and_prefixes);
+  tcase_add_test(golden, term_skip_sizes_by_structure_only);
   tcase_add_test(golden, term_golden_format_truncates_safely);
   tcase_add_test(golden, term_format_float_matches_beam_short);
 
