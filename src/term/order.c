@@ -329,7 +329,7 @@ int pga__term_map_pairs(const pga_term_t *map, pga__term_pair_t **pairs,
 
     for (int j = 0; j < 2; j++) {
       if (pos > map->len ||
-          (rc = pga__term_check(map->buf + pos, map->len - pos, &used)) != 0) {
+          (rc = pga__term_skip(map->buf + pos, map->len - pos, &used)) != 0) {
         free(p);
         return rc != 0 ? rc : PGA_EBADTERM;
       }

@@ -92,6 +92,8 @@ typedef struct pga__head_s {
   unsigned bits;      /* bits used in a binary's last byte, 1..8 */
   int neg;            /* bignum sign */
   pga__atom_t atom;   /* the atom; node of a pid/port/ref; fun module */
+  /* From here on, set (or zeroed) only for pids, ports, references, funs
+   * and exports (pga__term_head). */
   pga__atom_t name;   /* EXPORT_EXT function name */
   uint64_t id;        /* pid/port id; NEW_FUN_EXT Index */
   uint32_t serial;    /* pid serial */

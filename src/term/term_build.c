@@ -43,6 +43,11 @@ static void fail(pga_tb_t *tb, int err) {
 }
 
 /* Room for n more bytes: a pointer to write them at, or NULL (error set). */
+/* The first allocation of a builder: most terms a request builds (its
+ * Request, Response, call arguments, control tuples) fit, so they grow
+ * by realloc rarely; a builder that stays smaller wastes under 256 bytes. */
+#define PGA__TB_FIRST_ALLOC 256
+
 static unsigned char *reserve(pga_tb_t *tb, size_t n) {
   size_t used, want, size;
   char *p;
@@ -56,7 +61,7 @@ static unsigned char *reserve(pga_tb_t *tb, size_t n) {
   }
   want = used + n;
   if (want > (size_t)tb->x.buffsz) {
-    size = tb->x.buffsz > 0 ? (size_t)tb->x.buffsz : 64;
+    size = tb->x.buffsz > 0 ? (size_t)tb->x.buffsz : PGA__TB_FIRST_ALLOC;
     while (size < want)
       size = size > tb->cap / 2 ? tb->cap : size * 2;
     if (size > tb->cap)
@@ -418,8 +423,8 @@ void pga__tb_ref(pga_tb_t *tb, const erlang_ref *ref) {
 void pga__tb_list_normalized(pga_tb_t *tb, const pga_term_t *t) {
   pga_term_iter_t it;
   pga_term_t elem, tail;
-  size_t n;
-  int rc;
+  size_t n = 0, head_at;
+  unsigned char *p;
 
   if (tb == NULL || tb->err != 0)
     return;
@@ -427,18 +432,36 @@ void pga__tb_list_normalized(pga_tb_t *tb, const pga_term_t *t) {
     fail(tb, PGA_EINVAL);
     return;
   }
-  if ((rc = pga_term_list_length(t, &n)) != 0) {
-    fail(tb, rc == PGA_ETYPE ? PGA_ETYPE : PGA_EINVAL);
+  if (pga_term_iter_init(&it, t) != 0) {
+    fail(tb, pga_term_type(t) == PGA_T_INVALID ? PGA_EINVAL : PGA_ETYPE);
     return;
   }
-  /* One LIST_EXT for the whole spine: STRING_EXT and chained cells alike. */
-  pga_tb_list(tb, n);
-  if (pga_term_iter_init(&it, t) != 0)
-    return; /* cannot happen: list_length passed */
-  while (pga_term_iter_next(&it, &elem))
+  /* One pass (the elements can be large: a Request is one): the count
+   * goes into the LIST_EXT header once the elements are written. */
+  head_at = (size_t)tb->x.index;
+  header32(tb, TAG_LIST, 0);
+  while (pga_term_iter_next(&it, &elem)) {
     pga__tb_raw(tb, elem.buf, elem.len);
-  if (n == 0)
-    return; /* [] already written */
+    n++;
+  }
   pga_term_iter_tail(&it, &tail);
+  if (tail.buf == NULL) {
+    fail(tb, PGA_EINVAL);
+    return;
+  }
+  if (tb->err != 0)
+    return;
+  if (n == 0) { /* [] (or a tail alone): the header goes, nil stays */
+    tb->x.index = (int)head_at;
+    pga_tb_nil(tb);
+    return;
+  }
   pga__tb_raw(tb, tail.buf, tail.len);
+  if (tb->err == 0) {
+    p = (unsigned char *)tb->x.buff + head_at + 1;
+    p[0] = (unsigned char)(n >> 24);
+    p[1] = (unsigned char)(n >> 16);
+    p[2] = (unsigned char)(n >> 8);
+    p[3] = (unsigned char)n;
+  }
 }

@@ -25,6 +25,7 @@
  * encoder produces: LIST_EXT of length 0, BIT_BINARY_EXT of zero bytes,
  * references of zero words. Duplicate map keys are not detected. */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -457,14 +458,29 @@ static int head_container(const unsigned char *b, size_t len,
   return 0;
 }
 
+/* The fields only pids, ports, references, funs and exports fill: zeroed
+ * for those alone (they compare them whole), since clearing the whole head for every integer and
+ * atom was a visible part of each read. */
+static void zero_rare_fields(pga__head_t *h) {
+  memset(&h->name, 0, sizeof *h - offsetof(pga__head_t, name));
+}
+
 int pga__term_head(const char *buf, size_t len, pga__head_t *h) {
   const unsigned char *b = (const unsigned char *)buf;
   size_t p = 0;
 
-  memset(h, 0, sizeof *h);
+  memset(h, 0, offsetof(pga__head_t, name));
   if (buf == NULL || len == 0)
     return PGA_EBADTERM;
   h->tag = b[0];
+  switch (b[0]) {
+  case NEW_PID: case NEW_PORT: case NEWER_REF: case REF: case PORT:
+  case PID: case NEW_FUN: case EXPORT: case NEW_REF: case FUN: case V4_PORT:
+    zero_rare_fields(h);
+    break;
+  default:
+    break;
+  }
   switch (b[0]) {
   case SMALL_INT:
   case INT:

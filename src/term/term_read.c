@@ -16,6 +16,13 @@
 #define TAG_SMALL_INT 97
 #define TAG_EXPORT 113
 #define TAG_MAP 116
+#define TAG_INT 98
+#define TAG_ATOM 100
+#define TAG_SMALL_TUPLE 104
+#define TAG_LARGE_TUPLE 105
+#define TAG_NIL 106
+#define TAG_BINARY 109
+#define TAG_SMALL_ATOM 115
 #define TAG_ATOM_UTF8 118
 #define TAG_SMALL_ATOM_UTF8 119
 
@@ -46,9 +53,50 @@ static int sub(const pga_term_t *t, size_t pos, pga_term_t *out,
   return 0;
 }
 
+/* The type of the shapes whose tag alone tells it, once their fixed part
+ * fits (as pga__term_head would judge it, contents aside); PGA_T_INVALID
+ * for the others, which need the full head (bignums that may fit int64,
+ * floats, bitstrings, pids, ports, references, funs). */
+static pga_term_type_t type_by_tag(const pga_term_t *t) {
+  const unsigned char *b = (const unsigned char *)t->buf;
+  size_t used;
+
+  switch (b[0]) {
+  case TAG_SMALL_TUPLE:
+    return t->len >= 2 ? PGA_T_TUPLE : PGA_T_INVALID;
+  case TAG_LARGE_TUPLE: case TAG_MAP: case TAG_LIST:
+    if (t->len < 5)
+      return PGA_T_INVALID;
+    if (b[0] == TAG_LIST)
+      return (b[1] | b[2] | b[3] | b[4]) ? PGA_T_LIST : PGA_T_INVALID;
+    return b[0] == TAG_MAP ? PGA_T_MAP : PGA_T_TUPLE;
+  case TAG_SMALL_INT: case TAG_INT: case TAG_ATOM: case TAG_SMALL_ATOM:
+  case TAG_ATOM_UTF8: case TAG_SMALL_ATOM_UTF8: case TAG_NIL:
+  case TAG_BINARY: case TAG_STRING:
+    /* no nesting: the skip only sizes the fixed part */
+    if (pga__term_skip(t->buf, t->len, &used) != 0)
+      return PGA_T_INVALID;
+    break;
+  default:
+    return PGA_T_INVALID;
+  }
+  switch (b[0]) {
+  case TAG_SMALL_INT: case TAG_INT: return PGA_T_INTEGER;
+  case TAG_NIL: return PGA_T_NIL;
+  case TAG_BINARY: return PGA_T_BINARY;
+  case TAG_STRING: return used > 3 ? PGA_T_LIST : PGA_T_NIL;
+  default: return PGA_T_ATOM;
+  }
+}
+
 pga_term_type_t pga_term_type(const pga_term_t *t) {
   pga__head_t h;
+  pga_term_type_t ty;
 
+  if (t == NULL || t->buf == NULL || t->len == 0)
+    return PGA_T_INVALID;
+  if ((ty = type_by_tag(t)) != PGA_T_INVALID)
+    return ty;
   return head_of(t, &h) == 0 ? h.type : PGA_T_INVALID;
 }
 
