@@ -10,7 +10,7 @@
 # The figures, one after the other, each target in turn (never at once):
 #   echo     :erpc.call of echo/1 (the call of bench/driver.exs)
 #   execute  Executor.execute!/1 with a Request struct, routed to the
-#            service node's :pga_bench_echo.echo/1
+#            service node's :pga_bench_echo.reply/1 ({:ok, arg})
 #   params   Executor.execute_params!/1, the same request as params
 #   stream   Executor.execute_params!/1 of a :stream FunConfig whose service
 #            function sends BENCH_STREAM_CHUNKS chunks; per relayed chunk
@@ -133,7 +133,7 @@ defmodule PgaGatewayCpu do
         nodes: [svc],
         choose_node_mode: :random,
         timeout: @timeout,
-        mfa: {:pga_bench_echo, :echo, []},
+        mfa: {:pga_bench_echo, :reply, []},
         arg_types: %{"x" => :string},
         arg_orders: ["x"],
         response_type: :sync,
@@ -470,7 +470,7 @@ defmodule PgaGatewayCpu do
       IO.puts("  #{String.pad_trailing(t.label, 8)} #{t.node} (OS pid #{t.ospid}): #{t.what}")
     end
 
-    IO.puts("  service  #{opts.svc}: :pga_bench_echo.echo/1 and stream/2 (bench/target.exs)")
+    IO.puts("  service  #{opts.svc}: :pga_bench_echo.reply/1 and stream/2 (bench/target.exs)")
     if :stream in figures, do: IO.puts("  stream: #{opts.chunks} chunks a stream")
 
     if :push in figures,
