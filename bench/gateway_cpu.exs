@@ -29,7 +29,7 @@
 #   BENCH_REQUESTS         requests (stream: chunks) per figure (default 100000)
 #   BENCH_WARMUP_REQUESTS  requests before each measurement (default 10000)
 #   BENCH_STREAM_CHUNKS    chunks per stream (default 1000)
-#   BENCH_PUSHES           pushes measured (default 20), BENCH_PUSH_SIZE (1000)
+#   BENCH_PUSHES           pushes measured (default 100), BENCH_PUSH_SIZE (1000)
 #   BENCH_SECONDS          load mode: no warm-up, each figure runs this many
 #                          seconds on each target instead of a request count
 #                          (steady load for `perf record -p PID`)
@@ -56,7 +56,7 @@ defmodule PgaGatewayCpu do
       requests: env_count("BENCH_REQUESTS", 100_000),
       warmup: env_count("BENCH_WARMUP_REQUESTS", 10_000),
       chunks: env_count("BENCH_STREAM_CHUNKS", 1000),
-      pushes: env_count("BENCH_PUSHES", 20),
+      pushes: env_count("BENCH_PUSHES", 100),
       push_size: env_count("BENCH_PUSH_SIZE", 1000),
       seconds: System.get_env("BENCH_SECONDS") not in [nil, ""] && env_number("BENCH_SECONDS", 0),
       clk_tck: env_count("BENCH_CLK_TCK", 100),
