@@ -90,8 +90,9 @@ defmodule PgaGatewayCpu do
 
   # ---- the targets ----
 
+  # In the order of @target_keys, whatever the order of BENCH_TARGETS.
   defp targets(keys) do
-    for key <- keys, t = target(key), t != nil, do: t
+    for key <- @target_keys, key in keys, t = target(key), t != nil, do: t
   end
 
   defp target(:beam) do
@@ -546,7 +547,13 @@ defmodule PgaGatewayCpu do
       IO.puts(String.pad_trailing(first, 30) <> String.pad_trailing(label, 14) <> cells <> ratios)
     end
 
-    counts = Enum.map_join(targets, ", ", fn t -> "#{t.label} #{results[t.key].units}" end)
+    # CPU comes in clock ticks: the total says how exact a figure is.
+    counts =
+      Enum.map_join(targets, ", ", fn t ->
+        r = results[t.key]
+        "#{t.label} #{r.units} in #{fmt_secs(Float.round(r.cpu_s, 2))} s CPU"
+      end)
+
     IO.puts(String.pad_trailing("", 30) <> "(measured: #{counts})")
   end
 
