@@ -1,8 +1,17 @@
-# What both benchmark drivers (driver.exs, gateway.exs) share: reading the
-# environment, connecting, failing, the timed runs, percentiles and
-# number formatting, so the two report figures measured and printed the
-# same way.
+# What the benchmark drivers (driver.exs, gateway.exs, gateway_cpu.exs)
+# share: reading the environment, connecting, failing, the echo call, the
+# timed runs, percentiles and number formatting, so they report figures
+# measured and printed the same way.
 defmodule PgaBench.Common do
+  @echo_payload %{"hello" => "world", "n" => 42}
+
+  # The echo every driver measures: true when the payload came back.
+  def echo_payload, do: @echo_payload
+
+  def echo_call(node, mod, timeout) do
+    :erpc.call(node, mod, :echo, [@echo_payload], timeout) == @echo_payload
+  end
+
   def connect(node, tries) do
     cond do
       Node.connect(node) == true -> :ok

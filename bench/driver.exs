@@ -19,7 +19,7 @@ Code.require_file("common.exs", __DIR__)
 defmodule PgaBench do
   import PgaBench.Common
 
-  @payload %{"hello" => "world", "n" => 42}
+  @payload PgaBench.Common.echo_payload()
   @call_timeout 5_000
 
   def main do
@@ -61,7 +61,7 @@ defmodule PgaBench do
   # ---- measuring ----
 
   defp echo_fun(node, mod) do
-    fn -> :erpc.call(node, mod, :echo, [@payload], @call_timeout) == @payload end
+    fn -> echo_call(node, mod, @call_timeout) end
   end
 
   # ---- setup ----

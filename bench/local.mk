@@ -8,7 +8,8 @@
 ## Executor.execute_params!/1 on pga-node routed to the BEAM node's echo,
 ## bare, with a telemetry handler and with a global rate limit, against
 ## calling that echo directly).
-EXTRA_DIST += bench/run.sh bench/common.exs bench/driver.exs bench/gateway.exs bench/target.exs
+EXTRA_DIST += bench/run.sh bench/common.exs bench/driver.exs bench/gateway.exs bench/target.exs \
+	bench/gateway_cpu.exs bench/beam_gateway.exs bench/library_gateway.exs
 
 EXTRA_PROGRAMS = bench/limiter_bench bench/config_bench
 CLEANFILES += $(EXTRA_PROGRAMS)
@@ -25,3 +26,15 @@ bench-request: bench/limiter_bench$(EXEEXT) bench/config_bench$(EXEEXT)
 bench: bench-request src/pga-node$(EXEEXT)
 	PGA_NODE=$(abs_top_builddir)/src/pga-node$(EXEEXT) ELIXIR='$(ELIXIR)' \
 	EPMD='$(EPMD)' bash $(srcdir)/bench/run.sh
+
+## `make bench-gateway`: the gateway CPU benchmark (bench/gateway_cpu.exs):
+## pga-node's CPU per request (utime+stime from /proc/PID/stat) for echo,
+## execute!/1, execute_params!/1, a stream chunk and a 1,000-FunConfig push,
+## next to the BEAM gateway stand-in (bench/beam_gateway.exs) and, when
+## ERL_LIBS holds PhoenixGenApi, the library itself
+## (bench/library_gateway.exs). BENCH_ONLY=execute BENCH_TARGETS=pga
+## BENCH_SECONDS=30 gives steady load for `perf record -p PID`.
+.PHONY: bench-gateway
+bench-gateway: src/pga-node$(EXEEXT)
+	PGA_NODE=$(abs_top_builddir)/src/pga-node$(EXEEXT) ELIXIR='$(ELIXIR)' \
+	EPMD='$(EPMD)' BENCH_SUITE=gateway-cpu bash $(srcdir)/bench/run.sh

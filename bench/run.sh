@@ -1,9 +1,15 @@
 #!/bin/bash
-# The benchmark harness behind `make bench`: starts a private epmd, pga-node,
-# the BEAM baseline node (bench/target.exs) and the drivers, waits for each
-# to be ready, runs the echo driver (bench/driver.exs) and then the gateway
-# driver (bench/gateway.exs, not with BENCH_BASELINE_ONLY=1), and stops
-# everything it started, whatever happens.
+# The benchmark harness behind `make bench` and `make bench-gateway`: starts
+# a private epmd, pga-node, the BEAM baseline node (bench/target.exs) and the
+# drivers, waits for each to be ready, and stops everything it started,
+# whatever happens. `make bench` (BENCH_SUITE=echo) runs the echo driver
+# (bench/driver.exs) and then the gateway driver (bench/gateway.exs, not
+# with BENCH_BASELINE_ONLY=1). `make bench-gateway` (BENCH_SUITE=gateway-cpu)
+# also starts the BEAM gateway stand-in (bench/beam_gateway.exs) and, when
+# ERL_LIBS holds PhoenixGenApi, a gateway running the library
+# (bench/library_gateway.exs), and runs bench/gateway_cpu.exs, which
+# documents its own settings (BENCH_ONLY, BENCH_TARGETS, BENCH_CALLERS,
+# BENCH_REQUESTS, BENCH_SECONDS, ...).
 #
 # Environment:
 #   PGA_NODE             pga-node binary (default: src/pga-node beside this
@@ -17,6 +23,11 @@
 #   BENCH_GATEWAY        0 = skip the gateway benchmark
 #   BENCH_BASELINE_ONLY  1 = measure the BEAM baseline only (no pga-node)
 #   BENCH_KEEP_LOGS      1 = keep the node logs (their folder is printed)
+#   BENCH_SUITE          echo (default) or gateway-cpu
+#   BENCH_LIBRARY        gateway-cpu: auto (default: when ERL_LIBS holds
+#                        phoenix_gen_api), 1 (required) or 0 (never)
+#   BENCH_BEAM_FLAGS     gateway-cpu: emulator flags of the BEAM gateways
+#                        (e.g. "+sbwt none" to stop schedulers busy-waiting)
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,12 +35,23 @@ PGA_NODE=${PGA_NODE:-$here/../src/pga-node}
 ELIXIR=${ELIXIR:-elixir}
 EPMD=${EPMD:-epmd}
 HOST=127.0.0.1
+SUITE=${BENCH_SUITE:-echo}
+case $SUITE in
+  echo|gateway-cpu) ;;
+  *) echo "pga-bench: BENCH_SUITE must be echo or gateway-cpu, not '$SUITE'" >&2; exit 2 ;;
+esac
+# Only the library gateway runs with the caller's ERL_LIBS: the stand-in
+# defines modules of the same names.
+library_libs=${ERL_LIBS:-}
+unset ERL_LIBS
 cookie="pga_bench_$$_$RANDOM$RANDOM"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pga-bench.XXXXXX") || exit 1
 epmd_port=
 pga_pid=
 target_pid=
+standin_pid=
+library_pid=
 driver_pid=
 
 log() { echo "pga-bench: $*" >&2; }
@@ -52,6 +74,8 @@ cleanup() {
   trap - EXIT INT TERM
   stop_pid "$driver_pid"
   stop_pid "$target_pid"
+  stop_pid "$standin_pid"
+  stop_pid "$library_pid"
   stop_pid "$pga_pid"
   if [ -n "$epmd_port" ]; then
     "$EPMD" -port "$epmd_port" -kill >/dev/null 2>&1
@@ -149,6 +173,52 @@ run_driver() {
     fail "pga-node died during $1"
   fi
 }
+
+# ---- the gateway CPU suite ----
+# True when the library gateway should run (BENCH_LIBRARY, ERL_LIBS).
+want_library() {
+  case ${BENCH_LIBRARY:-auto} in
+    0) return 1 ;;
+    1) [ -n "$library_libs" ] || fail "BENCH_LIBRARY=1 but ERL_LIBS is empty"; return 0 ;;
+  esac
+  local d
+  for d in ${library_libs//:/ }; do
+    compgen -G "$d/phoenix_gen_api-*" >/dev/null && return 0
+  done
+  return 1
+}
+
+# Starts the BEAM gateway script $1 as node $2 (extra env in $3), its pid in
+# started_pid.
+start_gateway() {
+  local flags=()
+  [ -z "${BENCH_BEAM_FLAGS:-}" ] || flags=(--erl "$BENCH_BEAM_FLAGS")
+  env $3 "$ELIXIR" --name "$2@$HOST" --cookie "$cookie" "${flags[@]}" \
+    "$here/$1" >"$tmp/$2.log" 2>&1 </dev/null &
+  started_pid=$!
+  wait_for_line "$tmp/$2.log" "^pga-bench gateway ready" 60 "$started_pid" \
+    || fail "$1 did not get ready"
+}
+
+if [ "$SUITE" = gateway-cpu ]; then
+  start_gateway beam_gateway.exs pga_bench_gw ""
+  standin_pid=$started_pid
+  library_name=
+  if want_library; then
+    start_gateway library_gateway.exs pga_bench_library "ERL_LIBS=$library_libs"
+    library_pid=$started_pid
+    library_name="pga_bench_library@$HOST"
+    log "library gateway: $(grep '^pga-bench gateway ready' "$tmp/pga_bench_library.log")"
+  else
+    log "no library gateway (ERL_LIBS has no phoenix_gen_api; see bench/library_gateway.exs)"
+  fi
+  [ -z "$pga_pid" ] || log "pga-node OS pid $pga_pid (perf record -p $pga_pid)"
+  BENCH_SERVICE_NODE=$beam_name BENCH_BEAM_GW_NODE="pga_bench_gw@$HOST" \
+    BENCH_LIBRARY_NODE=$library_name BENCH_PGA_OSPID=$pga_pid \
+    BENCH_CLK_TCK=$(getconf CLK_TCK) run_driver gateway_cpu.exs pga_bench_cpu
+  [ "$rc" = 0 ] || fail "the gateway CPU driver failed (exit $rc)"
+  exit 0
+fi
 
 run_driver driver.exs pga_bench_driver
 echo_rc=$rc
