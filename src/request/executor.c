@@ -567,12 +567,21 @@ static pga_outcome_t run(exec_t *e, pga_tb_t *out) {
   return PGA_DEFER;
 }
 
+/* 1 if t matches %Request{}: a map whose __struct__ is the Request
+ * module (other keys are not looked at, as in the pattern). */
+static int is_request_struct(const pga_term_t *t) {
+  pga_term_t tag;
+
+  return pga_term_map_get_atom(t, "__struct__", &tag) == 0 &&
+         pga_term_is_atom(&tag, "Elixir.PhoenixGenApi.Structs.Request");
+}
+
 /* execute!(request): a %Request{} map. */
 static pga_outcome_t fn_execute(pga_call_t *call, size_t argc,
                                 const pga_term_t *argv, pga_tb_t *out) {
   plane_t *pl = pga_call_udata(call);
   (void)argc;
-  if (pga_term_type(&argv[0]) != PGA_T_MAP) {
+  if (!is_request_struct(&argv[0])) {
     pga_request_exc_t exc = {PGA_EXC_FUNCTION_CLAUSE,
                              "no function clause matching in "
                              "PhoenixGenApi.Executor.execute!/1",

@@ -176,6 +176,17 @@ defmodule Scenario do
       end
     end)
 
+    # execute!/1's clause is %Request{}: plain maps and other structs miss it
+    for {what, arg} <- [{"a plain map", %{request_id: "r", request_type: "hello",
+                                          service: "svc", args: %{"name" => "A"}}},
+                        {"another struct", %{__struct__: URI, path: "/"}},
+                        {"a non-map", :not_a_map}] do
+      Check.match("execute!/1 given #{what} raises FunctionClauseError",
+        {:error, {:exception, %{__struct__: FunctionClauseError, __exception__: true,
+          message: "no function clause matching in PhoenixGenApi.Executor.execute!/1"}, _}},
+        Check.catching(:erpc.call(gw, @exec, :execute!, [arg], Check.tmo(5000))))
+    end
+
     # ---- permission ----
     Check.eq("E4 any_authenticated with user_id nil", err("id-perm", "Permission denied"),
       fn -> xp(gw, params("perm", %{"name" => "A"}, %{"user_id" => nil})) end)
