@@ -46,6 +46,8 @@ typedef struct plane_s {
   uint64_t max_payload;
   pga_args_limits_t limits;
   exec_t *execs;
+  exec_t *spare_execs; /* freed execs kept for reuse (executor.c) */
+  size_t nspare_execs;
   inv_t *invs;
   pga_request_observer_t obs; /* reqtrace.c; callbacks NULL: none */
   void *obs_ud;
@@ -139,8 +141,11 @@ struct exec_s {
 
 /* Wall-clock milliseconds, the node selector's clock. */
 int64_t pga__ex_wall_ms(void);
-/* Frees a request with all it holds (calls, timers, relay, pool slot). */
+/* Frees a request with all it holds (calls, timers, relay, pool slot);
+ * the object itself may be kept for the next request. */
 void pga__ex_exec_free(exec_t *e);
+/* Frees the execs kept for reuse (plane teardown). */
+void pga__ex_spares_free(plane_t *pl);
 /* Registers execute!/1 and execute_params!/1 for pl. 0 or PGA_E*. */
 int pga__ex_register_fns(plane_t *pl);
 

@@ -38,6 +38,7 @@ static void plane_free(plane_t *pl) {
     if (v->owner && v->drop) v->drop(v->owner);
     pga__ex_inv_free(v);
   }
+  pga__ex_spares_free(pl);
   if (pl->cleanup_timer) pga_loop_timer_cancel(pl->loop, pl->cleanup_timer);
   pga__wp_free(pl->pools[PGA_POOL_ASYNC]);
   pga__wp_free(pl->pools[PGA_POOL_STREAM]);

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/spares.h"
 #include "request/exec_int.h"
 
 /* Wall-clock ms: the selector's clock (sticky node entries age on it). */
@@ -47,6 +48,73 @@ static int64_t mono_ms(void) {
 }
 
 /* ---- exec lifetime ---- */
+
+/* ---- exec objects: one per request, recycled with their builders ---- */
+
+#define EXEC_SPARES PGA_SPARES(256)
+#define EXEC_NBUILDERS 6
+
+static void exec_builders(exec_t *e, pga_tb_t *tb[EXEC_NBUILDERS]) {
+  tb[0] = &e->reqtb;
+  tb[1] = &e->fctb;
+  tb[2] = &e->caller;
+  tb[3] = &e->nodes_tb;
+  tb[4] = &e->args;
+  tb[5] = &e->last;
+}
+
+/* A zeroed exec (its small fields; see exec_t) with empty builders that
+ * may still hold a buffer from an earlier request. */
+static exec_t *exec_alloc(plane_t *pl) {
+  pga_tb_t *tb[EXEC_NBUILDERS], kept[EXEC_NBUILDERS];
+  exec_t *e = pl->spare_execs;
+
+  if (e) {
+    pl->spare_execs = e->next;
+    pl->nspare_execs--;
+    exec_builders(e, tb);
+    for (int i = 0; i < EXEC_NBUILDERS; i++) kept[i] = *tb[i];
+  } else {
+    if (!(e = malloc(sizeof *e))) return NULL;
+    for (int i = 0; i < EXEC_NBUILDERS; i++) pga__tb_init(&kept[i], 0);
+  }
+  memset(e, 0, offsetof(exec_t, hook_node));
+  e->hook_node[0] = e->node[0] = e->svc_node[0] = e->rcv_node[0] = '\0';
+  exec_builders(e, tb);
+  for (int i = 0; i < EXEC_NBUILDERS; i++) *tb[i] = kept[i];
+  return e;
+}
+
+static void exec_release(plane_t *pl, exec_t *e) {
+  pga_tb_t *tb[EXEC_NBUILDERS];
+  int keep = pl->nspare_execs < EXEC_SPARES;
+
+  exec_builders(e, tb);
+  for (int i = 0; i < EXEC_NBUILDERS; i++) {
+    if (keep) pga__tb_recycle(tb[i]);
+    else pga__tb_destroy(tb[i]);
+  }
+  if (!keep) {
+    free(e);
+    return;
+  }
+  e->next = pl->spare_execs;
+  pl->spare_execs = e;
+  pl->nspare_execs++;
+}
+
+void pga__ex_spares_free(plane_t *pl) {
+  pga_tb_t *tb[EXEC_NBUILDERS];
+
+  while (pl->spare_execs) {
+    exec_t *e = pl->spare_execs;
+    pl->spare_execs = e->next;
+    exec_builders(e, tb);
+    for (int i = 0; i < EXEC_NBUILDERS; i++) pga__tb_destroy(tb[i]);
+    free(e);
+  }
+  pl->nspare_execs = 0;
+}
 
 void pga__ex_exec_free(exec_t *e) {
   plane_t *pl = e->pl;
@@ -70,14 +138,8 @@ void pga__ex_exec_free(exec_t *e) {
   if (e->prev) e->prev->next = e->next;
   else pl->execs = e->next;
   if (e->next) e->next->prev = e->prev;
-  pga__tb_destroy(&e->reqtb);
-  pga__tb_destroy(&e->caller);
-  pga__tb_destroy(&e->nodes_tb);
-  pga__tb_destroy(&e->args);
-  pga__tb_destroy(&e->last);
-  pga__tb_destroy(&e->fctb);
   pga_funconfig_free(e->fc);
-  free(e);
+  exec_release(pl, e);
 }
 
 /* The arguments could not be built (rc, exc): the request ends, as an
@@ -525,22 +587,14 @@ static void begin(exec_t *e) {
 /* ---- the RPC functions ---- */
 
 static exec_t *exec_new(plane_t *pl, pga_call_t *call) {
-  exec_t *e = malloc(sizeof *e);
+  exec_t *e = exec_alloc(pl);
   if (!e) return NULL;
-  memset(e, 0, offsetof(exec_t, hook_node));
-  e->hook_node[0] = e->node[0] = e->svc_node[0] = e->rcv_node[0] = '\0';
   e->pl = pl;
   e->call = call;
   e->pool = -1;
   e->task.start = task_start;
   e->t0_us = pga_telemetry_monotonic_us();
   atomic_fetch_add(&pl->n_execs, 1);
-  pga__tb_init(&e->reqtb, 0);
-  pga__tb_init(&e->fctb, 0);
-  pga__tb_init(&e->caller, 0);
-  pga__tb_init(&e->nodes_tb, 0);
-  pga__tb_init(&e->args, 0);
-  pga__tb_init(&e->last, 0);
   pga_term_t caller = pga__call_caller(call);
   if (caller.buf) pga_tb_term(&e->caller, &caller);
   e->next = pl->execs;

@@ -40,6 +40,11 @@ int pga__term_skip(const char *buf, size_t len, size_t *used)
 /* Builders on caller memory. init cannot fail (allocation is lazy). */
 void pga__tb_init(pga_tb_t *tb, size_t cap);
 void pga__tb_destroy(pga_tb_t *tb);
+/* Empties a builder for reuse by a recycled object: a buffer of up to
+ * PGA__TB_KEEP_MAX bytes is kept (no allocation next time), a bigger one
+ * freed. The cap stays. */
+#define PGA__TB_KEEP_MAX 4096
+void pga__tb_recycle(pga_tb_t *tb);
 /* Writes the version byte 131 (for terms that go on the wire). */
 void pga__tb_version(pga_tb_t *tb);
 /* Appends raw bytes (an already-encoded term or a part of one). */

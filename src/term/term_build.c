@@ -110,6 +110,15 @@ void pga__tb_destroy(pga_tb_t *tb) {
   tb->x.index = 0;
 }
 
+void pga__tb_recycle(pga_tb_t *tb) {
+  if (tb->x.buffsz > PGA__TB_KEEP_MAX) {
+    pga__tb_destroy(tb);
+    return;
+  }
+  tb->x.index = 0;
+  tb->err = 0;
+}
+
 pga_tb_t *pga_tb_new(size_t cap) {
   pga_tb_t *tb = malloc(sizeof *tb);
 
@@ -137,7 +146,8 @@ int pga_tb_error(const pga_tb_t *tb) {
 pga_term_t pga_tb_data(const pga_tb_t *tb) {
   pga_term_t t = {NULL, 0};
 
-  if (tb != NULL && tb->err == 0 && tb->x.buff != NULL) {
+  /* An empty builder has no term, whether or not it keeps a buffer. */
+  if (tb != NULL && tb->err == 0 && tb->x.buff != NULL && tb->x.index > 0) {
     t.buf = tb->x.buff;
     t.len = (size_t)tb->x.index;
   }
