@@ -596,7 +596,8 @@ static exec_t *exec_new(plane_t *pl, pga_call_t *call) {
   e->t0_us = pga_telemetry_monotonic_us();
   atomic_fetch_add(&pl->n_execs, 1);
   pga_term_t caller = pga__call_caller(call);
-  if (caller.buf) pga_tb_term(&e->caller, &caller);
+  /* views of the checked message the rpc layer keeps: copied as they are */
+  if (caller.buf) pga__tb_raw(&e->caller, caller.buf, caller.len);
   e->next = pl->execs;
   if (pl->execs) pl->execs->prev = e;
   pl->execs = e;
@@ -648,7 +649,7 @@ static pga_outcome_t fn_execute(pga_call_t *call, size_t argc,
     pga_tb_atom(out, "enomem");
     return PGA_ERROR;
   }
-  pga_tb_term(&e->reqtb, &argv[0]);
+  pga__tb_raw(&e->reqtb, argv[0].buf, argv[0].len); /* checked on arrival */
   return run(e, out);
 }
 

@@ -127,6 +127,12 @@ int pga__rq_kw_get(const pga_term_t *list, const char *key,
 static const char *const field_names[] = {
     "request_id", "request_type", "service", "user_id",
     "device_id",  "args",         "user_roles", "version"};
+#define LEN(s) (sizeof s - 1)
+static const size_t field_lens[] = {
+    LEN("request_id"), LEN("request_type"), LEN("service"), LEN("user_id"),
+    LEN("device_id"),  LEN("args"),         LEN("user_roles"),
+    LEN("version")};
+#undef LEN
 
 static pga_term_t *field_slot(pga_request_t *req, size_t i) {
   pga_term_t *slots[] = {&req->request_id, &req->request_type,
@@ -139,8 +145,19 @@ static pga_term_t *field_slot(pga_request_t *req, size_t i) {
 
 #define NFIELDS (sizeof field_names / sizeof *field_names)
 
-/* The field a map key names, or -1. */
+/* The field a map key names, or -1. Keys come as SMALL_ATOM_UTF8 from
+ * every OTP this supports: compared by length and bytes; other atom
+ * encodings take the general comparison. */
 static int field_of(const pga_term_t *key) {
+  const unsigned char *b = (const unsigned char *)key->buf;
+
+  if (key->len >= 2 && b[0] == 119 && (size_t)b[1] + 2 <= key->len) {
+    for (size_t i = 0; i < NFIELDS; i++)
+      if (field_lens[i] == b[1] &&
+          memcmp(b + 2, field_names[i], field_lens[i]) == 0)
+        return (int)i;
+    return -1;
+  }
   for (size_t i = 0; i < NFIELDS; i++)
     if (pga_term_is_atom(key, field_names[i]))
       return (int)i;

@@ -93,7 +93,8 @@ static void keep_terms(pga_job_t *job, const pga_term_t *res,
   for (int i = 0; i < 3; i++) {
     off[i] = (size_t)job->keep.x.index;
     len[i] = src[i] ? src[i]->len : 0;
-    if (src[i]) pga_tb_term(&job->keep, src[i]);
+    /* views of the message, checked on arrival: copied as they are */
+    if (src[i]) pga__tb_raw(&job->keep, src[i]->buf, src[i]->len);
   }
   pga_term_t *dst[3] = {&job->res, &job->gl, &job->caller};
   for (int i = 0; i < 3; i++) {
@@ -107,8 +108,12 @@ static int set_args(pga_job_t *job, const pga_term_t *args) {
   pga__tb_list_normalized(&job->args, args);
   if (pga_tb_error(&job->args)) return PGA_EBADTERM;
   pga_term_t list = pga_tb_data(&job->args);
-  size_t n = 0;
-  if (pga_term_list_length(&list, &n) != 0) return PGA_EBADTERM;
+  /* One LIST_EXT (or []) now: the count is in its header. */
+  const unsigned char *h = (const unsigned char *)list.buf;
+  size_t n = list.len >= 5 && h[0] == ERL_LIST_EXT
+                 ? (size_t)h[1] << 24 | (size_t)h[2] << 16 |
+                       (size_t)h[3] << 8 | h[4]
+                 : 0;
   job->argv = calloc(n ? n : 1, sizeof *job->argv);
   if (!job->argv) return PGA_ENOMEM;
   pga_term_iter_t it;
