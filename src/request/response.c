@@ -14,35 +14,37 @@
 #define RESPONSE_MOD "Elixir.PhoenixGenApi.Structs.Response"
 #define REQUEST_MOD "Elixir.PhoenixGenApi.Structs.Request"
 
+/* The fixed atoms go in unchecked (pga__tb_atom_lit): a Response is
+ * written for every request and every stream chunk. */
 void pga_request_response(pga_tb_t *tb, const pga_term_t *id,
                           const pga_term_t *result, int success,
                           const char *error, int async, int has_more,
                           int can_retry) {
   pga_tb_map(tb, 8);
-  pga_tb_atom(tb, "__struct__");
-  pga_tb_atom(tb, RESPONSE_MOD);
-  pga_tb_atom(tb, "async");
+  pga__tb_atom_lit(tb, "__struct__");
+  pga__tb_atom_lit(tb, RESPONSE_MOD);
+  pga__tb_atom_lit(tb, "async");
   pga_tb_bool(tb, async);
-  pga_tb_atom(tb, "can_retry");
+  pga__tb_atom_lit(tb, "can_retry");
   pga_tb_bool(tb, can_retry);
-  pga_tb_atom(tb, "error");
+  pga__tb_atom_lit(tb, "error");
   if (error)
     pga_tb_string(tb, error);
   else
-    pga_tb_atom(tb, "nil");
-  pga_tb_atom(tb, "has_more");
+    pga__tb_atom_lit(tb, "nil");
+  pga__tb_atom_lit(tb, "has_more");
   pga_tb_bool(tb, has_more);
-  pga_tb_atom(tb, "request_id");
+  pga__tb_atom_lit(tb, "request_id");
   if (id && id->buf)
     pga_tb_term(tb, id);
   else
-    pga_tb_atom(tb, "nil");
-  pga_tb_atom(tb, "result");
+    pga__tb_atom_lit(tb, "nil");
+  pga__tb_atom_lit(tb, "result");
   if (result && result->buf)
     pga_tb_term(tb, result);
   else
-    pga_tb_atom(tb, "nil");
-  pga_tb_atom(tb, "success");
+    pga__tb_atom_lit(tb, "nil");
+  pga__tb_atom_lit(tb, "success");
   pga_tb_bool(tb, success);
 }
 

@@ -45,6 +45,13 @@ void pga__tb_destroy(pga_tb_t *tb);
  * freed. The cap stays. */
 #define PGA__TB_KEEP_MAX 4096
 void pga__tb_recycle(pga_tb_t *tb);
+/* Writes an atom whose text the program itself holds (valid UTF-8 the
+ * caller vouches for), without checking it: the fixed atoms of replies
+ * (struct names and keys, true, nil...) cost a strlen and a check each
+ * time otherwise. pga__tb_atom_lit takes a string literal. */
+void pga__tb_atom_trusted(pga_tb_t *tb, const char *utf8, size_t len);
+#define pga__tb_atom_lit(tb, lit) pga__tb_atom_trusted(tb, "" lit, sizeof(lit) - 1)
+
 /* Writes the version byte 131 (for terms that go on the wire). */
 void pga__tb_version(pga_tb_t *tb);
 /* Appends raw bytes (an already-encoded term or a part of one). */

@@ -199,6 +199,20 @@ void pga_tb_atom_len(pga_tb_t *tb, const char *utf8, size_t len) {
   memcpy(p + (small ? 2 : 3), utf8, len);
 }
 
+void pga__tb_atom_trusted(pga_tb_t *tb, const char *utf8, size_t len) {
+  unsigned char *p;
+
+  if (len > 255) { /* not for long atoms: the checked path handles them */
+    pga_tb_atom_len(tb, utf8, len);
+    return;
+  }
+  if ((p = reserve(tb, 2 + len)) == NULL)
+    return;
+  put8(p, TAG_SMALL_ATOM_UTF8);
+  put8(p + 1, (unsigned)len);
+  memcpy(p + 2, utf8, len);
+}
+
 void pga_tb_atom(pga_tb_t *tb, const char *utf8) {
   if (utf8 == NULL) {
     if (tb != NULL && tb->err == 0)
@@ -209,7 +223,12 @@ void pga_tb_atom(pga_tb_t *tb, const char *utf8) {
 }
 
 void pga_tb_bool(pga_tb_t *tb, int value) {
-  pga_tb_atom(tb, value ? "true" : "false");
+  if (tb == NULL || tb->err != 0)
+    return;
+  if (value)
+    pga__tb_atom_lit(tb, "true");
+  else
+    pga__tb_atom_lit(tb, "false");
 }
 
 /* SMALL_BIG_EXT of a magnitude: as few digit bytes as it needs. */
