@@ -47,17 +47,31 @@ defmodule Scenario do
 
   defp on_port(port), do: for({a, ^port} <- listeners(), do: a)
 
-  # The first of n consecutive ports free on 127.0.0.2, from a random base.
+  # The first of n consecutive ports free on 127.0.0.1 and 127.0.0.2, from
+  # a random base below the ephemeral range (an outgoing connection's local
+  # port there could take a fixed port from under a test).
   defp free_ports(n) do
-    base = 20_000 + :rand.uniform(20_000)
+    {low, _} = ephemeral()
+    base = 10_000 + :rand.uniform(max(low - 10_000 - n, 100))
     if Enum.all?(base..(base + n - 1), &free?/1), do: base, else: free_ports(n)
   end
 
-  defp free?(port) do
-    case :gen_tcp.listen(port, ip: {127, 0, 0, 2}, reuseaddr: true) do
-      {:ok, s} -> :gen_tcp.close(s); true
-      _ -> false
+  defp ephemeral do
+    with {:ok, t} <- File.read("/proc/sys/net/ipv4/ip_local_port_range"),
+         [a, b] <- String.split(t) do
+      {String.to_integer(a), String.to_integer(b)}
+    else
+      _ -> {32_768, 60_999}
     end
+  end
+
+  defp free?(port) do
+    Enum.all?([{127, 0, 0, 1}, {127, 0, 0, 2}], fn ip ->
+      case :gen_tcp.listen(port, ip: ip) do
+        {:ok, s} -> :gen_tcp.close(s); true
+        _ -> false
+      end
+    end)
   end
 
   # A peer elixir node with extra erl flags running `code` (which prints

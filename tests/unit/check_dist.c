@@ -276,9 +276,10 @@ static int bound_port(pga_dist_t *d) {
                    : ((struct sockaddr_in *)&sa)->sin_port);
 }
 
-/* A free port p with p + 1 free too, on 127.0.0.2. */
+/* A free port p with p + 1 free too, on 127.0.0.2, below the ephemeral
+ * range (an outgoing connection could take it between check and use). */
 static int free_pair(void) {
-  for (int p = 30000 + rand() % 20000;; p = 30000 + rand() % 20000) {
+  for (int p = 10000 + rand() % 20000;; p = 10000 + rand() % 20000) {
     int fds[2], ok = 1;
     for (int i = 0; i < 2; i++) {
       struct sockaddr_in sa = {.sin_family = AF_INET,
