@@ -17,7 +17,7 @@ typedef struct pga_node_s pga_node_t;
 
 /* Options. Zero means "the default" for every field; unset fields must be
  * zero. Fields are only appended; struct_version says which exist. */
-#define PGA_NODE_OPTS_VERSION 1
+#define PGA_NODE_OPTS_VERSION 2
 typedef struct pga_node_opts_s {
   int struct_version;          /* PGA_NODE_OPTS_VERSION */
   const char *name;            /* "gw@127.0.0.1", or "gw" (host added) */
@@ -29,10 +29,17 @@ typedef struct pga_node_opts_s {
   unsigned workers;            /* worker threads; default 2 * cores, >= 2 */
   size_t max_packet;           /* 128 MiB: larger packets drop the peer */
   size_t max_jobs;             /* 100000: spawn requests refused above */
-  int listen_port;             /* 0 = any free port */
-  const char *listen_addr;     /* "0.0.0.0" */
+  int listen_port;             /* 0 = any free port; else the first tried */
+  const char *listen_addr;     /* "0.0.0.0"; an IPv4 or IPv6 literal */
   void *reserved[8];
   /* end of version 1 */
+  int listen_port_max;         /* last port tried from listen_port (0 =
+                                  listen_port only), as erl's
+                                  inet_dist_listen_min/max */
+  int no_epmd;                 /* 1: no epmd; listen on listen_port and
+                                  reach peers on that port, as erl
+                                  -erl_epmd_port */
+  /* end of version 2 */
 } pga_node_opts_t;
 
 /* Creates a node (not yet listening). On failure fills err and returns a

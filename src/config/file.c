@@ -10,6 +10,7 @@
  * PGA_CONFFILE_MAX_BYTES, duplicate keys refused, nesting bounded. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -537,6 +538,45 @@ static int rate_limiter(ctx_t *c, json_t *root) {
                     &cf->rate_limiter.api_limits);
 }
 
+/* "dist": the same rules as pga-node's --dist-* options. */
+static int dist_ports(ctx_t *c, json_t *o) {
+  unsigned *min = &c->cf->dist.port_min, *max = &c->cf->dist.port_max;
+  if (get_uint(c, "dist.port_min", json_object_get(o, "port_min"), 1, 65535,
+               min) != 0 ||
+      get_uint(c, "dist.port_max", json_object_get(o, "port_max"), 1, 65535,
+               max) != 0 ||
+      get_uint(c, "dist.port", json_object_get(o, "port"), 1, 65535,
+               &c->cf->dist.port) != 0)
+    return -1;
+  if (c->cf->dist.port && (*min || *max))
+    return fail(c, "dist.port", "a port without epmd cannot be combined with "
+                                "port_min/port_max");
+  if (*max && !*min) return fail(c, "dist.port_max", "needs port_min");
+  if (*max && *max < *min)
+    return fail(c, "dist.port_max", "%u is below port_min %u", *max, *min);
+  return 0;
+}
+
+static int dist(ctx_t *c, json_t *root) {
+  static const char *const keys[] = {"interface", "port_min", "port_max",
+                                     "port", NULL};
+  json_t *o, *iface;
+  unsigned char addr[sizeof(struct in6_addr)];
+  if (get_object(c, "dist", json_object_get(root, "dist"), &o) != 0)
+    return -1;
+  if (!o) return 0;
+  if (only_keys(c, "dist", o, keys) != 0 || dist_ports(c, o) != 0) return -1;
+  iface = json_object_get(o, "interface");
+  if (!iface || json_is_null(iface)) return 0;
+  if (!json_is_string(iface) ||
+      (inet_pton(AF_INET, json_string_value(iface), addr) != 1 &&
+       inet_pton(AF_INET6, json_string_value(iface), addr) != 1))
+    return fail(c, "dist.interface", "expected an IPv4 or IPv6 address");
+  if (!(c->cf->dist.interface = strdup(json_string_value(iface))))
+    return fail(c, "dist.interface", "out of memory");
+  return 0;
+}
+
 static int worker_pool(ctx_t *c, json_t *root) {
   static const char *const keys[] = {
       "async_pool_size", "stream_pool_size", "max_queue_size",
@@ -673,7 +713,7 @@ static int top(ctx_t *c, json_t *root) {
   static const char *const keys[] = {
       "gen_api", "push_token", "mfa_allowlist", "detail_error",
       "admin_actions", "client_mode", "rate_limiter", "worker_pool",
-      "request", "argument_handler", "config_pusher",
+      "request", "argument_handler", "config_pusher", "dist",
       /* gen_api's keys may also sit here (C22) */
       "pull_timeout", "pull_interval", "service_configs", NULL};
   if (!json_is_object(root))
@@ -695,7 +735,8 @@ static int top(ctx_t *c, json_t *root) {
       admin_actions(c, json_object_get(root, "admin_actions")) != 0 ||
       rate_limiter(c, root) != 0 || worker_pool(c, root) != 0 ||
       request_and_args(c, root) != 0 ||
-      config_pusher(c, json_object_get(root, "config_pusher")) != 0)
+      config_pusher(c, json_object_get(root, "config_pusher")) != 0 ||
+      dist(c, root) != 0)
     return -1;
   return 0;
 }
@@ -732,6 +773,7 @@ void pga_conffile_free(pga_conffile_t *cf) {
   pga_tb_free(cf->pusher_gateways);
   pga_tb_free(cf->pusher_opts);
   free(cf->push_token);
+  free(cf->dist.interface);
   free(cf->warnings);
   pga_conffile_init(cf);
 }

@@ -7,7 +7,8 @@
  *    "push_token": "...", "mfa_allowlist": [...], "detail_error": false,
  *    "admin_actions": [...], "client_mode": false,
  *    "rate_limiter": {...}, "worker_pool": {...},
- *    "request": {"max_payload_bytes": ...}, "argument_handler": {...}}
+ *    "request": {"max_payload_bytes": ...}, "argument_handler": {...},
+ *    "dist": {"interface": ..., "port_min": ..., "port_max": ..., "port": ...}}
  *
  * Every key is optional; a missing key or null means the library's
  * default. An unknown key, a wrong type or a value out of range is an
@@ -67,6 +68,13 @@ typedef struct pga_conffile_s {
   pga_tb_t *pusher_gateways;       /* list of node atoms, or NULL */
   pga_tb_t *pusher_opts;           /* keyword list for pga_node:push_config/2 */
   int push_on_startup;             /* true */
+  /* "dist": the distribution's network surface, as pga-node's --dist-*
+   * options (which replace them when given). 0/NULL = not set. */
+  struct {
+    char *interface;               /* IPv4 or IPv6 literal (owned) */
+    unsigned port_min, port_max;   /* listen port range */
+    unsigned port;                 /* fixed port without epmd */
+  } dist;
   /* Advice that is not an error (binary node names...), one per line. */
   char *warnings;
   /* owned storage behind config */

@@ -4,6 +4,7 @@
 #define PGA_DIST_CONN_H
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdint.h>
 
 #include "base/dict.h"
@@ -49,7 +50,7 @@ struct pga_conn_s {
   int peer_published;    /* the peer's flags had DFLAG_PUBLISHED */
   uint32_t peer_creation;
   uint32_t my_challenge;
-  struct sockaddr_in addr;
+  struct sockaddr_storage addr; /* the peer's host (outgoing) */
   pga_dynbuf_t rbuf;
   pga_dynbuf_t wbuf;     /* bytes for the socket now */
   pga_dynbuf_t pending;  /* frames queued until the connection is up */
@@ -82,6 +83,7 @@ struct pga_dist_s {
   uint32_t creation;
   int listen_fd;
   uint16_t listen_port;
+  int listen_family;     /* AF_INET or AF_INET6: how peers are resolved */
   int epmd_fd;
   uint64_t next_conn_id;
   pga_dict_t *conns;     /* node name -> conn (not up: pending or parked) */

@@ -33,8 +33,12 @@ typedef struct pga_dist_config_s {
   unsigned tick_timeout_ms;
   unsigned setup_timeout_ms;
   size_t max_packet;
-  int listen_port;             /* 0 = any */
-  const char *listen_addr;     /* NULL = 0.0.0.0 */
+  int listen_port;             /* 0 = any; else the first port tried */
+  int listen_port_max;         /* the last port tried (0 = listen_port) */
+  const char *listen_addr;     /* IPv4 or IPv6 literal; NULL = 0.0.0.0 */
+  int no_epmd;                 /* listen on listen_port, register with no
+                                  epmd, and reach every peer on that same
+                                  port (erl -erl_epmd_port) */
   pga_pool_t *pool;            /* for host name resolution */
 } pga_dist_config_t;
 

@@ -8,7 +8,9 @@
  *   OUT_CHALLENGE --'N' (flags, challenge): send 'r'--> OUT_ACK
  *   OUT_ACK --'a' with the right digest--> UP
  *
- * Anything else closes the connection (its callers see nodedown). */
+ * Without epmd (no_epmd) RESOLVE goes straight to CONNECT on our own
+ * listening port. Anything else closes the connection (its callers see
+ * nodedown). */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -26,12 +28,14 @@
 #include "dist/epmd.h"
 #include "dist/proto.h"
 
-static int open_nonblocking(const struct sockaddr_in *sa) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+static int open_nonblocking(const struct sockaddr_storage *sa) {
+  socklen_t len = sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                            : sizeof(struct sockaddr_in);
+  int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (connect(fd, (const struct sockaddr *)sa, sizeof *sa) < 0 &&
+  if (connect(fd, (const struct sockaddr *)sa, len) < 0 &&
       errno != EINPROGRESS) {
     close(fd);
     return -1;
@@ -40,8 +44,11 @@ static int open_nonblocking(const struct sockaddr_in *sa) {
 }
 
 static void start_step(pga_conn_t *c, conn_state_t state, uint16_t port) {
-  struct sockaddr_in sa = c->addr;
-  sa.sin_port = htons(port);
+  struct sockaddr_storage sa = c->addr;
+  if (sa.ss_family == AF_INET6)
+    ((struct sockaddr_in6 *)&sa)->sin6_port = htons(port);
+  else
+    ((struct sockaddr_in *)&sa)->sin_port = htons(port);
   c->state = state;
   c->fd = open_nonblocking(&sa);
   if (c->fd < 0) {
@@ -57,20 +64,32 @@ static const char *host_of(const char *node) {
   return at ? at + 1 : node;
 }
 
+/* Once the host is known: its epmd for the port, or without epmd the
+ * port we listen on ourselves (erl -erl_epmd_port). */
+static void first_step(pga_conn_t *c) {
+  if (c->d->cfg.no_epmd)
+    start_step(c, CONN_CONNECT, c->d->listen_port);
+  else
+    start_step(c, CONN_EPMD, pga_epmd_port());
+}
+
 typedef struct resolve_job_s {
   pga_dist_t *d;
   uint64_t conn_id;
   char host[PGA_NODE_NAME_MAX + 1];
-  struct in_addr addr;
+  int family;
+  struct sockaddr_storage addr;
   int ok;
 } resolve_job_t;
 
 static void resolve_work(void *data) {
   resolve_job_t *job = data;
-  struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
+  struct addrinfo hints = {.ai_family = job->family,
+                           .ai_socktype = SOCK_STREAM};
   struct addrinfo *res = NULL;
-  if (getaddrinfo(job->host, NULL, &hints, &res) == 0 && res) {
-    job->addr = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
+  if (getaddrinfo(job->host, NULL, &hints, &res) == 0 && res &&
+      res->ai_addrlen <= sizeof job->addr) {
+    memcpy(&job->addr, res->ai_addr, res->ai_addrlen);
     job->ok = 1;
   }
   if (res) freeaddrinfo(res);
@@ -81,8 +100,8 @@ static void resolve_done(void *data, int status) {
   pga_conn_t *c = pga_dist_conn_by_id(job->d, job->conn_id);
   if (c && c->state == CONN_RESOLVE) {
     if (status == 0 && job->ok) {
-      c->addr.sin_addr = job->addr;
-      start_step(c, CONN_EPMD, pga_epmd_port());
+      c->addr = job->addr;
+      first_step(c);
     } else {
       pga__conn_close(c, "cannot resolve host");
     }
@@ -90,13 +109,29 @@ static void resolve_done(void *data, int status) {
   free(job);
 }
 
+/* A literal IPv4 or IPv6 host into c->addr; 0 if it is one. */
+static int literal_host(pga_conn_t *c, const char *host) {
+  struct sockaddr_in *v4 = (struct sockaddr_in *)&c->addr;
+  struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&c->addr;
+  memset(&c->addr, 0, sizeof c->addr);
+  if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    return 0;
+  }
+  if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    return 0;
+  }
+  return -1;
+}
+
 /* Resolves the peer's host: literal addresses at once, names on a worker
- * (getaddrinfo may block on DNS; the loop must not). */
+ * (getaddrinfo may block on DNS; the loop must not), in the family we
+ * listen in (erl's inet_tcp or inet6_tcp). */
 static void resolve(pga_conn_t *c) {
   const char *host = host_of(c->node);
-  c->addr.sin_family = AF_INET;
-  if (inet_pton(AF_INET, host, &c->addr.sin_addr) == 1) {
-    start_step(c, CONN_EPMD, pga_epmd_port());
+  if (literal_host(c, host) == 0) {
+    first_step(c);
     return;
   }
   resolve_job_t *job = calloc(1, sizeof *job);
@@ -107,6 +142,7 @@ static void resolve(pga_conn_t *c) {
   }
   job->d = c->d;
   job->conn_id = c->id;
+  job->family = c->d->listen_family == AF_INET6 ? AF_INET6 : AF_INET;
   snprintf(job->host, sizeof job->host, "%s", host);
   if (pga_pool_submit(c->d->cfg.pool, resolve_work, resolve_done, job) != 0) {
     free(job);

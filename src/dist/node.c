@@ -4,12 +4,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -116,43 +118,132 @@ static void on_accept(pga_loop_t *loop, int fd, int events, void *data) {
   }
 }
 
+/* An IPv4 or IPv6 literal as a socket address (port 0); -1 otherwise. */
+static int parse_listen_addr(const char *addr, struct sockaddr_storage *sa,
+                             socklen_t *len) {
+  struct sockaddr_in *v4 = (struct sockaddr_in *)sa;
+  struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)sa;
+  memset(sa, 0, sizeof *sa);
+  if (inet_pton(AF_INET, addr, &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    *len = sizeof *v4;
+    return 0;
+  }
+  if (inet_pton(AF_INET6, addr, &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    *len = sizeof *v6;
+    return 0;
+  }
+  return -1;
+}
+
+static void set_sa_port(struct sockaddr_storage *sa, uint16_t port) {
+  if (sa->ss_family == AF_INET6)
+    ((struct sockaddr_in6 *)sa)->sin6_port = htons(port);
+  else
+    ((struct sockaddr_in *)sa)->sin_port = htons(port);
+}
+
+static uint16_t sa_port(const struct sockaddr_storage *sa) {
+  return ntohs(sa->ss_family == AF_INET6
+                   ? ((const struct sockaddr_in6 *)sa)->sin6_port
+                   : ((const struct sockaddr_in *)sa)->sin_port);
+}
+
+/* A listening socket on sa at port; -1 with errno set. */
+static int listen_on(struct sockaddr_storage *sa, socklen_t len,
+                     uint16_t port) {
+  int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int one = 1;
+  set_sa_port(sa, port);
+  if (fd < 0) return -1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(fd, (struct sockaddr *)sa, len) < 0 || listen(fd, 512) < 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+/* "127.0.0.1:9100" or "[::1]:9100" for the log. */
+static void show_endpoint(const pga_dist_t *d, char *out, size_t outlen) {
+  const char *addr = d->cfg.listen_addr ? d->cfg.listen_addr : "0.0.0.0";
+  int v6 = d->listen_family == AF_INET6;
+  snprintf(out, outlen, "%s%s%s:%u", v6 ? "[" : "", addr, v6 ? "]" : "",
+           d->listen_port);
+}
+
+/* Binds the first free port of listen_port..listen_port_max (as erl's
+ * inet_dist_listen_min/max; one port, or any when both are 0). */
 static int listen_socket(pga_dist_t *d, char *err, size_t errlen) {
   const char *addr = d->cfg.listen_addr ? d->cfg.listen_addr : "0.0.0.0";
-  struct sockaddr_in sa = {.sin_family = AF_INET,
-                           .sin_port = htons((uint16_t)d->cfg.listen_port)};
-  if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+  struct sockaddr_storage sa;
+  socklen_t len;
+  if (parse_listen_addr(addr, &sa, &len) != 0) {
     snprintf(err, errlen, "invalid listen address '%s'", addr);
     return PGA_EINVAL;
   }
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  int one = 1;
-  if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-      listen(fd, 512) < 0) {
-    snprintf(err, errlen, "listen on %s:%d: %s", addr, d->cfg.listen_port,
-             strerror(errno));
-    if (fd >= 0) close(fd);
+  int lo = d->cfg.listen_port;
+  int hi = d->cfg.listen_port_max > lo ? d->cfg.listen_port_max : lo;
+  int fd = -1;
+  for (int port = lo; port <= hi && fd < 0; port++) {
+    fd = listen_on(&sa, len, (uint16_t)port);
+    if (fd < 0 && errno != EADDRINUSE) break;
+  }
+  if (fd < 0) {
+    if (hi > lo && errno == EADDRINUSE)
+      snprintf(err, errlen, "no free distribution port in %d..%d on %s: "
+               "every port is in use", lo, hi, addr);
+    else
+      snprintf(err, errlen, "listen on %s port %d: %s", addr, lo,
+               strerror(errno));
     return PGA_ESYS;
   }
-  socklen_t len = sizeof sa;
-  getsockname(fd, (struct sockaddr *)&sa, &len);
+  socklen_t got = sizeof sa;
+  getsockname(fd, (struct sockaddr *)&sa, &got);
   d->listen_fd = fd;
-  d->listen_port = ntohs(sa.sin_port);
+  d->listen_port = sa_port(&sa);
+  d->listen_family = sa.ss_family;
   return 0;
 }
 
+/* Without epmd nothing hands out a creation: pick a random one, as erl
+ * does for -erl_epmd_port (never 0, which means "any incarnation"). */
+static uint32_t random_creation(void) {
+  uint32_t c = 0;
+  int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    if (read(fd, &c, sizeof c) != (ssize_t)sizeof c) c = 0;
+    close(fd);
+  }
+  if (c == 0) c = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16);
+  return c > 3 ? c : c + 4;
+}
+
 int pga_dist_start(pga_dist_t *d, char *err, size_t errlen) {
+  if (d->cfg.no_epmd && !d->cfg.listen_port) {
+    snprintf(err, errlen, "without epmd the distribution needs a fixed port");
+    return PGA_EINVAL;
+  }
   int rc = listen_socket(d, err, errlen);
   if (rc != 0) return rc;
-  rc = pga_epmd_register(d->alive, d->listen_port, &d->epmd_fd, &d->creation,
-                         err, errlen);
+  if (d->cfg.no_epmd)
+    d->creation = random_creation();
+  else
+    rc = pga_epmd_register(d->alive, d->listen_port, &d->epmd_fd,
+                           &d->creation, err, errlen);
   if (rc != 0) return rc;
   if (pga_loop_watch(d->loop, d->listen_fd, PGA_READABLE, on_accept, d)) {
     snprintf(err, errlen, "cannot watch the listening socket");
     return PGA_ESYS;
   }
-  pga_info("%s listening on port %u (creation %u)", d->name, d->listen_port,
-           d->creation);
+  char where[80];
+  show_endpoint(d, where, sizeof where);
+  pga_info("%s listening on %s (creation %u)%s", d->name, where, d->creation,
+           d->cfg.no_epmd ? ", without epmd: peers are reached on this port"
+                          : "");
   return 0;
 }
 

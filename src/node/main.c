@@ -88,11 +88,31 @@ static void stop_planes(pga_node_t *node) {
   pga_telemetry_stop(node);
 }
 
+/* The listener from --dist-* or else the config's "dist": the command
+ * line's interface replaces the file's, and its port options replace all
+ * of the file's port keys (each set was checked on its own). */
+static void dist_surface(const pga_cli_t *cli, const pga_conffile_t *conf,
+                         pga_node_opts_t *opts) {
+  opts->listen_addr = cli->dist_interface ? cli->dist_interface
+                                          : conf->dist.interface;
+  if (cli->dist_port || cli->dist_port_min) {
+    opts->listen_port = cli->dist_port ? cli->dist_port : cli->dist_port_min;
+    opts->listen_port_max = cli->dist_port_max;
+    opts->no_epmd = cli->dist_port != 0;
+  } else {
+    opts->listen_port = (int)(conf->dist.port ? conf->dist.port
+                                              : conf->dist.port_min);
+    opts->listen_port_max = (int)conf->dist.port_max;
+    opts->no_epmd = conf->dist.port != 0;
+  }
+}
+
 static int run(const pga_cli_t *cli, const pga_conffile_t *conf) {
   pga_node_opts_t opts = {.struct_version = PGA_NODE_OPTS_VERSION,
                           .name = cli->name,
                           .short_names = cli->short_names,
                           .cookie = cli->cookie};
+  dist_surface(cli, conf, &opts);
   pga_node_t *node = NULL;
   char err[512];
   pga_config_opts_t config = conf->config;

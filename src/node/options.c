@@ -1,6 +1,7 @@
 /* pga-node's command line: options, the cookie (as erl finds it), usage. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -13,7 +14,8 @@
 #include "pga/pga.h"
 
 enum { OPT_NAME = 256, OPT_SNAME, OPT_COOKIE, OPT_DATA_DIR, OPT_CONFIG,
-       OPT_PLUGIN, OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION };
+       OPT_PLUGIN, OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION, OPT_DIST_INTERFACE,
+       OPT_DIST_PORT_MIN, OPT_DIST_PORT_MAX, OPT_DIST_PORT };
 
 static const struct option long_opts[] = {
     {"name", required_argument, NULL, OPT_NAME},
@@ -23,6 +25,10 @@ static const struct option long_opts[] = {
     {"config", required_argument, NULL, OPT_CONFIG},
     {"plugin", required_argument, NULL, OPT_PLUGIN},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"dist-interface", required_argument, NULL, OPT_DIST_INTERFACE},
+    {"dist-port-min", required_argument, NULL, OPT_DIST_PORT_MIN},
+    {"dist-port-max", required_argument, NULL, OPT_DIST_PORT_MAX},
+    {"dist-port", required_argument, NULL, OPT_DIST_PORT},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -31,8 +37,10 @@ static const struct option long_opts[] = {
 void pga_cli_usage(FILE *out) {
   fputs("usage: pga-node (--name NAME@HOST | --sname NAME) [--cookie C]\n"
         "                [--data-dir DIR] [--config FILE] [--plugin PATH]...\n"
-        "                [--log-level debug|info|warn|error] [--help] "
-        "[--version]\n",
+        "                [--log-level debug|info|warn|error]\n"
+        "                [--dist-interface ADDR] [--dist-port-min N "
+        "[--dist-port-max M]]\n"
+        "                [--dist-port N] [--help] [--version]\n",
         out);
 }
 
@@ -48,6 +56,54 @@ static int set_name(pga_cli_t *cli, const char *v, int short_names,
   }
   cli->name = v;
   cli->short_names = short_names;
+  return 0;
+}
+
+/* A TCP port 1..65535 given to option. */
+static int set_port(int *out, const char *option, const char *v, char *err,
+                    size_t errlen) {
+  char *end;
+  errno = 0;
+  long n = strtol(v, &end, 10);
+  if (errno || end == v || *end || n < 1 || n > 65535) {
+    snprintf(err, errlen, "%s: expected a port 1..65535, got '%s'", option,
+             v);
+    return -1;
+  }
+  *out = (int)n;
+  return 0;
+}
+
+static int set_interface(pga_cli_t *cli, const char *v, char *err,
+                         size_t errlen) {
+  unsigned char addr[sizeof(struct in6_addr)];
+  if (inet_pton(AF_INET, v, addr) != 1 && inet_pton(AF_INET6, v, addr) != 1) {
+    snprintf(err, errlen, "--dist-interface: '%s' is not an IPv4 or IPv6 "
+             "address", v);
+    return -1;
+  }
+  cli->dist_interface = v;
+  return 0;
+}
+
+/* The port options together, as erl takes inet_dist_listen_min/max and
+ * -erl_epmd_port: a range needs its start, and a fixed port without epmd
+ * excludes a range. */
+static int check_dist_ports(const pga_cli_t *cli, char *err, size_t errlen) {
+  if (cli->dist_port && (cli->dist_port_min || cli->dist_port_max)) {
+    snprintf(err, errlen, "--dist-port (no epmd) cannot be combined with "
+             "--dist-port-min/--dist-port-max");
+    return -1;
+  }
+  if (cli->dist_port_max && !cli->dist_port_min) {
+    snprintf(err, errlen, "--dist-port-max needs --dist-port-min");
+    return -1;
+  }
+  if (cli->dist_port_max && cli->dist_port_max < cli->dist_port_min) {
+    snprintf(err, errlen, "--dist-port-max %d is below --dist-port-min %d",
+             cli->dist_port_max, cli->dist_port_min);
+    return -1;
+  }
   return 0;
 }
 
@@ -70,6 +126,13 @@ static int one_option(pga_cli_t *cli, int opt, const char *v,
       if (pga_log_parse_level(v, &cli->log_level) == 0) return 0;
       snprintf(err, errlen, "unknown log level '%s'", v);
       return -1;
+    case OPT_DIST_INTERFACE: return set_interface(cli, v, err, errlen);
+    case OPT_DIST_PORT_MIN:
+      return set_port(&cli->dist_port_min, "--dist-port-min", v, err, errlen);
+    case OPT_DIST_PORT_MAX:
+      return set_port(&cli->dist_port_max, "--dist-port-max", v, err, errlen);
+    case OPT_DIST_PORT:
+      return set_port(&cli->dist_port, "--dist-port", v, err, errlen);
     case OPT_HELP: cli->help = 1; return 0;
     case OPT_VERSION: cli->version = 1; return 0;
     default:
@@ -99,6 +162,7 @@ int pga_cli_parse(int argc, char **argv, pga_cli_t *cli, char *err,
     return -1;
   }
   if (cli->help || cli->version) return 0;
+  if (check_dist_ports(cli, err, errlen) != 0) return -1;
   if (!cli->name) {
     snprintf(err, errlen, "--name or --sname is required");
     return -1;

@@ -19,6 +19,10 @@ typedef struct pga_cli_s {
   size_t nplugins;
   pga_log_level_t log_level;
   int help, version;
+  /* The distribution's network surface (0/NULL = not given). */
+  const char *dist_interface;  /* IPv4 or IPv6 literal */
+  int dist_port_min, dist_port_max;
+  int dist_port;               /* without epmd */
 } pga_cli_t;
 
 /* 0, or -1 with err filled (usage error, exit status 2). */

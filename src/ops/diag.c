@@ -126,10 +126,8 @@ static pga_outcome_t fn_debug_print1(pga_ops_t *ops, pga_call_t *call,
 static int diag_init(pga_ops_t *ops) {
   pga_ops_diag_t *st = calloc(1, sizeof *st);
   if (!st) return PGA_ENOMEM;
-  for (int sub = 0; sub < PGA_SUB_COUNT; sub++)
-    st->pid_ids[sub] = pga__dist_next_pid(ops->d);
   ops->diag = st;
-  return 0;
+  return pga__ops_sub_procs_start(ops, st);
 }
 
 static void diag_fini(pga_ops_t *ops) {

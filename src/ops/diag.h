@@ -7,6 +7,7 @@
 #ifndef PGA_OPS_DIAG_H
 #define PGA_OPS_DIAG_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,11 +66,18 @@ const char *pga__ops_status_of(const pga_term_t *map);
 
 typedef struct pga_ops_diag_s {
   uint64_t pid_ids[PGA_SUB_COUNT];
+  _Atomic uint64_t dropped[PGA_SUB_COUNT]; /* messages each pid dropped */
   int64_t last_wall_ms;
   int64_t last_runtime_ms;
   uint64_t last_reductions;
   uint64_t last_exact_reductions;
 } pga_ops_diag_t;
+
+/* ---- the processes behind those pids (subproc.c) ---- */
+
+/* One process of the node per named process, ids into st->pid_ids. Runs
+ * before the loop does. 0 or PGA_ENOMEM. */
+int pga__ops_sub_procs_start(pga_ops_t *ops, pga_ops_diag_t *st);
 
 /* {total, total - last}; stores total as the new last. */
 typedef enum {

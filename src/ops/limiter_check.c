@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/log.h"
 #include "ops/eval.h"
 #include "ops/limiter_int.h"
 #include "pga/errno.h"
@@ -117,6 +118,85 @@ static pga_outcome_t not_a_map(const pga_ops_limiter_t *s,
   return PGA_RETURN;
 }
 
+/* The limiter's GenServer call died on the request (reason in out):
+ * the caller exits as GenServer.call makes it, with
+ * {{Reason, Stack}, {GenServer, :call, [instance, msg, timeout]}}. The
+ * stack names the function the library dies in, without file and line. */
+static pga_outcome_t call_died(const pga_ops_limiter_t *s,
+                               const pga_term_t *request, unsigned instance,
+                               pga_tb_t *out) {
+  char name[48];
+  pga_term_t reason = pga_tb_data(out);
+  pga_tb_t exit;
+  pga__tb_init(&exit, 0);
+  snprintf(name, sizeof name, "rate_limiter_instance_%u", instance);
+  pga_tb_tuple(&exit, 2);
+  pga_tb_tuple(&exit, 2);
+  pga_tb_term(&exit, &reason);
+  pga_tb_list(&exit, 1);
+  pga_tb_tuple(&exit, 4);
+  pga_tb_atom(&exit, "Elixir.PhoenixGenApi.RateLimiter");
+  pga_tb_atom(&exit, "handle_call");
+  pga_tb_int(&exit, 3);
+  pga_tb_nil(&exit);
+  pga_tb_nil(&exit);
+  pga_tb_tuple(&exit, 3);
+  pga_tb_atom(&exit, "Elixir.GenServer");
+  pga_tb_atom(&exit, "call");
+  pga_tb_list(&exit, 3);
+  pga_tb_atom(&exit, name);
+  pga_tb_tuple(&exit, 2);
+  pga_tb_atom(&exit, "check_rate_limit");
+  pga_tb_term(&exit, request);
+  pga_tb_int(&exit, s->timeout_ms);
+  pga_tb_nil(&exit);
+  pga_term_t t = pga_tb_data(&exit);
+  pga_tb_reset(out);
+  if (t.len) pga_tb_term(out, &t);
+  pga__tb_destroy(&exit);
+  return t.len ? PGA_EXIT : pga__ops_limiter_failed(PGA_ENOMEM, out);
+}
+
+/* After its call the library reads request.request_id, .user_id,
+ * .service and .request_type for the :check event; a missing key raises
+ * a KeyError inside its rescue, so fail_open decides. The first missing
+ * key, or NULL. */
+static const char *event_field_missing(const pga_term_t *request) {
+  static const char *const read[] = {"request_id", "user_id", "service",
+                                     "request_type"};
+  pga_term_t v;
+  for (size_t i = 0; i < sizeof read / sizeof *read; i++)
+    if (pga_term_map_get_atom(request, read[i], &v) != 0) return read[i];
+  return NULL;
+}
+
+static pga_outcome_t key_error(const pga_ops_limiter_t *s, const char *key,
+                               const pga_term_t *request, pga_tb_t *out) {
+  if (s->fail_open) {
+    pga_warn("check_rate_limit: key :%s missing from the "
+                          "request map, allowed (fail_open)", key);
+    return pga__ops_ok(out);
+  }
+  char *shown = pga_term_inspect_dup(request);
+  if (!shown) return pga__ops_limiter_failed(PGA_ENOMEM, out);
+  pga_ops_text_t msg;
+  pga_ops_text_init(&msg);
+  pga_ops_put(&msg, "key :");
+  pga_ops_put(&msg, key);
+  pga_ops_put(&msg, " not found in: ");
+  pga_ops_put(&msg, shown);
+  free(shown);
+  pga_tb_reset(out);
+  pga_tb_tuple(out, 3);
+  pga_tb_atom(out, "error");
+  pga_tb_atom(out, "rate_limiter_error");
+  pga_tb_map(out, 1);
+  pga_tb_atom(out, "message");
+  pga_tb_binary(out, pga_ops_text_str(&msg), pga_ops_text_len(&msg));
+  pga_ops_text_free(&msg);
+  return PGA_RETURN;
+}
+
 pga_outcome_t pga__ops_fn_check_request(pga_ops_t *ops, pga_call_t *call,
                                         const pga_term_t *argv,
                                         pga_tb_t *out) {
@@ -130,9 +210,14 @@ pga_outcome_t pga__ops_fn_check_request(pga_ops_t *ops, pga_call_t *call,
   if (!l) return pga__ops_limiter_noproc(out);
   int64_t started = pga_telemetry_monotonic_us();
   pga_limit_status_t st =
-      pga_request_limiter_check(l, &req, pga__ops_mono_ms(), out, NULL);
+      pga_request_limiter_check_map(l, &argv[0], pga__ops_mono_ms(), out,
+                                    NULL);
   pga_term_t result = pga_tb_data(out);
   if (!result.len) return pga__ops_limiter_failed(PGA_ENOMEM, out);
+  if (st == PGA_LIMIT_RAISED)
+    return call_died(s, &argv[0], route_index(s, &req), out);
+  const char *missing = event_field_missing(&argv[0]);
+  if (missing) return key_error(s, missing, &argv[0], out);
   pga_telemetry_t *tm = pga_telemetry_of(ops->node);
   if (pga_telemetry_wants(tm, PGA_EV_RATE_LIMITER_CHECK))
     emit_check(tm, &req, route_index(s, &req),

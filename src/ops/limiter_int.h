@@ -15,6 +15,7 @@
 typedef struct pga_ops_limiter_s {
   int enabled;
   int fail_open;
+  unsigned timeout_ms;     /* of the library's GenServer call */
   unsigned instance_count; /* resolved: configured, else online cores */
   int routing_random;      /* :random, else :hash */
   unsigned cleanup_interval_ms;

@@ -31,6 +31,7 @@ static int limiter_init(pga_ops_t *ops) {
   s->enabled = conf ? conf->rate_limiter.enabled : 1;
   s->fail_open = conf ? conf->rate_limiter.fail_open : 1;
   s->routing_random = conf ? conf->rate_limiter.routing_random : 0;
+  s->timeout_ms = conf ? conf->rate_limiter.timeout_ms : 1000;
   s->cleanup_interval_ms = conf ? conf->rate_limiter.cleanup_interval_ms
                                 : 60000;
   /* The library's :auto is schedulers online, one per core on the BEAM. */

@@ -7,7 +7,7 @@ libpga_core_la_SOURCES += src/ops/plane.c src/ops/render.c \
 	src/ops/limiter_check.c src/ops/eval.c src/ops/facade.c
 ## diagnostics (health, statistics, debug report, cluster view, prints)
 libpga_core_la_SOURCES += src/ops/diag.c src/ops/stats.c src/ops/debug.c \
-	src/ops/vm.c src/ops/diag_print.c
+	src/ops/vm.c src/ops/diag_print.c src/ops/subproc.c
 noinst_HEADERS += src/ops/plane.h src/ops/ops_int.h src/ops/render.h \
 	src/ops/limiter_int.h src/ops/print_int.h src/ops/eval.h
 noinst_HEADERS += src/ops/diag.h

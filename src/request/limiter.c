@@ -204,6 +204,9 @@ typedef struct verdict_s {
   pga_term_t key_term;    /* the log key as a term (denial :key) */
   pga__rq_text_t *api_key; /* or the API key text */
   pga_limit_info_t info;
+  const pga_term_t *raw;  /* the caller's map (check_map), else NULL */
+  const char *missing;    /* PGA_LIMIT_RAISED: the absent key, or NULL
+                             for args that are not a map */
 } verdict_t;
 
 static pga__rq_log_t *find_log(pga_request_limiter_t *l, int table,
@@ -372,11 +375,43 @@ static void fail(verdict_t *vd, const char *why) {
   vd->failure = why;
 }
 
+/* check_map only: 1 (vd set to PGA_LIMIT_RAISED) when the caller's map
+ * lacks the atom key that the library's limiter reads with `request.key`. */
+static int raises_badkey(verdict_t *vd, const char *key) {
+  pga_term_t v;
+  if (vd->raw == NULL || pga_term_map_get_atom(vd->raw, key, &v) == 0)
+    return 0;
+  vd->status = PGA_LIMIT_RAISED;
+  vd->missing = key;
+  return 1;
+}
+
+/* check_map only: the field get_key_value/2 reads for the limit's key is
+ * absent, or Map.get/2 is given args that are not a map. */
+static int raises_on_key(const limit_t *lim, const pga_request_t *req,
+                         verdict_t *vd) {
+  switch (lim->key_kind) {
+  case K_USER: return raises_badkey(vd, "user_id");
+  case K_DEVICE: return raises_badkey(vd, "device_id");
+  case K_ARG:
+    if (raises_badkey(vd, "args"))
+      return 1;
+    if (vd->raw == NULL || pga__rq_type(&req->args) == PGA_T_MAP)
+      return 0;
+    vd->status = PGA_LIMIT_RAISED;
+    vd->missing = NULL;
+    return 1;
+  default: return 0;
+  }
+}
+
 /* The limit's key value for req into *v: 1 to count it, 0 to skip the
  * limit (a failure to convert the args sets vd, which ends the checks),
  * -1 when the limit itself is malformed (vd set). */
 static int limit_value(const limit_t *lim, const pga_request_t *req,
                        pga_term_t *v, verdict_t *vd) {
+  if (raises_on_key(lim, req, vd))
+    return -1;
   int kv = key_value(lim, req, v);
   if (kv <= 0) {
     if (kv < 0)
@@ -432,8 +467,13 @@ static void check_api(pga_request_limiter_t *l, const pga_request_t *req,
       fail(vd, "invalid rate limit: no :service or :request_type");
       return;
     }
-    if (!pga_term_equal(&lim->service, &req->service) ||
-        !pga_term_equal(&lim->request_type, &req->request_type))
+    if (raises_badkey(vd, "service"))
+      return;
+    if (!pga_term_equal(&lim->service, &req->service))
+      continue;
+    if (raises_badkey(vd, "request_type"))
+      return;
+    if (!pga_term_equal(&lim->request_type, &req->request_type))
       continue;
     if (!lim->has_key) {
       fail(vd, "invalid rate limit: no :key");
@@ -501,6 +541,22 @@ static void put_denial(pga_tb_t *out, const verdict_t *vd) {
   pga_tb_int(out, vd->info.window_ms);
 }
 
+/* The error the library's limiter call dies with: {badkey, Key, Map} or
+ * {badmap, Args}. */
+static void put_raised(pga_tb_t *out, const verdict_t *vd,
+                       const pga_request_t *req) {
+  if (vd->missing == NULL) {
+    pga_tb_tuple(out, 2);
+    pga_tb_atom(out, "badmap");
+    pga_tb_term(out, &req->args);
+    return;
+  }
+  pga_tb_tuple(out, 3);
+  pga_tb_atom(out, "badkey");
+  pga_tb_atom(out, vd->missing);
+  pga_tb_term(out, vd->raw);
+}
+
 static void put_failure(pga_tb_t *out, const char *message) {
   pga_tb_tuple(out, 3);
   pga_tb_atom(out, "error");
@@ -515,10 +571,10 @@ static void put_ok(pga_tb_t *out) {
     pga_tb_atom(out, "ok");
 }
 
-pga_limit_status_t pga_request_limiter_check(pga_request_limiter_t *l,
-                                             const pga_request_t *req,
-                                             int64_t now_ms, pga_tb_t *out,
-                                             pga_limit_info_t *info) {
+static pga_limit_status_t check(pga_request_limiter_t *l,
+                                const pga_request_t *req,
+                                const pga_term_t *raw, int64_t now_ms,
+                                pga_tb_t *out, pga_limit_info_t *info) {
   pga__rq_text_t key;
   verdict_t vd;
 
@@ -529,6 +585,7 @@ pga_limit_status_t pga_request_limiter_check(pga_request_limiter_t *l,
   memset(&vd, 0, sizeof vd);
   pga__rq_text_init(&key);
   vd.api_key = &key;
+  vd.raw = raw;
   pthread_mutex_lock(&l->lock);
   check_global(l, req, now_ms, &vd);
   if (vd.status == PGA_LIMIT_OK)
@@ -539,6 +596,9 @@ pga_limit_status_t pga_request_limiter_check(pga_request_limiter_t *l,
       put_denial(out, &vd);
     if (info != NULL)
       *info = vd.info;
+  } else if (vd.status == PGA_LIMIT_RAISED) {
+    if (out != NULL)
+      put_raised(out, &vd, req);
   } else if (vd.status == PGA_LIMIT_FAILED && !l->fail_open) {
     if (out != NULL)
       put_failure(out, vd.failure);
@@ -548,6 +608,23 @@ pga_limit_status_t pga_request_limiter_check(pga_request_limiter_t *l,
   }
   pga__rq_text_free(&key);
   return vd.status;
+}
+
+pga_limit_status_t pga_request_limiter_check(pga_request_limiter_t *l,
+                                             const pga_request_t *req,
+                                             int64_t now_ms, pga_tb_t *out,
+                                             pga_limit_info_t *info) {
+  return check(l, req, NULL, now_ms, out, info);
+}
+
+pga_limit_status_t pga_request_limiter_check_map(pga_request_limiter_t *l,
+                                                 const pga_term_t *map,
+                                                 int64_t now_ms, pga_tb_t *out,
+                                                 pga_limit_info_t *info) {
+  pga_request_t req;
+  if (pga_request_from_struct(map, &req) != 0)
+    return PGA_LIMIT_FAILED; /* callers check the type first */
+  return check(l, &req, map, now_ms, out, info);
 }
 
 size_t pga_request_limiter_e5(int64_t retry_after_ms, char *out,

@@ -273,7 +273,9 @@ void pga_request_limiter_free(pga_request_limiter_t *l);
 typedef enum {
   PGA_LIMIT_OK = 0,
   PGA_LIMIT_EXCEEDED,   /* {:error, :rate_limited, details} -> E5 */
-  PGA_LIMIT_FAILED      /* {:error, :rate_limiter_error, %{message}} -> E6 */
+  PGA_LIMIT_FAILED,     /* {:error, :rate_limiter_error, %{message}} -> E6 */
+  PGA_LIMIT_RAISED      /* check_map only: the library's limiter call
+                           dies (out holds the error reason) */
 } pga_limit_status_t;
 
 /* The numbers of a denial, for E5 and telemetry. */
@@ -298,6 +300,20 @@ pga_limit_status_t pga_request_limiter_check(pga_request_limiter_t *l,
                                              const pga_request_t *req,
                                              int64_t now_ms, pga_tb_t *out,
                                              pga_limit_info_t *info);
+
+/* check_rate_limit/1 given a caller's map over rpc (the facade): as
+ * pga_request_limiter_check on pga_request_from_struct(map), except where
+ * the library's limiter reads `request.field` that map lacks (user_id or
+ * device_id for such a limit, args for a custom key, service for any API
+ * limit, request_type for one whose service matches) or gives Map.get/2
+ * args that are not a map: the checks stop there and PGA_LIMIT_RAISED
+ * writes {badkey, Key, Map} or {badmap, Args} to out (not subject to
+ * fail_open: the library's call exits). Slots taken before it stay, as in
+ * the library. map must be a map (PGA_LIMIT_FAILED otherwise). */
+pga_limit_status_t pga_request_limiter_check_map(pga_request_limiter_t *l,
+                                                 const pga_term_t *map,
+                                                 int64_t now_ms, pga_tb_t *out,
+                                                 pga_limit_info_t *info);
 
 /* E5's text for a denial: "Rate limit exceeded. Please retry after N
  * seconds." with N = div(retry_after_ms, 1000). Returns the length, as

@@ -105,7 +105,9 @@ static int build(pga_node_t *n, const pga_node_opts_t *o, char *err,
       .setup_timeout_ms = o->setup_timeout_ms,
       .max_packet = o->max_packet,
       .listen_port = o->listen_port,
+      .listen_port_max = o->struct_version >= 2 ? o->listen_port_max : 0,
       .listen_addr = o->listen_addr,
+      .no_epmd = o->struct_version >= 2 ? o->no_epmd : 0,
       .pool = n->pool,
   };
   rc = pga_dist_new(n->loop, &cfg, &n->dist, err, errlen);

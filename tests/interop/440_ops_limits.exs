@@ -44,6 +44,7 @@ defmodule Scenario do
     if ConfigGw.binary() do
       gated(["update_rate_limit_config"], &update_only/1)
       gated(["update_rate_limit_config", "change_detail_error"], &update_and_detail/1)
+      missing_fields()
     else
       Check.diag("admin-gate cases skipped: no pga-node binary (stand-in gateway)")
     end
@@ -113,6 +114,16 @@ defmodule Scenario do
       fn -> :ok = rpc(gw, @rl, :clear, []); rpc(gw, :check_rate_limit, [r]) end)
     Check.eq("a request without user_id skips the :user_id limit", [:ok, :ok],
       fn -> for _ <- 1..2, do: rpc(gw, :check_rate_limit, [req("r2", nil)]) end)
+    # Issue 16: maps that lack fields, as the library's limiter reads them
+    # (fail_open, the default, here; fail_open false on a private gateway).
+    Check.eq("%{user_id: \"h9\"} with no API limit -> :ok (the KeyError for :request_id " <>
+      "after the check is rescued, fail_open)", :ok,
+      fn -> rpc(gw, :check_rate_limit, [%{user_id: "h9"}]) end)
+    Check.match("a map without :user_id under a :user_id limit: the call exits, badkey " <>
+      "(fail_open does not apply)",
+      {:badrpc, {:EXIT, {{{:badkey, :user_id, %{service: "s"}}, [_ | _]},
+        {GenServer, :call, [_, {:check_rate_limit, %{service: "s"}}, 1000]}}}},
+      rpc(gw, :check_rate_limit, [%{service: "s"}]))
     Check.eq("api scope status with no api limit -> []", [],
       fn -> rpc(gw, :get_rate_limit_status, ["u1", {"svc", "rt"}, :user_id]) end)
     :ok = rpc(gw, :set_global_limits, [@default])
@@ -205,6 +216,94 @@ defmodule Scenario do
     Check.run("__info__(:bogus) -> function_clause", fn ->
       function_clause?(rpc(gw, :__info__, [:bogus]))
     end)
+  end
+
+  # ---- issue 16: maps without the fields the library reads ----
+
+  # Each expectation is what PhoenixGenApi 2.22 answered over rpc to the
+  # same call with the same limits (fail_open false, 2 instances; the
+  # stack trace aside, which names the library's own frames).
+  def missing_fields do
+    cfg = ConfigGw.path("rlmiss") <> ".json"
+    File.write!(cfg, ~s({"rate_limiter": {"fail_open": false, "instance_count": 2, ) <>
+      ~s("global_limits": [{"key": "user_id", "max_requests": 100, "window_ms": 60000}], ) <>
+      ~s("api_limits": [{"service": "s", "request_type": "t", "key": "user_id", ) <>
+      ~s("max_requests": 100, "window_ms": 60000}]}}))
+    gw = Check.node_name("rlmiss")
+    case ConfigGw.start(gw, ["--config", cfg], ConfigGw.path("rlmiss") <> ".err") do
+      {:ok, g} ->
+        missing_cases(gw)
+        ConfigGw.stop(g)
+      other ->
+        Check.run("private gateway with fail_open false starts", fn -> {:fail, "started", other} end)
+    end
+  end
+
+  defp died(key, map, instance) do
+    {:badrpc, {:EXIT, {{{:badkey, key, map}, :stack},
+      {GenServer, :call, [:"rate_limiter_instance_#{instance}", {:check_rate_limit, map}, 1000]}}}}
+  end
+
+  # The stack trace is pga's own: checked to be a list of frames, then
+  # replaced so whole terms compare.
+  defp check_limit(gw, map) do
+    case rpc(gw, :check_rate_limit, [map]) do
+      {:badrpc, {:EXIT, {{reason, [{_, _, _, _} | _]}, call}}} ->
+        {:badrpc, {:EXIT, {{reason, :stack}, call}}}
+      other -> other
+    end
+  end
+
+  defp key_error(key, shown) do
+    {:error, :rate_limiter_error, %{message: "key :#{key} not found in: #{shown}"}}
+  end
+
+  def missing_cases(gw) do
+    nil_struct = Map.merge(req(nil, nil), %{service: nil, request_type: nil, args: nil,
+      user_roles: nil})
+    for {name, map, expected} <- [
+          {"%{user_id: \"h9\"} exits with a KeyError for :service (issue 16)",
+           %{user_id: "h9"}, died(:service, %{user_id: "h9"}, 0)},
+          {"no :user_id under a :user_id limit exits, badkey :user_id",
+           %{service: "s", request_type: "t", request_id: "r"},
+           died(:user_id, %{service: "s", request_type: "t", request_id: "r"}, 1)},
+          {"a matching :service without :request_type exits, badkey :request_type",
+           %{user_id: "h9", service: "s", request_id: "r"},
+           died(:request_type, %{user_id: "h9", service: "s", request_id: "r"}, 0)},
+          {"another :service without :request_type: KeyError after the check, fail_open false",
+           %{user_id: "h9", service: "x", request_id: "r"},
+           key_error(:request_type, ~s(%{request_id: "r", service: "x", user_id: "h9"}))},
+          {"no :request_id: KeyError after the check (first key the :check event reads)",
+           %{user_id: "h9", service: "s", request_type: "t"},
+           key_error(:request_id, ~s(%{request_type: "t", service: "s", user_id: "h9"}))},
+          {"%{} exits with badkey :user_id (global limits come first)", %{},
+           died(:user_id, %{}, 1)},
+          {"a Request struct with nil fields -> :ok (nil skips every limit)", nil_struct, :ok}
+        ] do
+      Check.eq(name, expected, fn -> check_limit(gw, map) end)
+    end
+
+    :ok = rpc(gw, :set_global_limits, [[%{key: :device_id, max_requests: 100, window_ms: 60_000}]])
+    Check.eq("no :device_id under a :device_id limit exits, badkey :device_id",
+      died(:device_id, %{user_id: "h9"}, 0), fn -> check_limit(gw, %{user_id: "h9"}) end)
+    :ok = rpc(gw, :set_global_limits, [[%{key: "k", max_requests: 100, window_ms: 60_000}]])
+    Check.eq("a custom-key limit on a Request with nil args exits with {:badmap, nil}",
+      {:badrpc, {:EXIT, {{{:badmap, nil}, :stack},
+        {GenServer, :call, [:rate_limiter_instance_1, {:check_rate_limit, nil_struct}, 1000]}}}},
+      fn -> check_limit(gw, nil_struct) end)
+    Check.eq("a custom-key limit on a map without :args exits, badkey :args",
+      died(:args, %{user_id: "h9"}, 0), fn -> check_limit(gw, %{user_id: "h9"}) end)
+
+    # pga keeps the slots taken before the exit (docs/compat.md O7).
+    :ok = rpc(gw, :set_global_limits, [[%{key: :user_id, max_requests: 1, window_ms: 60_000}]])
+    Check.match("a slot taken before the exit stays: the next check is denied",
+      [{:badrpc, {:EXIT, {{{:badkey, :service, _}, :stack}, _}}},
+       {:error, :rate_limiter_error, %{message: "key :request_id not found in: " <> _}}],
+      for(_ <- 1..2, do: check_limit(gw, %{user_id: "u9"})))
+    Check.match("the denial itself shows with every field present",
+      {:error, :rate_limited, %{key: "u9", scope: :global}},
+      rpc(gw, :check_rate_limit, [%{user_id: "u9", request_id: "r", service: "x",
+        request_type: "t"}]))
   end
 
   # ---- private gateways with admin_actions ----

@@ -201,6 +201,39 @@ START_TEST(conffile_unknown_keys_named) {
 }
 END_TEST
 
+/* "dist" (issue 15): the listener, with the rules of --dist-*. */
+START_TEST(conffile_dist_keys) {
+  pga_conffile_free(&cf);
+  ck_assert_msg(parse("{\"dist\": {\"interface\": \"::1\", \"port_min\": "
+                      "9100, \"port_max\": 9105}}") == 0, "%s", err);
+  ck_assert_str_eq(cf.dist.interface, "::1");
+  ck_assert_uint_eq(cf.dist.port_min, 9100);
+  ck_assert_uint_eq(cf.dist.port_max, 9105);
+  ck_assert_uint_eq(cf.dist.port, 0);
+  pga_conffile_free(&cf);
+  ck_assert_msg(parse("{\"dist\": {\"port\": 9200}}") == 0, "%s", err);
+  ck_assert_uint_eq(cf.dist.port, 9200);
+  ck_assert_ptr_null(cf.dist.interface);
+  bad("{\"dist\": {\"port_min\": 0}}",
+      "t.json: dist.port_min: expected an integer 1..65535, got 0");
+  bad("{\"dist\": {\"port\": 65536}}",
+      "t.json: dist.port: expected an integer 1..65535, got 65536");
+  bad("{\"dist\": {\"port_min\": 9100, \"port_max\": 9099}}",
+      "t.json: dist.port_max: 9099 is below port_min 9100");
+  bad("{\"dist\": {\"port_max\": 9100}}",
+      "t.json: dist.port_max: needs port_min");
+  bad("{\"dist\": {\"port\": 9200, \"port_max\": 9300}}",
+      "t.json: dist.port: a port without epmd cannot be combined with "
+      "port_min/port_max");
+  bad("{\"dist\": {\"interface\": \"eth0\"}}",
+      "t.json: dist.interface: expected an IPv4 or IPv6 address");
+  bad("{\"dist\": {\"interface\": 1}}",
+      "t.json: dist.interface: expected an IPv4 or IPv6 address");
+  bad("{\"dist\": {\"listen\": 1}}", "t.json: dist.listen: unknown key");
+  bad("{\"dist\": 9100}", "t.json: dist: expected an object, got an integer");
+}
+END_TEST
+
 START_TEST(conffile_wrong_types_named) {
   bad("[]", "t.json: (top level): expected an object, got an array");
   bad("{\"gen_api\": {\"pull_timeout\": \"5000\"}}",
@@ -299,6 +332,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, conffile_options_start_a_plane);
   tcase_add_test(tc, conffile_unknown_keys_named);
   tcase_add_test(tc, conffile_wrong_types_named);
+  tcase_add_test(tc, conffile_dist_keys);
   tcase_add_test(tc, conffile_gen_api_keys_at_top_level_once);
   tcase_add_test(tc, conffile_bad_json_located);
   tcase_add_test(tc, conffile_load_reads_files);

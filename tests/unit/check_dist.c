@@ -1,9 +1,14 @@
 /* Unit tests of the distribution layer's pure parts: handshake codecs and
  * digest, capability flags, epmd codecs, control-message parsing. */
+#include <arpa/inet.h>
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include "dist/conn.h"
 #include "dist/dist.h"
 #include "dist/epmd.h"
 #include "dist/handshake.h"
@@ -245,6 +250,93 @@ START_TEST(ctrl_parse_rejects_non_tuple_and_bad_op) {
 }
 END_TEST
 
+/* ---- the listener (issue 15) ---- */
+
+/* A dist without epmd listening on addr, ports lo..hi; NULL with err
+ * when it does not start. */
+static pga_dist_t *listening(pga_loop_t *loop, const char *addr, int lo,
+                             int hi, char *err, size_t errlen) {
+  pga_dist_config_t cfg = {.name = "t@127.0.0.1", .cookie = "c",
+                           .listen_addr = addr, .listen_port = lo,
+                           .listen_port_max = hi, .no_epmd = 1};
+  pga_dist_t *d;
+  ck_assert_int_eq(pga_dist_new(loop, &cfg, &d, err, errlen), 0);
+  if (pga_dist_start(d, err, errlen) == 0) return d;
+  pga_dist_free(d);
+  return NULL;
+}
+
+/* The port a listening dist bound, read back from the socket table. */
+static int bound_port(pga_dist_t *d) {
+  struct sockaddr_storage sa;
+  socklen_t len = sizeof sa;
+  ck_assert_int_eq(getsockname(d->listen_fd, (struct sockaddr *)&sa, &len), 0);
+  return ntohs(sa.ss_family == AF_INET6
+                   ? ((struct sockaddr_in6 *)&sa)->sin6_port
+                   : ((struct sockaddr_in *)&sa)->sin_port);
+}
+
+/* A free port p with p + 1 free too, on 127.0.0.2, below the ephemeral
+ * range (an outgoing connection could take it between check and use). */
+static int free_pair(void) {
+  for (int p = 10000 + rand() % 20000;; p = 10000 + rand() % 20000) {
+    int fds[2], ok = 1;
+    for (int i = 0; i < 2; i++) {
+      struct sockaddr_in sa = {.sin_family = AF_INET,
+                               .sin_port = htons((uint16_t)(p + i))};
+      inet_pton(AF_INET, "127.0.0.2", &sa.sin_addr);
+      fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+      ok = ok && bind(fds[i], (struct sockaddr *)&sa, sizeof sa) == 0;
+    }
+    close(fds[0]);
+    close(fds[1]);
+    if (ok) return p;
+  }
+}
+
+START_TEST(listen_takes_the_next_free_port_of_the_range) {
+  pga_loop_t *loop;
+  char err[256];
+  int p = free_pair();
+  ck_assert_int_eq(pga_loop_new(&loop), 0);
+  pga_dist_t *a = listening(loop, "127.0.0.2", p, p + 1, err, sizeof err);
+  ck_assert_msg(a != NULL, "%s", err);
+  pga_dist_t *b = listening(loop, "127.0.0.2", p, p + 1, err, sizeof err);
+  ck_assert_msg(b != NULL, "%s", err);
+  ck_assert_int_eq(bound_port(a), p);
+  ck_assert_int_eq(bound_port(b), p + 1);
+  pga_dist_t *c = listening(loop, "127.0.0.2", p, p + 1, err, sizeof err);
+  ck_assert_ptr_null(c);
+  char want[128];
+  snprintf(want, sizeof want, "no free distribution port in %d..%d on "
+           "127.0.0.2: every port is in use", p, p + 1);
+  ck_assert_str_eq(err, want);
+  ck_assert_uint_ne(a->creation, 0); /* random without epmd */
+  pga_dist_free(a);
+  pga_dist_free(b);
+  pga_loop_free(loop);
+}
+END_TEST
+
+START_TEST(listen_on_ipv6_and_refuse_names) {
+  pga_loop_t *loop;
+  char err[256];
+  int p = free_pair();
+  ck_assert_int_eq(pga_loop_new(&loop), 0);
+  pga_dist_t *d = listening(loop, "::1", p, 0, err, sizeof err);
+  if (d) { /* hosts without IPv6 loopback skip this half */
+    ck_assert_int_eq(d->listen_family, AF_INET6);
+    ck_assert_int_eq(bound_port(d), p);
+    pga_dist_free(d);
+  }
+  ck_assert_ptr_null(listening(loop, "localhost", p, 0, err, sizeof err));
+  ck_assert_str_eq(err, "invalid listen address 'localhost'");
+  ck_assert_ptr_null(listening(loop, NULL, 0, 0, err, sizeof err));
+  ck_assert_str_eq(err, "without epmd the distribution needs a fixed port");
+  pga_loop_free(loop);
+}
+END_TEST
+
 START_TEST(proc_without_callbacks_ignores_messages) {
   pga_loop_t *loop;
   pga_dist_t *d;
@@ -335,6 +427,8 @@ static Suite *dist_suite(void) {
   tcase_add_test(ctrl, ctrl_parse_rejects_trailing_bytes_and_bad_version);
   tcase_add_test(ctrl, ctrl_parse_rejects_non_tuple_and_bad_op);
   tcase_add_test(ctrl, proc_without_callbacks_ignores_messages);
+  tcase_add_test(ctrl, listen_takes_the_next_free_port_of_the_range);
+  tcase_add_test(ctrl, listen_on_ipv6_and_refuse_names);
   suite_add_tcase(s, ctrl);
   return s;
 }

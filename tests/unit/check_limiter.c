@@ -502,6 +502,82 @@ START_TEST(limiter_disabled_always_passes) {
 }
 END_TEST
 
+/* check_map (the rpc facade, issue 16): where the library's limiter reads
+ * a field the caller's map lacks, the check stops with the error its
+ * GenServer call dies of; otherwise as pga_request_limiter_check. */
+static const struct {
+  const char *global, *api, *map, *want;
+  pga_limit_status_t st;
+} raised_cases[] = {
+    {"[%{key: :user_id, max_requests: 9, window_ms: 1000}]",
+     "[%{service: \"s\", request_type: \"t\", key: :user_id, "
+     "max_requests: 9, window_ms: 1000}]",
+     "%{user_id: \"h9\"}", "{:badkey, :service, %{user_id: \"h9\"}}",
+     PGA_LIMIT_RAISED},
+    {"[%{key: :user_id, max_requests: 9, window_ms: 1000}]", "[]",
+     "%{service: \"s\"}", "{:badkey, :user_id, %{service: \"s\"}}",
+     PGA_LIMIT_RAISED},
+    {"[]",
+     "[%{service: \"s\", request_type: \"t\", key: :user_id, "
+     "max_requests: 9, window_ms: 1000}]",
+     "%{user_id: \"h9\", service: \"s\"}",
+     "{:badkey, :request_type, %{user_id: \"h9\", service: \"s\"}}",
+     PGA_LIMIT_RAISED},
+    {"[]", /* another service: request_type is never read */
+     "[%{service: \"s\", request_type: \"t\", key: :user_id, "
+     "max_requests: 9, window_ms: 1000}]",
+     "%{user_id: \"h9\", service: \"x\"}", ":ok", PGA_LIMIT_OK},
+    {"[%{key: :device_id, max_requests: 9, window_ms: 1000}]", "[]",
+     "%{user_id: \"h9\"}", "{:badkey, :device_id, %{user_id: \"h9\"}}",
+     PGA_LIMIT_RAISED},
+    {"[%{key: \"k\", max_requests: 9, window_ms: 1000}]", "[]",
+     "%{user_id: \"h9\"}", "{:badkey, :args, %{user_id: \"h9\"}}",
+     PGA_LIMIT_RAISED},
+    {"[%{key: \"k\", max_requests: 9, window_ms: 1000}]", "[]",
+     "%{args: nil}", "{:badmap, nil}", PGA_LIMIT_RAISED},
+    {"[%{key: :ip_address, max_requests: 9, window_ms: 1000}]", "[]", "%{}",
+     ":ok", PGA_LIMIT_OK}, /* Map.get: never raises */
+    {"[]", "[]", "%{}", ":ok", PGA_LIMIT_OK},
+    {"[%{key: :user_id, max_requests: 9, window_ms: 1000}]",
+     "[%{service: \"s\", request_type: \"t\", key: :user_id, "
+     "max_requests: 9, window_ms: 1000}]",
+     "%{request_id: nil, user_id: nil, service: nil, request_type: nil, "
+     "device_id: nil, args: nil}",
+     ":ok", PGA_LIMIT_OK},
+};
+
+START_TEST(limiter_check_map_raises_as_the_library) {
+  pga_request_limiter_t *l =
+      limiter(raised_cases[_i].global, raised_cases[_i].api, 1);
+  pga_term_t map = T(raised_cases[_i].map);
+  pga_tb_t *tb = pga_tb_new(0);
+
+  ck_assert_int_eq(pga_request_limiter_check_map(l, &map, 0, tb, NULL),
+                   raised_cases[_i].st);
+  expect_term(tb, raised_cases[_i].want);
+  pga_tb_free(tb);
+  pga_request_limiter_free(l);
+  tt_reset();
+}
+END_TEST
+
+/* The global slot taken before the API limit raises stays. */
+START_TEST(limiter_check_map_keeps_slots_before_the_raise) {
+  pga_request_limiter_t *l = limiter(
+      "[%{key: :user_id, max_requests: 1, window_ms: 1000}]",
+      "[%{service: \"s\", request_type: \"t\", key: :user_id, "
+      "max_requests: 9, window_ms: 1000}]", 1);
+  pga_term_t map = T("%{user_id: \"u\"}");
+
+  ck_assert_int_eq(pga_request_limiter_check_map(l, &map, 0, NULL, NULL),
+                   PGA_LIMIT_RAISED);
+  ck_assert_int_eq(pga_request_limiter_check_map(l, &map, 1, NULL, NULL),
+                   PGA_LIMIT_EXCEEDED);
+  pga_request_limiter_free(l);
+  tt_reset();
+}
+END_TEST
+
 START_TEST(limiter_direct_check_applies_scope_limits) {
   pga_request_limiter_t *l = limiter(
       "[%{key: :user_id, max_requests: 1, window_ms: 1000}]",
@@ -836,6 +912,9 @@ static Suite *limiter_suite(void) {
   tcase_add_test(tc, limiter_malformed_limit_fails_by_policy);
   tcase_add_test(tc, limiter_disabled_always_passes);
   tcase_add_test(tc, limiter_direct_check_applies_scope_limits);
+  tcase_add_loop_test(tc, limiter_check_map_raises_as_the_library, 0,
+                      sizeof raised_cases / sizeof *raised_cases);
+  tcase_add_test(tc, limiter_check_map_keeps_slots_before_the_raise);
   tcase_add_test(tc, limiter_api_scope_splits_on_first_colons);
   tcase_add_test(tc, limiter_cleanup_drops_expired_logs);
   tcase_add_test(tc, limiter_full_table_fails_new_keys);

@@ -36,9 +36,10 @@ defmodule ConfigGw do
   Starts pga-node as `name` with `args` after --name/--cookie (stderr
   appended to `log`). Returns {:ok, gw} once it prints its ready line, or
   {:exit, status, log_text} if it exits first, or {:error, why, log_text}.
-  gw = %{port, ospid, node, log}.
+  gw = %{port, ospid, node, log}. `env` adds or (value nil) removes
+  variables of pga-node's environment.
   """
-  def start(name, args, log, ms \\ 20_000) do
+  def start(name, args, log, ms \\ 20_000, env \\ []) do
     bin = binary() || raise "no pga-node binary (PGA_NODE)"
     argv = wrapper() ++ [bin, "--name", Atom.to_string(name), "--cookie", Check.cookie()] ++ args
 
@@ -48,7 +49,8 @@ defmodule ConfigGw do
         :exit_status,
         {:line, 4096},
         args: ["-c", "exec \"$@\" 2>>\"$PGA_GW_LOG\" </dev/null", "sh" | argv],
-        env: [{~c"PGA_GW_LOG", String.to_charlist(log)}]
+        env: [{~c"PGA_GW_LOG", String.to_charlist(log)} |
+              for({k, v} <- env, do: {String.to_charlist(k), if(v, do: String.to_charlist(v), else: false)})]
       ])
 
     {:os_pid, ospid} = Port.info(port, :os_pid)
