@@ -71,14 +71,19 @@ static int ensure(pga_dynbuf_t *b, size_t n) {
   }
   if (b->data != NULL && n < b->alloc - b->len)
     return 0;
-  /* Compacting first costs at most one copy of size bytes, which a
-   * realloc would pay anyway, and often makes the realloc unnecessary. */
-  if (b->start > 0) {
+  /* Compact when the consumed front is at least as big as what is held,
+   * or when growing could not make room under the cap (len <= cap holds):
+   * each compaction then frees room for as many bytes as it copies, so
+   * appends stay O(1) amortised. Compacting for a small consumed front
+   * copied a large backlog again and again (a stream's send queue under
+   * back-pressure spent a tenth of its CPU here). */
+  if (b->start > 0 && (b->start >= size || n > b->cap - b->len)) {
     compact(b);
     if (n < b->alloc - b->len)
       return 0;
   }
-  size_t a = grown_size(b, size + n + 1);
+  /* b->len is b->start + size, or size after a compaction. */
+  size_t a = grown_size(b, b->len + n + 1);
   char *p = realloc(b->data, a);
   if (p == NULL) {
     pga_dynbuf_free(b);

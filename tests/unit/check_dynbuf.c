@@ -172,10 +172,38 @@ START_TEST(dynbuf_reserve_reuses_consumed_space) {
   pga_dynbuf_init(&b, 64);
   ck_assert_int_eq(pga_dynbuf_add(&b, "0123456789", 10), 0);
   size_t alloc = b.alloc;
-  pga_dynbuf_consume(&b, 2); /* under half: stays at start 2 */
-  ck_assert_ptr_nonnull(pga_dynbuf_reserve(&b, alloc - 9));
+  pga_dynbuf_consume(&b, 5); /* exactly half: stays at start 5 */
+  ck_assert_uint_eq(b.start, 5);
+  ck_assert_ptr_nonnull(pga_dynbuf_reserve(&b, alloc - 6));
   ck_assert_uint_eq(b.start, 0);
   ck_assert_uint_eq(b.alloc, alloc);
+  ck_assert_mem_eq(pga_dynbuf_ptr(&b), "56789", 5);
+  pga_dynbuf_free(&b);
+}
+END_TEST
+
+/* A small consumed front before a large backlog: the buffer grows rather
+ * than copying the backlog for a few bytes of room (appends stay O(1)
+ * amortised); at the cap it compacts, since it cannot grow. */
+START_TEST(dynbuf_reserve_grows_rather_than_copy_a_large_backlog) {
+  pga_dynbuf_t b;
+
+  pga_dynbuf_init(&b, 1000);
+  ck_assert_int_eq(pga_dynbuf_add(&b, "0123456789", 10), 0);
+  size_t alloc = b.alloc;
+  pga_dynbuf_consume(&b, 2); /* under half: stays at start 2 */
+  ck_assert_ptr_nonnull(pga_dynbuf_reserve(&b, alloc - 9));
+  ck_assert_uint_eq(b.start, 2);
+  ck_assert_uint_gt(b.alloc, alloc);
+  ck_assert_mem_eq(pga_dynbuf_ptr(&b), "23456789", 8);
+  pga_dynbuf_free(&b);
+
+  pga_dynbuf_init(&b, 12);
+  ck_assert_int_eq(pga_dynbuf_add(&b, "0123456789", 10), 0);
+  pga_dynbuf_consume(&b, 2);
+  ck_assert_ptr_nonnull(pga_dynbuf_reserve(&b, 4)); /* 8 + 4 = cap */
+  ck_assert_uint_eq(b.start, 0);
+  ck_assert_uint_le(b.alloc, 13);
   ck_assert_mem_eq(pga_dynbuf_ptr(&b), "23456789", 8);
   pga_dynbuf_free(&b);
 }
@@ -242,6 +270,7 @@ static Suite *dynbuf_suite(void) {
   tcase_add_test(tc, dynbuf_reserve_commit_appends);
   tcase_add_test(tc, dynbuf_reserve_past_cap_returns_null_and_frees);
   tcase_add_test(tc, dynbuf_reserve_reuses_consumed_space);
+  tcase_add_test(tc, dynbuf_reserve_grows_rather_than_copy_a_large_backlog);
   tcase_add_test(tc, dynbuf_reset_empties_and_keeps_cap);
   tcase_add_test(tc, dynbuf_grows_to_one_megabyte);
   tcase_add_test(tc, dynbuf_alloc_never_exceeds_cap);
