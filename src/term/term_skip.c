@@ -133,7 +133,23 @@ int pga__term_skip(const char *buf, size_t len, size_t *used) {
   if (buf == NULL)
     return PGA_EBADTERM;
   while (pending > 0) {
-    if (pos >= len || (n = fixed_part(b + pos, len - pos, &nested)) == 0)
+    if (pos >= len)
+      return PGA_EBADTERM;
+    /* The three shapes most terms are made of, inline; the rest through
+     * fixed_part. */
+    if (b[pos] == SMALL_ATOM_UTF8 && len - pos >= 2) {
+      n = 2 + (size_t)b[pos + 1];
+      nested = 0;
+    } else if (b[pos] == SMALL_INT) {
+      n = 2;
+      nested = 0;
+    } else if (b[pos] == BINARY && len - pos >= 5) {
+      n = 5 + (size_t)be32(b + pos + 1);
+      nested = 0;
+    } else if ((n = fixed_part(b + pos, len - pos, &nested)) == 0) {
+      return PGA_EBADTERM;
+    }
+    if (n > len - pos)
       return PGA_EBADTERM;
     pos += n;
     pending += nested - 1;
