@@ -10,6 +10,7 @@
 
 #include "request/plane.h"
 #include "request/request_int.h"
+#include "term/term.h"
 
 #define RESPONSE_MOD "Elixir.PhoenixGenApi.Structs.Response"
 #define REQUEST_MOD "Elixir.PhoenixGenApi.Structs.Request"
@@ -119,8 +120,41 @@ static uint64_t list_size(const pga_term_t *t, int depth) {
   return 5 + sum + size_at(&tail, depth + 1);
 }
 
+/* The atom's length in UTF-8 (Latin-1 text takes two bytes a character
+ * from 0x80 up), what its ATOM_UTF8 encoding would hold. */
+static size_t atom_utf8_len(const pga_term_t *t) {
+  pga__head_t h;
+  size_t n;
+
+  if (pga__term_head(t->buf, t->len, &h) != 0)
+    return t->len;
+  n = h.atom.len;
+  if (h.atom.latin1)
+    for (size_t i = 0; i < h.atom.len; i++) n += h.atom.s[i] >= 0x80;
+  return n;
+}
+
+/* Elements in one walk (pga_term_tuple_get walks from the start). */
+static uint64_t tuple_size(const pga_term_t *t, int depth) {
+  pga__head_t h;
+  size_t pos, used;
+  uint64_t sum;
+
+  if (pga__term_head(t->buf, t->len, &h) != 0)
+    return t->len;
+  sum = h.n <= 255 ? 2 : 5;
+  pos = h.size;
+  for (uint64_t i = 0; i < h.n; i++) {
+    if (pga__term_skip(t->buf + pos, t->len - pos, &used) != 0)
+      return t->len;
+    pga_term_t el = {t->buf + pos, used};
+    sum += size_at(&el, depth + 1);
+    pos += used;
+  }
+  return sum;
+}
+
 static uint64_t size_at(const pga_term_t *t, int depth) {
-  char atom[PGA_ATOM_BUF];
   int64_t v;
   size_t n = 0;
   uint64_t sum;
@@ -148,9 +182,7 @@ static uint64_t size_at(const pga_term_t *t, int depth) {
   case PGA_T_FLOAT:
     return 9;
   case PGA_T_ATOM:
-    if (pga_term_get_atom(t, atom, sizeof atom) != 0)
-      return t->len;
-    return PGA_REQUEST_ATOM_HEAD + strlen(atom);
+    return PGA_REQUEST_ATOM_HEAD + atom_utf8_len(t);
   case PGA_T_BINARY:
   case PGA_T_BITSTRING:
   case PGA_T_BIGINT:
@@ -159,21 +191,16 @@ static uint64_t size_at(const pga_term_t *t, int depth) {
   case PGA_T_LIST:
     return list_size(t, depth);
   case PGA_T_TUPLE:
-    if (pga_term_tuple_arity(t, &n) != 0)
-      return t->len;
-    sum = n <= 255 ? 2 : 5;
-    for (size_t i = 0; i < n; i++)
-      if (pga_term_tuple_get(t, i, &a) == 0)
-        sum += size_at(&a, depth + 1);
-    return sum;
-  case PGA_T_MAP:
-    if (pga_term_map_size(t, &n) != 0)
+    return tuple_size(t, depth);
+  case PGA_T_MAP: {
+    pga__map_iter_t it;
+    if (pga__map_iter_init(&it, t) != 0)
       return t->len;
     sum = 5;
-    for (size_t i = 0; i < n; i++)
-      if (pga_term_map_pair(t, i, &a, &b) == 0)
-        sum += size_at(&a, depth + 1) + size_at(&b, depth + 1);
+    while (pga__map_iter_next(&it, &a, &b))
+      sum += size_at(&a, depth + 1) + size_at(&b, depth + 1);
     return sum;
+  }
   default:
     return t->len; /* pids, ports, refs, funs: as received */
   }
@@ -189,15 +216,45 @@ static const char *const fields[] = {"request_id", "request_type", "service",
                                      "user_id",    "device_id",    "args",
                                      "user_roles", "version"};
 
-/* Value under the string key, else the atom key, else nil (.buf NULL). */
-static pga_term_t field(const pga_term_t *params, const char *name) {
-  pga_term_t v = {NULL, 0};
+#define NPARAMS (sizeof fields / sizeof *fields)
 
-  if (pga_term_map_get_binary(params, name, &v) == 0 ||
-      pga_term_map_get_atom(params, name, &v) == 0)
-    return v;
-  v.buf = NULL;
-  return v;
+/* The field a key names as a binary (*binary 1) or an atom, or -1. */
+static int param_of(const pga_term_t *key, int *binary) {
+  const char *data;
+  size_t len;
+
+  *binary = pga_term_get_binary(key, &data, &len) == 0;
+  for (size_t i = 0; i < NPARAMS; i++) {
+    if (*binary ? len == strlen(fields[i]) && memcmp(data, fields[i], len) == 0
+                : pga_term_is_atom(key, fields[i]))
+      return (int)i;
+  }
+  return -1;
+}
+
+/* Each field's value under its string key, else its atom key, else nil
+ * (.buf NULL); one walk over the map (a lookup per key and kind walked it
+ * sixteen times). */
+static void read_fields(const pga_term_t *params, pga_term_t v[NPARAMS]) {
+  pga_term_t by_atom[NPARAMS], key, value;
+  pga__map_iter_t it;
+  int f, binary;
+
+  for (size_t i = 0; i < NPARAMS; i++) {
+    v[i].buf = by_atom[i].buf = NULL;
+    v[i].len = by_atom[i].len = 0;
+  }
+  if (pga__map_iter_init(&it, params) != 0)
+    return;
+  while (pga__map_iter_next(&it, &key, &value)) {
+    if ((f = param_of(&key, &binary)) < 0)
+      continue;
+    pga_term_t *slot = binary ? &v[f] : &by_atom[f];
+    if (slot->buf == NULL) /* the first of equal keys, as a lookup finds */
+      *slot = value;
+  }
+  for (size_t i = 0; i < NPARAMS; i++)
+    if (v[i].buf == NULL) v[i] = by_atom[i];
 }
 
 static int blank(const pga_term_t *v) {
@@ -261,9 +318,8 @@ int pga_request_decode_params(const pga_term_t *params, uint64_t etf_size,
     return PGA_EINVAL;
   }
 
-  pga_term_t v[8];
-  for (size_t i = 0; i < 8; i++)
-    v[i] = field(params, fields[i]);
+  pga_term_t v[NPARAMS];
+  read_fields(params, v);
 
   /* required: request_type, request_id, service, in that order */
   static const size_t req_idx[] = {1, 0, 2};
