@@ -167,14 +167,34 @@ static int bits_cmp(const pga__head_t *a, const pga__head_t *b) {
 
 /* ---- Containers ---- */
 
+/* The next element of a tuple being walked: *pos moves past it. */
+static int next_elem(const pga_term_t *t, size_t *pos, pga_term_t *el) {
+  size_t used;
+
+  if (*pos > t->len || pga__term_skip(t->buf + *pos, t->len - *pos, &used))
+    return PGA_EBADTERM;
+  el->buf = t->buf + *pos;
+  el->len = used;
+  *pos += used;
+  return 0;
+}
+
+/* Elements side by side in one walk each (by index, two large equal
+ * tuples cost quadratic time: a stall a peer could cause). */
 static int seq_cmp(const pga_term_t *a, const pga_term_t *b, size_t n,
                    int depth) {
+  pga__head_t ha, hb;
   pga_term_t ea, eb;
+  size_t pa, pb;
   int c;
 
+  if (pga__term_head(a->buf, a->len, &ha) != 0 ||
+      pga__term_head(b->buf, b->len, &hb) != 0)
+    return 0;
+  pa = ha.size;
+  pb = hb.size;
   for (size_t i = 0; i < n; i++) {
-    if (pga_term_tuple_get(a, i, &ea) != 0 ||
-        pga_term_tuple_get(b, i, &eb) != 0)
+    if (next_elem(a, &pa, &ea) != 0 || next_elem(b, &pb, &eb) != 0)
       return 0;
     if ((c = cmp_at(&ea, &eb, depth + 1)) != 0)
       return c;
