@@ -19,4 +19,12 @@
 #define PGA_SPARES(n) (n)
 #endif
 
+#include <stddef.h>
+
+/* 1 if one more spare may be kept (a function, so that a limit of 0
+ * under ASan is no constant comparison for -Wtype-limits). */
+static inline int pga_spares_room(size_t kept, size_t limit) {
+  return kept < limit;
+}
+
 #endif

@@ -87,7 +87,7 @@ static exec_t *exec_alloc(plane_t *pl) {
 
 static void exec_release(plane_t *pl, exec_t *e) {
   pga_tb_t *tb[EXEC_NBUILDERS];
-  int keep = pl->nspare_execs < EXEC_SPARES;
+  int keep = pga_spares_room(pl->nspare_execs, EXEC_SPARES);
 
   exec_builders(e, tb);
   for (int i = 0; i < EXEC_NBUILDERS; i++) {
