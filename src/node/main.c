@@ -16,6 +16,7 @@
 #include "node/startup_push.h"
 #include "pga/pga.h"
 #include "ops/plane.h"
+#include "plugin/local.h"
 #include "relay/relay.h"
 #include "request/plane.h"
 #include "telemetry/telemetry.h"
@@ -79,6 +80,24 @@ static int load_config(const pga_cli_t *cli, pga_conffile_t *conf) {
   return 0;
 }
 
+/* local_services: the plugins' FunConfigs as :local configs of this
+ * node's own gateway. A refusal (an allowlist without the plugin modules,
+ * say) is logged, not fatal: the node still serves other gateways. */
+static void register_local(const pga_cli_t *cli, const pga_conffile_t *conf,
+                           pga_node_t *node, const pga_plugin_host_t *h) {
+  int on = cli->local_services >= 0 ? cli->local_services
+                                    : conf->local_services;
+  char err[512];
+  size_t stored;
+  if (!on || pga_plugin_count(h) == 0) return;
+  if (pga_plugin_register_local(h, pga_config_plane_of(node), &stored, err,
+                                sizeof err) != 0)
+    pga_warn("%s (see PhoenixGenApi.ConfigFailed)", err);
+  else
+    pga_info("local services: %zu FunConfigs served by this gateway",
+             stored);
+}
+
 /* Reverse start order; unknown nodes are ignored by each. */
 static void stop_planes(pga_node_t *node) {
   pga_ops_plane_stop(node);
@@ -124,6 +143,7 @@ static int run(const pga_cli_t *cli, const pga_conffile_t *conf) {
       pga_relay_start(node, err, sizeof err) != 0 ||
       pga_ops_plane_start(node, conf, err, sizeof err) != 0 ||
       load_plugins(cli, node, &plugins, err, sizeof err) != 0 ||
+      (register_local(cli, conf, node, plugins), 0) ||
       pga_node_start(node, err, sizeof err) != 0 ||
       pga_plugin_host_start(plugins, err, sizeof err) != 0) {
     fprintf(stderr, "pga-node: %s\n", err);

@@ -15,7 +15,8 @@
 
 enum { OPT_NAME = 256, OPT_SNAME, OPT_COOKIE, OPT_DATA_DIR, OPT_CONFIG,
        OPT_PLUGIN, OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION, OPT_DIST_INTERFACE,
-       OPT_DIST_PORT_MIN, OPT_DIST_PORT_MAX, OPT_DIST_PORT };
+       OPT_DIST_PORT_MIN, OPT_DIST_PORT_MAX, OPT_DIST_PORT, OPT_LOCAL,
+       OPT_NO_LOCAL };
 
 static const struct option long_opts[] = {
     {"name", required_argument, NULL, OPT_NAME},
@@ -31,6 +32,8 @@ static const struct option long_opts[] = {
     {"dist-port", required_argument, NULL, OPT_DIST_PORT},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
+    {"local-services", no_argument, NULL, OPT_LOCAL},
+    {"no-local-services", no_argument, NULL, OPT_NO_LOCAL},
     {NULL, 0, NULL, 0},
 };
 
@@ -135,6 +138,8 @@ static int one_option(pga_cli_t *cli, int opt, const char *v,
       return set_port(&cli->dist_port, "--dist-port", v, err, errlen);
     case OPT_HELP: cli->help = 1; return 0;
     case OPT_VERSION: cli->version = 1; return 0;
+    case OPT_LOCAL: cli->local_services = 1; return 0;
+    case OPT_NO_LOCAL: cli->local_services = 0; return 0;
     default:
       snprintf(err, errlen, "unknown option");
       return -1;
@@ -145,6 +150,7 @@ int pga_cli_parse(int argc, char **argv, pga_cli_t *cli, char *err,
                   size_t errlen) {
   memset(cli, 0, sizeof *cli);
   cli->log_level = PGA_LOG_INFO;
+  cli->local_services = -1;
   const char *cookie = NULL;
   opterr = 0;
   optind = 1;

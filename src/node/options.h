@@ -23,6 +23,7 @@ typedef struct pga_cli_s {
   const char *dist_interface;  /* IPv4 or IPv6 literal */
   int dist_port_min, dist_port_max;
   int dist_port;               /* without epmd */
+  int local_services;       /* 1 / 0 from the flags, -1: the file decides */
 } pga_cli_t;
 
 /* 0, or -1 with err filled (usage error, exit status 2). */
