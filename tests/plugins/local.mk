@@ -67,4 +67,5 @@ EXTRA_DIST += tests/plugins/exports.sh
 ## The plugin interop scenarios (run by tests/interop/run.sh with the rest).
 EXTRA_DIST += tests/interop/lib/plugin.exs tests/interop/200_plugin_gateway.exs \
 	tests/interop/210_plugin_push.exs tests/interop/220_plugin_refused.exs \
-	tests/interop/230_plugin_startup_push.exs tests/interop/240_readme_demo.exs
+	tests/interop/230_plugin_startup_push.exs tests/interop/240_readme_demo.exs \
+	tests/interop/250_remote_gateways.exs
