@@ -1,6 +1,8 @@
 /* C plugins: shared objects that pga-node loads with --plugin PATH and
  * serves to Erlang/Elixir callers and PhoenixGenApi gateways, and the
- * stream API any served function may use. docs/plugins.md is the guide.
+ * stream API any served function may use. The guide is plugins.md in
+ * pga's documentation directory (`pkg-config --variable=docdir
+ * pga-plugin`; /usr/local/share/doc/pga by default).
  *
  * A plugin exports ONE symbol, `pga_plugin` (PGA_PLUGIN_SYMBOL), a
  * pga_plugin_t descriptor (nginx ngx_module_t style):
@@ -233,7 +235,7 @@ typedef struct pga_plugin_host_s pga_plugin_host_t;
 
 /* A host for node's plugins. It also serves the pull supporter
  * pga_node:get_config/0,1 and get_config_version/0,1 and the pusher
- * pga_node:push_config/1,2 and verify_config/1,2 (docs/plugins.md).
+ * pga_node:push_config/1,2 and verify_config/1,2 (plugins.md).
  * Call before pga_node_run(). 0 or PGA_ENOMEM / PGA_EEXIST (a host
  * exists for this node). */
 PGA_EXTERN int pga_plugin_host_new(pga_node_t *node,
