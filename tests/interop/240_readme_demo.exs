@@ -211,9 +211,12 @@ defmodule Scenario do
 
     Iex.stop(iex)
 
-    Check.run("the gateway logged its local services", fn ->
+    Check.run("the gateway's start-up summary names the plugin and its local services", fn ->
       log_text = File.read!(log)
-      if log_text =~ "local services: 4 FunConfigs", do: :ok, else: {:fail, "log", log_text}
+      if log_text =~ "pga_example 1.0.0 (PgaExample.Math.add/2" and
+           log_text =~ "4 FunConfigs served by this gateway (local_services)",
+         do: :ok,
+         else: {:fail, "log", log_text}
     end)
 
     System.cmd("kill", ["-TERM", Integer.to_string(ospid)])

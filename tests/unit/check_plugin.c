@@ -745,6 +745,60 @@ START_TEST(push_replies_are_interpreted_as_the_library_pusher_does) {
 }
 END_TEST
 
+/* Log lines say why in words, never a raw term cut short. */
+static void r_long_error(pga_tb_t *tb) {
+  pga_tb_tuple(tb, 2);
+  pga_tb_atom(tb, "error");
+  pga_tb_list(tb, 100);
+  for (int i = 0; i < 100; i++) pga_tb_atom(tb, "invalid_config_entry");
+  pga_tb_nil(tb);
+}
+
+START_TEST(push_reasons_are_one_readable_phrase) {
+  static const struct {
+    void (*build)(pga_tb_t *);
+    int verify;
+    const char *want;
+  } cases[] = {
+      {r_accepted, 0, "accepted"},
+      {r_skipped, 0, "skipped (:version_matches)"},
+      {r_mismatch, 1, "mismatch (\"1\")"},
+      {r_error, 0, "refused: :invalid_push_token"},
+      {r_nodedown, 0, "gateway down or unreachable (nodedown)"},
+      {r_timeout, 0, "no answer within 5000 ms (timeout)"},
+      {r_undef_receiver, 0,
+       "PhoenixGenApi is not loaded there (ConfigReceiver undefined)"},
+      {r_noproc, 0, "PhoenixGenApi is not started there (noproc)"},
+      {r_bare, 0, "refused: {:unexpected_reply, :ok}"},
+  };
+  pga_tb_t in, out;
+  pga__tb_init(&in, 0);
+  pga__tb_init(&out, 0);
+  char text[256];
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int retry;
+    pga_tb_reset(&in);
+    pga_tb_reset(&out);
+    cases[i].build(&in);
+    pga_term_t t = pga_tb_data(&in);
+    pga__push_interpret(&t, cases[i].verify, &out, &retry);
+    pga_term_t o = pga_tb_data(&out);
+    pga__push_reason(&o, 5000, text, sizeof text);
+    ck_assert_str_eq(text, cases[i].want);
+  }
+  /* a long reason is cut, visibly */
+  pga_tb_reset(&in);
+  r_long_error(&in);
+  pga_term_t t = pga_tb_data(&in);
+  pga__push_reason(&t, 5000, text, sizeof text);
+  ck_assert_uint_le(strlen(text), 9 + 160 + 3);
+  ck_assert_str_eq(text + strlen(text) - 3, "...");
+  ck_assert_ptr_nonnull(strstr(text, "refused: [:invalid_config_entry,"));
+  pga__tb_destroy(&in);
+  pga__tb_destroy(&out);
+}
+END_TEST
+
 START_TEST(push_config_to_a_bad_gateway_name_reports_nodedown) {
   ck_assert_int_eq(pga_plugin_load(host, EXAMPLE, err, sizeof err), 0);
   pga_tb_t tb;
@@ -1147,6 +1201,7 @@ int main(void) {
   tcase_add_test(tc, push_opts_parse_defaults_and_reject_bad_values);
   tcase_add_test(tc, push_service_needs_a_choice_among_several);
   tcase_add_test(tc, push_replies_are_interpreted_as_the_library_pusher_does);
+  tcase_add_test(tc, push_reasons_are_one_readable_phrase);
   tcase_add_test(tc, push_config_to_a_bad_gateway_name_reports_nodedown);
   suite_add_tcase(s, tc);
 
