@@ -157,6 +157,24 @@ defmodule Scenario do
         when is_integer(c) and is_list(l) and length(i) == n,
       (fn p -> {sorted_keys(p), p.config_db, p.config_puller, p.config_receiver, p.rate_limiter,
                 p.worker_pool, p.relay} end).(rpc(gw, :statistics, []).phoenix_gen_api))
+    Check.run("config_db.ets has every key an equivalent ETS table reports, same values", fn ->
+      # ConfigDb's own table options in the library
+      t = :ets.new(:pga_equivalent, [:public, :set, :named_table, read_concurrency: true,
+                                     write_concurrency: true])
+      local = t |> :ets.info() |> Map.new()
+      :ets.delete(t)
+      got = rpc(gw, :statistics, []).phoenix_gen_api.config_db.ets
+      same = [:decentralized_counters, :read_concurrency, :write_concurrency, :compressed,
+              :heir, :type, :named_table, :protection, :keypos]
+      cond do
+        Enum.sort(Map.keys(got)) != Enum.sort([:exists | Map.keys(local)]) ->
+          {:fail, "keys", {Map.keys(got), Map.keys(local)}}
+        Map.take(got, same) != Map.take(local, same) -> {:fail, "values", {got, local}}
+        not is_reference(got.id) or node(got.id) != gw -> {:fail, "id", got.id}
+        got.id != rpc(gw, :statistics, []).phoenix_gen_api.config_db.ets.id -> {:fail, "id stable", got.id}
+        true -> :ok
+      end
+    end)
     Check.match("a rate-limiter instance carries its limits and tables",
       %{status: :ok, instance_index: 0, global_limits: g, api_limits: a, cleanup_interval: 60_000,
         ets: %{global: %{exists: true}, api: %{exists: true}}} when is_list(g) and is_list(a),
