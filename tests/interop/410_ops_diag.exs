@@ -231,6 +231,28 @@ defmodule Scenario do
     Check.eq("the self entry lists the gateway's own names, :rex among them", true, fn ->
       :rex in rpc(gw, :cluster_view, [], 15_000).registered_processes[gw]
     end, timeout: 15_000)
+    Check.eq("cluster_view's names of the gateway are the named processes debug_report lists",
+      true, fn ->
+        names = rpc(gw, :cluster_view, [], 15_000).registered_processes[gw]
+        procs = rpc(gw, :debug_report, [[process_limit: 1000]]).processes
+        Enum.sort(names) == Enum.sort(for p <- procs, p.registered_name, do: p.registered_name)
+          || {:fail, "differ", {names, procs}}
+      end, timeout: 15_000)
+    Check.run("debug_print: no column runs into the next (the longest name too)", fn ->
+      gl = Check.capture_gl()
+      Process.group_leader(self(), gl)
+      :ok = :rpc.call(gw, PhoenixGenApi, :debug_print, [[]], Check.tmo(5_000))
+      text = Check.captured(gl)
+      rows = text |> String.split("\n") |> Enum.filter(&String.starts_with?(&1, "#PID<"))
+      long = Enum.find(rows, &(&1 =~ "WorkerPoolSupervisor"))
+      cond do
+        rows == [] -> {:fail, "no rows", text}
+        long == nil -> {:fail, "no WorkerPoolSupervisor row", text}
+        # pid, name, memory ("0 B": two words), status
+        Enum.all?(rows, &(length(String.split(&1)) == 5)) -> :ok
+        true -> {:fail, "columns", rows}
+      end
+    end, timeout: 15_000)
     Check.match("case 22: :erlang.registered/0 on the gateway lists atoms with :rex",
       l when is_list(l), :rpc.call(gw, :erlang, :registered, []))
     Check.eq("case 22: ... and :rex and :net_kernel are in it", {true, true, true}, fn ->
