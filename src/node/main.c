@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "config/config.h"
 #include "config/file.h"
+#include "node/notify.h"
 #include "node/options.h"
 #include "node/startup_push.h"
 #include "node/summary.h"
@@ -180,7 +181,9 @@ static int run(const pga_cli_t *cli, const pga_conffile_t *conf) {
   install_signals();
   printf("pga-node ready %s\n", pga_node_name(node));
   fflush(stdout);
+  if (pga_notify("READY=1") < 0) pga_warn("systemd notification failed");
   int rc = pga_node_run(node);
+  (void)pga_notify("STOPPING=1");
   running_node = NULL;
   /* pga_node_run has finished every job: no worker runs plane code. */
   pga_plugin_host_free(plugins);

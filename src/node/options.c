@@ -87,6 +87,8 @@ void pga_cli_help(FILE *out) {
       "  PGA_COOKIE           the cookie when --cookie is not given\n"
       "  ERL_EPMD_PORT        epmd's port (default 4369); with no epmd\n"
       "                       answering, pga-node starts one (epmd -daemon)\n"
+      "  NOTIFY_SOCKET        set by systemd (Type=notify): READY=1 is sent\n"
+      "                       there once the node serves\n"
       "\n"
       "Files:\n"
       "  ~/.erlang.cookie     the cookie when neither --cookie nor PGA_COOKIE\n"
