@@ -6,9 +6,11 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "plugin/local.h"
 #include "plugin/plugin_int.h"
+#include "term/inspect.h"
 #include "term/term.h"
 
 #define MOD_DB "Elixir.PhoenixGenApi.ConfigDb"
@@ -62,10 +64,10 @@ int pga_plugin_register_local(const pga_plugin_host_t *h,
       pga_term_get_int64(&count, &n) == 0) {
     *stored = (size_t)n;
   } else {
-    char text[256];
-    pga_term_format(&r, text, sizeof text);
-    snprintf(err, errlen, "local services: %s",
-             rc == PGA_ENOMEM ? "out of memory" : text);
+    char *text = rc == PGA_ENOMEM ? NULL : pga_term_inspect_dup(&r);
+    snprintf(err, errlen, "local services: no FunConfig stored (%s)",
+             text ? text : "out of memory");
+    free(text);
     if (rc == 0) rc = PGA_EINVAL;
   }
   pga__tb_destroy(&list);

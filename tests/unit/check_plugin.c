@@ -1141,6 +1141,26 @@ START_TEST(register_local_stores_them_in_the_gateway) {
 }
 END_TEST
 
+/* mfa_allowlist: [] denies every module: nothing stored, an error that
+ * says so (pga-node logs it and serves on). */
+START_TEST(register_local_refused_by_the_allowlist_is_an_error) {
+  ck_assert_int_eq(pga_plugin_load(host, EXAMPLE, err, sizeof err), 0);
+  pga_config_plane_t *plane = NULL;
+  pga_config_opts_t co = {.struct_version = PGA_CONFIG_OPTS_VERSION,
+                          .mfa_allowlist = "\x6a", /* [] */
+                          .mfa_allowlist_len = 1};
+  ck_assert_int_eq(pga_config_plane_new(node, &co, &plane, err, sizeof err),
+                   0);
+  size_t stored = 99;
+  ck_assert_int_lt(
+      pga_plugin_register_local(host, plane, &stored, err, sizeof err), 0);
+  ck_assert_uint_eq(stored, 0);
+  ck_assert_str_eq(err,
+                   "local services: no FunConfig stored ({:error, :all_invalid})");
+  pga_config_plane_free(plane);
+}
+END_TEST
+
 START_TEST(register_local_without_plugins_stores_nothing) {
   pga_config_plane_t *plane = NULL;
   pga_config_opts_t co = {.struct_version = PGA_CONFIG_OPTS_VERSION};
@@ -1219,6 +1239,7 @@ int main(void) {
   tcase_add_test(tc, local_configs_are_the_declared_ones_with_nodes_local);
   tcase_add_test(tc, register_local_stores_them_in_the_gateway);
   tcase_add_test(tc, register_local_without_plugins_stores_nothing);
+  tcase_add_test(tc, register_local_refused_by_the_allowlist_is_an_error);
   suite_add_tcase(s, tc);
 
   SRunner *sr = srunner_create(s);
