@@ -150,11 +150,16 @@ defmodule PhoenixGenApi.Remote do
         {:reply, {:ok, payload["request_type"]}, socket}
     end
   rescue
-    e in ErlangError -> failed(e.original, payload, socket, o)
+    e in ErlangError -> failed(erlang_reason(e), payload, socket, o)
     e -> failed({:exception, e, []}, payload, socket, o)
   catch
     :exit, reason -> failed({:exit, reason}, payload, socket, o)
   end
+
+  # :erpc's {:exception, reason, stack} and the like; an Erlang error that
+  # Elixir turned into its own exception (UndefinedFunctionError...) as is.
+  defp erlang_reason(%ErlangError{original: original}), do: original
+  defp erlang_reason(e), do: {:exception, e, []}
 
   # A DecodeError from the gateway: "Invalid request: ..."; anything else:
   # "Request processing failed" with the exception message in the reply.
