@@ -45,6 +45,13 @@ check "pga-plugin.pc installed" test -n "$pc"
 check "docs/plugins.md and docs/compat.md installed in the doc directory" \
   test -n "$docs" -a -f "$docs/plugins.md" -a -f "$docs/compat.md"
 [ -n "$pc" ] || finish
+# The installed headers point to installed documents only.
+only_installed_docs() {
+  others=$(find "$tmp/root" -name '*.h' -exec grep -ho '[A-Za-z_-]*\.md' {} + |
+    sort -u | grep -vx 'plugins.md' | grep -vx 'compat.md')
+  [ -z "$others" ] || { echo "#   headers name: $others"; return 1; }
+}
+check "the installed headers name only installed docs" only_installed_docs
 
 # pkg-config as an author runs it, seeing only the staged files.
 pkgconf() {
