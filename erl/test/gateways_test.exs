@@ -2,10 +2,10 @@ defmodule PgaRemoteGatewaysTest do
   use ExUnit.Case, async: false
   alias PhoenixGenApi.Remote.Gateways
 
-  @gws [:"a@h", :"b@h", :"c@h", :"d@h"]
+  @gws [:a@h, :b@h, :c@h, :d@h]
   @keys for i <- 1..2000, do: "user-#{i}"
 
-  def fun_gateways, do: [:"x@h", :"y@h"]
+  def fun_gateways, do: [:x@h, :y@h]
 
   setup do
     for n <- @gws ++ [:"nowhere@127.0.0.1"], do: Gateways.mark_up(n)
@@ -13,16 +13,18 @@ defmodule PgaRemoteGatewaysTest do
   end
 
   test "resolve: a node, a list, an MFA, a capture, the application environment" do
-    assert Gateways.resolve(:"a@h") == [:"a@h"]
-    assert Gateways.resolve([:"a@h", :"b@h", :"a@h"]) == [:"a@h", :"b@h"]
-    assert Gateways.resolve({__MODULE__, :fun_gateways, []}) == [:"x@h", :"y@h"]
-    assert Gateways.resolve(&__MODULE__.fun_gateways/0) == [:"x@h", :"y@h"]
-    Application.put_env(:pga_remote, :gateway, [:"b@h"])
-    assert Gateways.resolve({:app_env, :pga_remote, :gateway}) == [:"b@h"]
+    assert Gateways.resolve(:a@h) == [:a@h]
+    assert Gateways.resolve([:a@h, :b@h, :a@h]) == [:a@h, :b@h]
+    assert Gateways.resolve({__MODULE__, :fun_gateways, []}) == [:x@h, :y@h]
+    assert Gateways.resolve(&__MODULE__.fun_gateways/0) == [:x@h, :y@h]
+    Application.put_env(:pga_remote, :gateway, [:b@h])
+    assert Gateways.resolve({:app_env, :pga_remote, :gateway}) == [:b@h]
     Application.delete_env(:pga_remote, :gateway)
+
     assert_raise ArgumentError, ~r/no pga gateway configured/, fn ->
       Gateways.resolve({:app_env, :pga_remote, :gateway})
     end
+
     assert_raise ArgumentError, fn -> Gateways.resolve(["a@h"]) end
   end
 
@@ -41,8 +43,8 @@ defmodule PgaRemoteGatewaysTest do
   test "removing a gateway moves only its own keys, to their second choice" do
     for k <- @keys do
       [first, second | _] = Gateways.order(@gws, k)
-      after_removal = hd(Gateways.order(@gws -- [:"c@h"], k))
-      if first == :"c@h", do: assert(after_removal == second), else: assert(after_removal == first)
+      after_removal = hd(Gateways.order(@gws -- [:c@h], k))
+      if first == :c@h, do: assert(after_removal == second), else: assert(after_removal == first)
     end
   end
 
@@ -66,6 +68,8 @@ defmodule PgaRemoteGatewaysTest do
   end
 
   test "with no gateway left the last error is raised" do
-    assert_raise ErlangError, fn -> Gateways.call([:"nowhere@127.0.0.1"], "k", :erlang, :node, [], 5_000) end
+    assert_raise ErlangError, fn ->
+      Gateways.call([:"nowhere@127.0.0.1"], "k", :erlang, :node, [], 5_000)
+    end
   end
 end

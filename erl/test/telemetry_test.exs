@@ -29,16 +29,37 @@ defmodule PgaRemoteTelemetryTest do
     end
   end
 
-  @tag skip: if(@available, do: false, else: ":telemetry is not on the code path (optional dependency)")
+  @tag skip:
+         if(@available,
+           do: false,
+           else: ":telemetry is not on the code path (optional dependency)"
+         )
   test "a gateway's events are re-emitted with :telemetry.execute/3" do
     test = self()
     handler = fn ev, m, md, _ -> send(test, {:local, ev, m, md}) end
-    :ok = :telemetry.attach("bridge-test", [:phoenix_gen_api, :executor, :request, :stop], handler, nil)
+
+    :ok =
+      :telemetry.attach(
+        "bridge-test",
+        [:phoenix_gen_api, :executor, :request, :stop],
+        handler,
+        nil
+      )
+
     {:ok, bridge} = Bridge.attach(node(), id: "t1")
-    assert_receive {:attached, "t1", [[:phoenix_gen_api, :executor, :request, :stop]], ^bridge, %{}}
-    send(bridge, {:telemetry_event, [:phoenix_gen_api, :executor, :request, :stop], %{duration_us: 7},
-                  %{request_id: "r1"}, %{}})
-    assert_receive {:local, [:phoenix_gen_api, :executor, :request, :stop], %{duration_us: 7}, %{request_id: "r1"}}
+
+    assert_receive {:attached, "t1", [[:phoenix_gen_api, :executor, :request, :stop]], ^bridge,
+                    %{}}
+
+    send(
+      bridge,
+      {:telemetry_event, [:phoenix_gen_api, :executor, :request, :stop], %{duration_us: 7},
+       %{request_id: "r1"}, %{}}
+    )
+
+    assert_receive {:local, [:phoenix_gen_api, :executor, :request, :stop], %{duration_us: 7},
+                    %{request_id: "r1"}}
+
     :ok = Bridge.detach(bridge)
     assert_receive {:detached, "t1"}
     :telemetry.detach("bridge-test")

@@ -101,7 +101,8 @@ defmodule PhoenixGenApi.Remote do
   other event is refused as a channel without such a clause would be
   (`FunctionClauseError`), so a channel's own events need their clauses.
   """
-  def handle_in(event, payload, socket, %{event: event} = o), do: handle_request(payload, socket, o)
+  def handle_in(event, payload, socket, %{event: event} = o),
+    do: handle_request(payload, socket, o)
 
   def handle_in(event, payload, socket, _o) do
     raise FunctionClauseError,
@@ -141,7 +142,14 @@ defmodule PhoenixGenApi.Remote do
   defp routing_key(payload), do: Map.get(payload, "user_id") || request_id(payload)
 
   defp execute(payload, socket, o) do
-    case Gateways.call(o.gateway, routing_key(payload), @executor, :execute_params!, [payload], o.timeout) do
+    case Gateways.call(
+           o.gateway,
+           routing_key(payload),
+           @executor,
+           :execute_params!,
+           [payload],
+           o.timeout
+         ) do
       {:ok, :no_response} ->
         {:reply, {:ok, payload["request_type"]}, socket}
 

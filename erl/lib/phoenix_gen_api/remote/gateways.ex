@@ -33,10 +33,15 @@ defmodule PhoenixGenApi.Remote.Gateways do
   def resolve({:app_env, app, key}), do: app |> Application.get_env(key) |> resolve_value()
   def resolve(spec), do: resolve_value(spec)
 
-  defp resolve_value(nil), do: raise(ArgumentError, "no pga gateway configured (config :pga_remote, gateway: ...)")
+  defp resolve_value(nil),
+    do: raise(ArgumentError, "no pga gateway configured (config :pga_remote, gateway: ...)")
+
   defp resolve_value(node) when is_atom(node), do: [node]
   defp resolve_value({:app_env, _, _} = spec), do: resolve(spec)
-  defp resolve_value({m, f, a}) when is_atom(m) and is_atom(f) and is_list(a), do: m |> apply(f, a) |> resolve_value()
+
+  defp resolve_value({m, f, a}) when is_atom(m) and is_atom(f) and is_list(a),
+    do: m |> apply(f, a) |> resolve_value()
+
   defp resolve_value(fun) when is_function(fun, 0), do: fun.() |> resolve_value()
 
   defp resolve_value([_ | _] = nodes) do
@@ -45,7 +50,8 @@ defmodule PhoenixGenApi.Remote.Gateways do
       else: raise(ArgumentError, "pga gateways must be node atoms, got: #{inspect(nodes)}")
   end
 
-  defp resolve_value(other), do: raise(ArgumentError, "not a pga gateway setting: #{inspect(other)}")
+  defp resolve_value(other),
+    do: raise(ArgumentError, "not a pga gateway setting: #{inspect(other)}")
 
   @doc "The gateways in the rendezvous order for `key` (best first)."
   def order(nodes, key) do

@@ -35,7 +35,10 @@ defmodule PhoenixGenApi.Remote.Telemetry do
   """
   def attach(gateway, opts \\ []) when is_atom(gateway) do
     if available?() do
-      DynamicSupervisor.start_child(PhoenixGenApi.Remote.Bridges, {__MODULE__, [{:gateway, gateway} | opts]})
+      DynamicSupervisor.start_child(
+        PhoenixGenApi.Remote.Bridges,
+        {__MODULE__, [{:gateway, gateway} | opts]}
+      )
     else
       {:error, :telemetry_not_available}
     end
@@ -48,7 +51,12 @@ defmodule PhoenixGenApi.Remote.Telemetry do
   def available?, do: Code.ensure_loaded?(:telemetry)
 
   @doc false
-  def child_spec(opts), do: %{id: {__MODULE__, opts[:gateway]}, start: {__MODULE__, :start_link, [opts]}, restart: :transient}
+  def child_spec(opts),
+    do: %{
+      id: {__MODULE__, opts[:gateway]},
+      start: {__MODULE__, :start_link, [opts]},
+      restart: :transient
+    }
 
   @doc "Starts a bridge linked to the caller (for your own supervision tree)."
   def start_link(opts), do: GenServer.start_link(__MODULE__, opts)
@@ -59,7 +67,15 @@ defmodule PhoenixGenApi.Remote.Telemetry do
     id = Keyword.get(opts, :id, "pga-remote-bridge-#{node()}")
     :ok = :net_kernel.monitor_nodes(true, node_type: :all)
     send(self(), :subscribe)
-    {:ok, %{gateway: gw, id: id, retry_ms: Keyword.get(opts, :retry_ms, 5_000), subscribed: false, timer: nil}}
+
+    {:ok,
+     %{
+       gateway: gw,
+       id: id,
+       retry_ms: Keyword.get(opts, :retry_ms, 5_000),
+       subscribed: false,
+       timer: nil
+     }}
   end
 
   @impl true
@@ -97,6 +113,8 @@ defmodule PhoenixGenApi.Remote.Telemetry do
     end
   end
 
-  defp retry_later(%{timer: nil} = st), do: %{st | timer: Process.send_after(self(), :subscribe, st.retry_ms)}
+  defp retry_later(%{timer: nil} = st),
+    do: %{st | timer: Process.send_after(self(), :subscribe, st.retry_ms)}
+
   defp retry_later(st), do: st
 end
