@@ -126,6 +126,10 @@ void pga_startup_summary(const pga_startup_t *s, char *out, size_t outlen) {
   if (s->cli->host_chosen) add(&l, " (host chosen by pga-node: --name without @HOST)");
   add(&l, "; ");
   cookie(&l, s->cli);
+  if (s->cli->data_dir)
+    add(&l, "; data dir %s", s->cli->data_dir);
+  else
+    add(&l, "; no --data-dir (state in memory only)");
   configuration(&l, s->cli, s->conf);
   pga_plugin_describe(s->plugins, plugins, sizeof plugins);
   add(&l, "; plugins: %s", plugins);
