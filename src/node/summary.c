@@ -138,7 +138,7 @@ void pga_startup_summary(const pga_startup_t *s, char *out, size_t outlen) {
         s->local_stored);
   char where[128];
   pga_dist_endpoint(pga__node_dist(s->node), where, sizeof where);
-  add(&l, "; distribution on %s", where);
+  add(&l, "; listening on %s", where);
   if (!strstr(where, "without epmd"))
     add(&l, ", epmd port %s", epmd && *epmd ? epmd : "4369");
   if (l.len >= outlen && outlen > 4) strcpy(out + outlen - 4, "...");

@@ -56,7 +56,7 @@ defmodule Scenario do
       lines = log |> ConfigGw.read_log() |> String.split("\n") |> Enum.filter(&(&1 =~ " started; "))
       want = ["INFO pga-node #{name} started", "cookie from --cookie", "config #{cfg}: push token set",
               "mfa allowlist of 3", "detail_error", "pulls file_svc", "plugins: none",
-              "distribution port "]
+              "listening on "]
       case lines do
         [line] -> Enum.all?(want, &String.contains?(line, &1)) || {:fail, "summary", line}
         other -> {:fail, "expected exactly one summary line", other}
