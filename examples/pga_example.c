@@ -3,11 +3,14 @@
  *
  *   'Elixir.PgaExample.Math':add(A, B)        -> A + B   (request "add")
  *   'Elixir.PgaExample.Math':echo(Value)      -> Value   (request "echo")
+ *   'Elixir.PgaExample.Math':fib(N)           -> the Nth Fibonacci number,
+ *       answered later: the gateway acknowledges the request at once and
+ *       sends the result as a message             (async request "fib")
  *   'Elixir.PgaExample.Ticker':ticks(N, Info) -> {ok, started}, then
  *       sends {result, #{<<"tick">> => I}} for I in 1..N, then complete,
  *       to Info's stream_pid                             (request "ticks")
  *
- * Build: cc -shared -fPIC -fvisibility=hidden -I<pga>/include
+ * Build: cc -shared -fPIC -fvisibility=hidden $(pkg-config --cflags pga-plugin)
  *        -o pga_example.so pga_example.c
  * Run:   pga-node --name gw@127.0.0.1 --cookie c --plugin ./pga_example.so */
 #include <stdint.h>
@@ -16,6 +19,7 @@
 #include <pga/plugin.h>
 
 #define MAX_TICKS 100000
+#define MAX_FIB 92 /* fib(92) is the largest that fits in int64 */
 
 /* Fails the way Erlang's + does: error badarith. */
 static pga_outcome_t badarith(pga_tb_t *out) {
@@ -25,6 +29,7 @@ static pga_outcome_t badarith(pga_tb_t *out) {
 
 static pga_outcome_t add(pga_call_t *call, size_t argc, const pga_term_t *argv,
                          pga_tb_t *out) {
+  (void)call, (void)argc; /* the host calls each function with its arity */
   int64_t a, b, sum;
   if (pga_term_get_int64(&argv[0], &a) == 0 &&
       pga_term_get_int64(&argv[1], &b) == 0 &&
@@ -55,6 +60,7 @@ static pga_outcome_t add(pga_call_t *call, size_t argc, const pga_term_t *argv,
 
 static pga_outcome_t echo(pga_call_t *call, size_t argc,
                           const pga_term_t *argv, pga_tb_t *out) {
+  (void)call, (void)argc;
   pga_tb_term(out, &argv[0]);
   return PGA_RETURN;
 }
@@ -67,8 +73,25 @@ static pga_outcome_t fail_with(pga_tb_t *out, const char *reason) {
   return PGA_RETURN;
 }
 
+static pga_outcome_t fib(pga_call_t *call, size_t argc, const pga_term_t *argv,
+                         pga_tb_t *out) {
+  (void)call, (void)argc;
+  int64_t n;
+  uint64_t a = 0, b = 1; /* b reaches fib(93): fits uint64, not int64 */
+  if (pga_term_get_int64(&argv[0], &n) != 0 || n < 0 || n > MAX_FIB)
+    return fail_with(out, "bad_number");
+  for (int64_t i = 0; i < n; i++) {
+    uint64_t next = a + b;
+    a = b;
+    b = next;
+  }
+  pga_tb_int(out, (int64_t)a);
+  return PGA_RETURN;
+}
+
 static pga_outcome_t ticks(pga_call_t *call, size_t argc,
                            const pga_term_t *argv, pga_tb_t *out) {
+  (void)argc;
   int64_t n;
   if (pga_term_get_int64(&argv[0], &n) != 0 || n < 0 || n > MAX_TICKS)
     return fail_with(out, "bad_count");
@@ -110,6 +133,11 @@ static const pga_plugin_arg_t echo_args[] = {
     {0},
 };
 
+static const pga_plugin_arg_t fib_args[] = {
+    {.name = "n", .type = PGA_ARG_NUM},
+    {0},
+};
+
 static const pga_plugin_arg_t ticks_args[] = {
     {.name = "count", .type = PGA_ARG_NUM},
     {0},
@@ -127,6 +155,13 @@ static const pga_plugin_config_t echo_config = {
     .response_type = PGA_RESPONSE_SYNC,
     .timeout_ms = 5000,
     .args = echo_args,
+};
+
+static const pga_plugin_config_t fib_config = {
+    .request_type = "fib",
+    .response_type = PGA_RESPONSE_ASYNC,
+    .timeout_ms = 5000,
+    .args = fib_args,
 };
 
 static const pga_plugin_config_t ticks_config = {
@@ -148,6 +183,11 @@ static const pga_plugin_fn_t functions[] = {
      .arity = 1,
      .fn = echo,
      .config = &echo_config},
+    {.module = "Elixir.PgaExample.Math",
+     .function = "fib",
+     .arity = 1,
+     .fn = fib,
+     .config = &fib_config},
     {.module = "Elixir.PgaExample.Ticker",
      .function = "ticks",
      .arity = 2,

@@ -1,11 +1,25 @@
 defmodule PhoenixGenApi do
   @moduledoc "A stand-in facade (the real one is pga's): reports each call to the test."
-  for {fun, arity} <- [health_print: 1, stats_print: 0, debug_print: 1, cluster_print: 0,
-                       flows_print: 1, call_flow_print: 3, inspect_print: 1, pool_status: 0,
-                       cache_status: 0, pushed_services_status: 0, failed_configs_print: 1,
-                       failed_configs_summary: 0, rl_config: 0, rl_global: 0, rl_status: 1,
-                       statistics: 0] do
+  for {fun, arity} <- [
+        health_print: 1,
+        stats_print: 0,
+        debug_print: 1,
+        cluster_print: 0,
+        flows_print: 1,
+        call_flow_print: 3,
+        inspect_print: 1,
+        pool_status: 0,
+        cache_status: 0,
+        pushed_services_status: 0,
+        failed_configs_print: 1,
+        failed_configs_summary: 0,
+        rl_config: 0,
+        rl_global: 0,
+        rl_status: 1,
+        statistics: 0
+      ] do
     args = Macro.generate_arguments(arity, __MODULE__)
+
     def unquote(fun)(unquote_splicing(args)) do
       send(:ops_test, {:called, unquote(fun), unquote(args)})
       IO.puts("printed by #{unquote(fun)}")
@@ -26,8 +40,10 @@ defmodule PgaRemoteOpsTest do
 
   test "print helpers call the facade's *_print functions with their arguments" do
     gw = node()
+
     assert capture_io(fn -> assert Ops.health(gw, max_memory_bytes: 1) == :ok end) =~
              "printed by health_print"
+
     assert_received {:called, :health_print, [[max_memory_bytes: 1]]}
     capture_io(fn -> Ops.flow(gw, "svc", "rt") end)
     assert_received {:called, :call_flow_print, ["svc", "rt", nil]}

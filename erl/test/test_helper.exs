@@ -10,15 +10,29 @@ defmodule PhoenixGenApi.Executor do
   def execute_params!(%{"request_type" => "none"}), do: {:ok, :no_response}
 
   def execute_params!(%{"request_type" => "bad"}) do
-    raise %{__exception__: true, __struct__: PgaRemoteTest.DecodeError,
-            message: "Missing required fields: service", code: :missing_field, details: nil}
+    raise %{
+      __exception__: true,
+      __struct__: PgaRemoteTest.DecodeError,
+      message: "Missing required fields: service",
+      code: :missing_field,
+      details: nil
+    }
   end
 
-  def execute_params!(%{"request_type" => "argfail"}), do: raise(ArgumentError, "age must be a number")
+  def execute_params!(%{"request_type" => "argfail"}),
+    do: raise(ArgumentError, "age must be a number")
 
   def execute_params!(%{"request_id" => rid} = p) do
-    %{__struct__: PhoenixGenApi.Structs.Response, request_id: rid, result: p["user_id"],
-      success: true, error: nil, async: false, has_more: false, can_retry: false}
+    %{
+      __struct__: PhoenixGenApi.Structs.Response,
+      request_id: rid,
+      result: p["user_id"],
+      success: true,
+      error: nil,
+      async: false,
+      has_more: false,
+      can_retry: false
+    }
   end
 end
 

@@ -1,6 +1,8 @@
 /* C plugins: shared objects that pga-node loads with --plugin PATH and
  * serves to Erlang/Elixir callers and PhoenixGenApi gateways, and the
- * stream API any served function may use. docs/plugins.md is the guide.
+ * stream API any served function may use. The guide is plugins.md in
+ * pga's documentation directory (`pkg-config --variable=docdir
+ * pga-plugin`; /usr/local/share/doc/pga by default).
  *
  * A plugin exports ONE symbol, `pga_plugin` (PGA_PLUGIN_SYMBOL), a
  * pga_plugin_t descriptor (nginx ngx_module_t style):
@@ -89,14 +91,14 @@ extern "C" {
 #define PGA_PLUGIN_EXPORT
 #endif
 
-/* ---- FunConfig declarations (config-plane.md §1.2) ----
+/* ---- FunConfig declarations (plugins.md §4) ----
  *
  * A function with a `config` is announced to gateways: the loader turns
  * the declaration into a complete %PhoenixGenApi.Structs.FunConfig{} with
  * service = the plugin's service, nodes = [this node],
  * mfa = {Module, Function, []}, disabled = false, retry = nil, no hooks,
  * hook_timeout = 5000. The function's arity must be what a gateway will
- * call it with (request-plane.md §4): the number of declared arguments
+ * call it with (plugins.md §4): the number of declared arguments
  * (1 when args_as_map and any are declared), plus 1 when request_info. */
 
 /* Append only. 0 is :sync so that a zeroed declaration is valid. */
@@ -107,7 +109,7 @@ typedef enum {
   PGA_RESPONSE_NONE = 3
 } pga_response_type_t;
 
-/* Argument types a gateway checks before calling (request-plane.md §5).
+/* Argument types a gateway checks before calling (plugins.md §4).
  * :any is left out on purpose: gateways accept it in a config but fail
  * every request that uses it. Append only. */
 typedef enum {
@@ -134,7 +136,7 @@ typedef struct pga_plugin_arg_s {
   void *reserved[4];
 } pga_plugin_arg_t;
 
-/* check_permission (request-plane.md §6). Append only. */
+/* check_permission, as the library's FunConfig. Append only. */
 typedef enum {
   PGA_PERM_NONE = 0,          /* false */
   PGA_PERM_AUTHENTICATED = 1, /* :any_authenticated */
@@ -142,7 +144,7 @@ typedef enum {
   PGA_PERM_ROLE = 3           /* {:role, roles} */
 } pga_permission_t;
 
-/* choose_node_mode (request-plane.md §8.2). Append only. */
+/* choose_node_mode, as the library's FunConfig. Append only. */
 typedef enum {
   PGA_NODE_RANDOM = 0,      /* :random */
   PGA_NODE_HASH = 1,        /* :hash (on request_id) */
@@ -233,7 +235,7 @@ typedef struct pga_plugin_host_s pga_plugin_host_t;
 
 /* A host for node's plugins. It also serves the pull supporter
  * pga_node:get_config/0,1 and get_config_version/0,1 and the pusher
- * pga_node:push_config/1,2 and verify_config/1,2 (docs/plugins.md).
+ * pga_node:push_config/1,2 and verify_config/1,2 (plugins.md).
  * Call before pga_node_run(). 0 or PGA_ENOMEM / PGA_EEXIST (a host
  * exists for this node). */
 PGA_EXTERN int pga_plugin_host_new(pga_node_t *node,
@@ -255,7 +257,7 @@ PGA_EXTERN size_t pga_plugin_count(const pga_plugin_host_t *host);
  * pga_node_run() returned (or if it never ran), before pga_node_free(). */
 PGA_EXTERN void pga_plugin_host_free(pga_plugin_host_t *host);
 
-/* ---- Streams (request-plane.md §1.3, §9.3) ----
+/* ---- Streams (plugins.md §6) ----
  *
  * A gateway calls a :stream function with the request-info map as last
  * argument; its stream_pid is the gateway's relay process. Everything the

@@ -714,6 +714,7 @@ static int top(ctx_t *c, json_t *root) {
       "gen_api", "push_token", "mfa_allowlist", "detail_error",
       "admin_actions", "client_mode", "rate_limiter", "worker_pool",
       "request", "argument_handler", "config_pusher", "dist",
+      "local_services",
       /* gen_api's keys may also sit here (C22) */
       "pull_timeout", "pull_interval", "service_configs", NULL};
   if (!json_is_object(root))
@@ -736,7 +737,9 @@ static int top(ctx_t *c, json_t *root) {
       rate_limiter(c, root) != 0 || worker_pool(c, root) != 0 ||
       request_and_args(c, root) != 0 ||
       config_pusher(c, json_object_get(root, "config_pusher")) != 0 ||
-      dist(c, root) != 0)
+      dist(c, root) != 0 ||
+      get_bool(c, "local_services", json_object_get(root, "local_services"),
+               &c->cf->local_services) != 0)
     return -1;
   return 0;
 }
@@ -759,6 +762,7 @@ void pga_conffile_init(pga_conffile_t *cf) {
   cf->worker_pool.circuit_breaker_cooldown_ms = 60000;
   cf->max_payload_bytes = 1000000;
   cf->push_on_startup = 1;
+  cf->local_services = 1;
   cf->argument_handler.string_max_bytes = 3000;
   cf->argument_handler.list_max_items = 1000;
   cf->argument_handler.map_max_items = 1000;

@@ -8,7 +8,8 @@
  *    "admin_actions": [...], "client_mode": false,
  *    "rate_limiter": {...}, "worker_pool": {...},
  *    "request": {"max_payload_bytes": ...}, "argument_handler": {...},
- *    "dist": {"interface": ..., "port_min": ..., "port_max": ..., "port": ...}}
+ *    "dist": {"interface": ..., "port_min": ..., "port_max": ..., "port": ...},
+ *    "local_services": true}
  *
  * Every key is optional; a missing key or null means the library's
  * default. An unknown key, a wrong type or a value out of range is an
@@ -75,6 +76,9 @@ typedef struct pga_conffile_s {
     unsigned port_min, port_max;   /* listen port range */
     unsigned port;                 /* fixed port without epmd */
   } dist;
+  /* local_services: the plugins' FunConfigs are stored in this node's own
+   * gateway as nodes: :local configs at start-up (src/plugin/local.h). */
+  int local_services;              /* true */
   /* Advice that is not an error (binary node names...), one per line. */
   char *warnings;
   /* owned storage behind config */

@@ -241,7 +241,8 @@ int pga_dist_start(pga_dist_t *d, char *err, size_t errlen) {
   }
   char where[80];
   show_endpoint(d, where, sizeof where);
-  pga_info("%s listening on %s (creation %u)%s", d->name, where, d->creation,
+  /* pga-node says it in its start-up summary (pga_dist_endpoint). */
+  pga_debug("%s listening on %s (creation %u)%s", d->name, where, d->creation,
            d->cfg.no_epmd ? ", without epmd: peers are reached on this port"
                           : "");
   return 0;
@@ -286,6 +287,11 @@ void pga_dist_free(pga_dist_t *d) {
 
 const char *pga_dist_name(const pga_dist_t *d) { return d->name; }
 uint32_t pga_dist_creation(const pga_dist_t *d) { return d->creation; }
+void pga_dist_endpoint(const pga_dist_t *d, char *out, size_t outlen) {
+  char where[80];
+  show_endpoint(d, where, sizeof where);
+  snprintf(out, outlen, "%s%s", where, d->cfg.no_epmd ? " without epmd" : "");
+}
 pga_loop_t *pga_dist_loop(const pga_dist_t *d) { return d->loop; }
 size_t pga_dist_conn_count(const pga_dist_t *d) { return d->up_count; }
 

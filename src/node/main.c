@@ -12,10 +12,13 @@
 #include "base/log.h"
 #include "config/config.h"
 #include "config/file.h"
+#include "node/notify.h"
 #include "node/options.h"
 #include "node/startup_push.h"
+#include "node/summary.h"
 #include "pga/pga.h"
 #include "ops/plane.h"
+#include "plugin/local.h"
 #include "relay/relay.h"
 #include "request/plane.h"
 #include "telemetry/telemetry.h"
@@ -79,6 +82,35 @@ static int load_config(const pga_cli_t *cli, pga_conffile_t *conf) {
   return 0;
 }
 
+/* local_services: the plugins' FunConfigs as :local configs of this
+ * node's own gateway. A refusal (an allowlist without the plugin modules,
+ * say) is logged, not fatal: the node still serves other gateways.
+ * Returns how many were stored, or -1 when off. */
+static long register_local(const pga_cli_t *cli, const pga_conffile_t *conf,
+                           pga_node_t *node, const pga_plugin_host_t *h) {
+  int on = cli->local_services >= 0 ? cli->local_services
+                                    : conf->local_services;
+  char err[512];
+  size_t stored;
+  if (!on) return -1;
+  if (pga_plugin_count(h) == 0) return 0;
+  if (pga_plugin_register_local(h, pga_config_plane_of(node), &stored, err,
+                                sizeof err) != 0) {
+    pga_warn("%s (see PhoenixGenApi.ConfigFailed)", err);
+    return 0;
+  }
+  return (long)stored;
+}
+
+static void log_summary(const pga_cli_t *cli, const pga_conffile_t *conf,
+                        pga_node_t *node, const pga_plugin_host_t *h,
+                        long local) {
+  pga_startup_t s = {cli, conf, node, h, local};
+  char line[4096];
+  pga_startup_summary(&s, line, sizeof line);
+  pga_info("%s", line);
+}
+
 /* Reverse start order; unknown nodes are ignored by each. */
 static void stop_planes(pga_node_t *node) {
   pga_ops_plane_stop(node);
@@ -107,37 +139,51 @@ static void dist_surface(const pga_cli_t *cli, const pga_conffile_t *conf,
   }
 }
 
-static int run(const pga_cli_t *cli, const pga_conffile_t *conf) {
+static int start_all(const pga_cli_t *cli, const pga_conffile_t *conf,
+                     pga_node_t **node, pga_plugin_host_t **plugins,
+                     long *local, char *err, size_t errlen) {
   pga_node_opts_t opts = {.struct_version = PGA_NODE_OPTS_VERSION,
                           .name = cli->name,
                           .short_names = cli->short_names,
                           .cookie = cli->cookie};
   dist_surface(cli, conf, &opts);
-  pga_node_t *node = NULL;
-  char err[512];
   pga_config_opts_t config = conf->config;
+  if (pga_node_new(&opts, node, err, errlen) != 0 ||
+      pga_telemetry_start(*node, err, errlen) != 0 ||
+      pga_config_plane_start(*node, &config, err, errlen) != 0 ||
+      pga_request_plane_start(*node, conf, err, errlen) != 0 ||
+      pga_relay_start(*node, err, errlen) != 0 ||
+      pga_ops_plane_start(*node, conf, err, errlen) != 0 ||
+      load_plugins(cli, *node, plugins, err, errlen) != 0)
+    return -1;
+  *local = register_local(cli, conf, *node, *plugins);
+  if (pga_node_start(*node, err, errlen) != 0 ||
+      pga_plugin_host_start(*plugins, err, errlen) != 0)
+    return -1;
+  return 0;
+}
+
+static int run(const pga_cli_t *cli, const pga_conffile_t *conf) {
+  pga_node_t *node = NULL;
   pga_plugin_host_t *plugins = NULL;
-  if (pga_node_new(&opts, &node, err, sizeof err) != 0 ||
-      pga_telemetry_start(node, err, sizeof err) != 0 ||
-      pga_config_plane_start(node, &config, err, sizeof err) != 0 ||
-      pga_request_plane_start(node, conf, err, sizeof err) != 0 ||
-      pga_relay_start(node, err, sizeof err) != 0 ||
-      pga_ops_plane_start(node, conf, err, sizeof err) != 0 ||
-      load_plugins(cli, node, &plugins, err, sizeof err) != 0 ||
-      pga_node_start(node, err, sizeof err) != 0 ||
-      pga_plugin_host_start(plugins, err, sizeof err) != 0) {
+  char err[512];
+  long local = -1;
+  if (start_all(cli, conf, &node, &plugins, &local, err, sizeof err) != 0) {
     fprintf(stderr, "pga-node: %s\n", err);
     pga_plugin_host_free(plugins);
     stop_planes(node);
     pga_node_free(node);
     return 1;
   }
+  log_summary(cli, conf, node, plugins, local);
   pga_startup_push(node, conf);
   running_node = node;
   install_signals();
   printf("pga-node ready %s\n", pga_node_name(node));
   fflush(stdout);
+  if (pga_notify("READY=1") < 0) pga_warn("systemd notification failed");
   int rc = pga_node_run(node);
+  (void)pga_notify("STOPPING=1");
   running_node = NULL;
   /* pga_node_run has finished every job: no worker runs plane code. */
   pga_plugin_host_free(plugins);
@@ -157,7 +203,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (cli.help || cli.version) {
-    if (cli.help) pga_cli_usage(stdout);
+    if (cli.help) pga_cli_help(stdout);
     if (cli.version) printf("pga-node %s\n", pga_version_string());
     pga_cli_free(&cli);
     return 0;

@@ -15,7 +15,8 @@
 
 enum { OPT_NAME = 256, OPT_SNAME, OPT_COOKIE, OPT_DATA_DIR, OPT_CONFIG,
        OPT_PLUGIN, OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION, OPT_DIST_INTERFACE,
-       OPT_DIST_PORT_MIN, OPT_DIST_PORT_MAX, OPT_DIST_PORT };
+       OPT_DIST_PORT_MIN, OPT_DIST_PORT_MAX, OPT_DIST_PORT, OPT_LOCAL,
+       OPT_NO_LOCAL };
 
 static const struct option long_opts[] = {
     {"name", required_argument, NULL, OPT_NAME},
@@ -31,17 +32,73 @@ static const struct option long_opts[] = {
     {"dist-port", required_argument, NULL, OPT_DIST_PORT},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
+    {"local-services", no_argument, NULL, OPT_LOCAL},
+    {"no-local-services", no_argument, NULL, OPT_NO_LOCAL},
     {NULL, 0, NULL, 0},
 };
 
 void pga_cli_usage(FILE *out) {
   fputs("usage: pga-node (--name NAME@HOST | --sname NAME) [--cookie C]\n"
         "                [--data-dir DIR] [--config FILE] [--plugin PATH]...\n"
-        "                [--log-level debug|info|warn|error]\n"
+        "                [--[no-]local-services] "
+        "[--log-level debug|info|warn|error]\n"
         "                [--dist-interface ADDR] [--dist-port-min N "
         "[--dist-port-max M]]\n"
-        "                [--dist-port N] [--help] [--version]\n",
+        "                [--dist-port N] [-h|--help] [-V|--version]\n",
         out);
+}
+
+void pga_cli_help(FILE *out) {
+  pga_cli_usage(out);
+  fputs(
+      "\n"
+      "PhoenixGenApi's gateway as an Erlang C node: joins the cluster as a\n"
+      "hidden node and serves the library's config plane, executor and\n"
+      "operator API, and C plugins. Prints \"pga-node ready NAME@HOST\" on\n"
+      "stdout once it serves; logs go to stderr.\n"
+      "\n"
+      "Options:\n"
+      "  --name NAME@HOST     long node name, as erl -name (NAME alone: this\n"
+      "                       host's fully qualified name is added)\n"
+      "  --sname NAME         short node name, as erl -sname\n"
+      "  --cookie C           the distribution cookie\n"
+      "  --data-dir DIR       keep the config store, pushes and puller\n"
+      "                       registrations in DIR (created if missing)\n"
+      "  --config FILE        JSON configuration: the library's settings\n"
+      "                       under its names (see pga-node(1))\n"
+      "  --plugin PATH        load a C plugin before serving (repeat for\n"
+      "                       more, up to 64)\n"
+      "  --local-services     store the plugins' FunConfigs in this gateway\n"
+      "                       as nodes: :local configs (the default)\n"
+      "  --no-local-services  do not (overrides local_services of --config)\n"
+      "  --log-level LEVEL    debug, info (default), warn or error\n"
+      "  --dist-interface ADDR\n"
+      "                       listen for distribution on this address only\n"
+      "                       (IPv4 or IPv6 literal; default 0.0.0.0)\n"
+      "  --dist-port-min N, --dist-port-max M\n"
+      "                       listen on the first free port of N..M\n"
+      "                       (published through epmd)\n"
+      "  --dist-port N        no epmd: listen on N and reach every peer on\n"
+      "                       port N of its host (as erl -erl_epmd_port N)\n"
+      "  -h, --help           this text, then exit\n"
+      "  -V, --version        the version, then exit\n"
+      "\n"
+      "Environment:\n"
+      "  PGA_COOKIE           the cookie when --cookie is not given\n"
+      "  ERL_EPMD_PORT        epmd's port (default 4369); with no epmd\n"
+      "                       answering, pga-node starts one (epmd -daemon)\n"
+      "  NOTIFY_SOCKET        set by systemd (Type=notify): READY=1 is sent\n"
+      "                       there once the node serves\n"
+      "\n"
+      "Files:\n"
+      "  ~/.erlang.cookie     the cookie when neither --cookie nor PGA_COOKIE\n"
+      "                       is given (created as erl creates it)\n"
+      "  DIR/config.snapshot, DIR/config.journal, DIR/config.lock\n"
+      "                       the durable state of --data-dir DIR\n"
+      "\n"
+      "Exit status: 0 after SIGTERM/SIGINT, 1 when the node cannot start,\n"
+      "2 for a usage or configuration error. See pga-node(1).\n",
+      out);
 }
 
 static int set_name(pga_cli_t *cli, const char *v, int short_names,
@@ -133,23 +190,44 @@ static int one_option(pga_cli_t *cli, int opt, const char *v,
       return set_port(&cli->dist_port_max, "--dist-port-max", v, err, errlen);
     case OPT_DIST_PORT:
       return set_port(&cli->dist_port, "--dist-port", v, err, errlen);
-    case OPT_HELP: cli->help = 1; return 0;
-    case OPT_VERSION: cli->version = 1; return 0;
+    case OPT_HELP: case 'h': cli->help = 1; return 0;
+    case OPT_VERSION: case 'V': cli->version = 1; return 0;
+    case OPT_LOCAL: cli->local_services = 1; return 0;
+    case OPT_NO_LOCAL: cli->local_services = 0; return 0;
     default:
       snprintf(err, errlen, "unknown option");
       return -1;
   }
 }
 
+/* --name NAME without a host: as erl -name, this host's fully qualified
+ * name is added, and a host name without a domain is refused. */
+static int long_name_host(pga_cli_t *cli, char *err, size_t errlen) {
+  char host[256] = "";
+  if (gethostname(host, sizeof host - 1) != 0 || !strchr(host, '.')) {
+    snprintf(err, errlen,
+             "--name %s: this host's name \"%s\" is not fully qualified, "
+             "so there is no long node name (erl -name refuses it too); "
+             "give --name %s@HOST (e.g. %s@127.0.0.1) or --sname %s",
+             cli->name, host, cli->name, cli->name, cli->name);
+    return -1;
+  }
+  snprintf(cli->name_buf, sizeof cli->name_buf, "%s@%s", cli->name, host);
+  cli->name = cli->name_buf;
+  cli->host_chosen = 1;
+  return 0;
+}
+
 int pga_cli_parse(int argc, char **argv, pga_cli_t *cli, char *err,
                   size_t errlen) {
   memset(cli, 0, sizeof *cli);
   cli->log_level = PGA_LOG_INFO;
+  cli->local_services = -1;
   const char *cookie = NULL;
   opterr = 0;
   optind = 1;
   int opt;
-  while ((opt = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, "hV", long_opts, NULL)) != -1) {
     if (opt == '?') {
       snprintf(err, errlen, "unknown or incomplete option '%s'",
                argv[optind - 1]);
@@ -167,6 +245,9 @@ int pga_cli_parse(int argc, char **argv, pga_cli_t *cli, char *err,
     snprintf(err, errlen, "--name or --sname is required");
     return -1;
   }
+  if (!cli->short_names && !strchr(cli->name, '@') &&
+      long_name_host(cli, err, errlen) != 0)
+    return -1;
   return pga_cli_cookie(cli, cookie, err, errlen);
 }
 
@@ -196,15 +277,16 @@ static char *create_cookie(const char *path, char *err, size_t errlen) {
   return cookie;
 }
 
-static char *read_cookie_file(char *err, size_t errlen) {
+static char *read_cookie_file(pga_cli_t *cli, char *err, size_t errlen) {
   const char *home = getenv("HOME");
   if (!home) {
     snprintf(err, errlen, "no cookie: give --cookie, PGA_COOKIE or HOME");
     return NULL;
   }
-  char path[4096];
-  snprintf(path, sizeof path, "%s/.erlang.cookie", home);
+  char *path = cli->cookie_path;
+  snprintf(path, sizeof cli->cookie_path, "%s/.erlang.cookie", home);
   FILE *f = fopen(path, "r");
+  cli->cookie_source = f ? PGA_COOKIE_FILE : PGA_COOKIE_CREATED;
   if (!f) return create_cookie(path, err, errlen);
   char buf[1025];
   size_t n = fread(buf, 1, sizeof buf - 1, f);
@@ -217,12 +299,15 @@ static char *read_cookie_file(char *err, size_t errlen) {
 int pga_cli_cookie(pga_cli_t *cli, const char *flag_value, char *err,
                    size_t errlen) {
   const char *env = getenv("PGA_COOKIE");
-  if (flag_value)
+  if (flag_value) {
     cli->cookie = strdup(flag_value);
-  else if (env && *env)
+    cli->cookie_source = PGA_COOKIE_FLAG;
+  } else if (env && *env) {
     cli->cookie = strdup(env);
-  else
-    cli->cookie = read_cookie_file(err, errlen);
+    cli->cookie_source = PGA_COOKIE_ENV;
+  } else {
+    cli->cookie = read_cookie_file(cli, err, errlen);
+  }
   if (!cli->cookie) return -1;
   if (strlen(cli->cookie) > 1024) {
     snprintf(err, errlen, "cookie longer than 1024 bytes");

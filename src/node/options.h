@@ -9,10 +9,22 @@
 
 #define PGA_MAX_PLUGINS 64
 
+/* Where the cookie came from (the start-up summary says it). */
+typedef enum {
+  PGA_COOKIE_FLAG,    /* --cookie */
+  PGA_COOKIE_ENV,     /* PGA_COOKIE */
+  PGA_COOKIE_FILE,    /* ~/.erlang.cookie */
+  PGA_COOKIE_CREATED  /* ~/.erlang.cookie, created now */
+} pga_cookie_source_t;
+
 typedef struct pga_cli_s {
-  const char *name;         /* --name or --sname value */
+  const char *name;         /* --name or --sname value (with its host) */
   int short_names;
   char *cookie;             /* owned */
+  pga_cookie_source_t cookie_source;
+  char cookie_path[4096];   /* the file, for the FILE sources */
+  int host_chosen;          /* --name NAME: pga-node added this host's name */
+  char name_buf[512];       /* name with the chosen host */
   const char *data_dir;
   const char *config;
   const char *plugins[PGA_MAX_PLUGINS];
@@ -23,6 +35,7 @@ typedef struct pga_cli_s {
   const char *dist_interface;  /* IPv4 or IPv6 literal */
   int dist_port_min, dist_port_max;
   int dist_port;               /* without epmd */
+  int local_services;       /* 1 / 0 from the flags, -1: the file decides */
 } pga_cli_t;
 
 /* 0, or -1 with err filled (usage error, exit status 2). */
@@ -32,7 +45,10 @@ int pga_cli_parse(int argc, char **argv, pga_cli_t *cli, char *err,
  * when missing). 0 or -1 with err filled. */
 int pga_cli_cookie(pga_cli_t *cli, const char *flag_value, char *err,
                    size_t errlen);
+/* The one-line synopsis (after a usage error). */
 void pga_cli_usage(FILE *out);
+/* --help: every option, the environment, the files. */
+void pga_cli_help(FILE *out);
 void pga_cli_free(pga_cli_t *cli);
 
 #endif

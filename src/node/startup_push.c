@@ -12,10 +12,11 @@
 #include "node/startup_push.h"
 #include "rpc/rpc.h"
 
+/* The pusher logs each attempt and the outcome in words already. */
 static void pushed(void *ud, const pga_term_t *result) {
   char text[512];
   pga_term_format(result, text, sizeof text);
-  pga_info("start-up push to %s: %s", (const char *)ud, text);
+  pga_debug("start-up push to %s: %s", (const char *)ud, text);
   free(ud);
 }
 

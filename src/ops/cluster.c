@@ -248,17 +248,28 @@ void pga__ops_put_connected(pga_tb_t *tb, const pga_ops_snap_t *s) {
 
 /* ---- cluster_view ---- */
 
-static void put_self_names(pga_tb_t *tb, const pga_ops_snap_t *s) {
-  pga_tb_list(tb, s->nnames);
+/* This node's registered names as debug_report lists its processes: the
+ * running pseudo-processes (the library's named processes), then the
+ * names registered with the distribution layer (rex, net_kernel...). */
+static void put_self_names(pga_ops_t *ops, pga_tb_t *tb,
+                           const pga_ops_snap_t *s) {
+  pga_ops_live_t lv;
+  size_t n = s->nnames;
+  pga__ops_live_read(ops, &lv);
+  for (int sub = 0; sub < PGA_SUB_COUNT; sub++)
+    n += pga__ops_sub_running(&lv, sub) != 0;
+  pga_tb_list(tb, n);
+  for (int sub = 0; sub < PGA_SUB_COUNT; sub++)
+    if (pga__ops_sub_running(&lv, sub)) pga_tb_atom(tb, pga__ops_subs[sub].name);
   for (size_t i = 0; i < s->nnames; i++) pga_tb_atom(tb, s->names[i].name);
-  if (s->nnames) pga_tb_nil(tb);
+  if (n) pga_tb_nil(tb);
 }
 
 static void put_registered(pga_ops_t *ops, pga_tb_t *tb,
                            const pga_ops_snap_t *s) {
   pga_tb_map(tb, s->nconnected + 1);
   pga_tb_atom(tb, pga_dist_name(ops->d));
-  put_self_names(tb, s);
+  put_self_names(ops, tb, s);
   for (size_t i = 0; i < s->nconnected; i++) {
     pga_tb_atom(tb, s->connected[i]);
     if (s->registered && s->registered[i]) {

@@ -83,6 +83,22 @@ void pga__ops_put_summary(pga_ops_t *ops, pga_tb_t *tb, int sub,
   put_row(ops, tb, &r, with_stack);
 }
 
+/* A table's id as :ets.info reports it (a reference), stable per name:
+ * the name's FNV-1a hash in the first two words, 0 in the third, which
+ * pga_dist_make_ref never produces. */
+static void put_table_id(pga_ops_t *ops, pga_tb_t *tb, const char *name) {
+  uint32_t h = 2166136261u;
+  for (const char *c = name; *c; c++) h = (h ^ (unsigned char)*c) * 16777619u;
+  erlang_ref ref;
+  memset(&ref, 0, sizeof ref);
+  snprintf(ref.node, sizeof ref.node, "%s", pga_dist_name(ops->d));
+  ref.creation = pga_dist_creation(ops->d);
+  ref.len = 3;
+  ref.n[0] = h & 0x3ffffu;
+  ref.n[1] = h >> 18;
+  pga__tb_ref(tb, &ref);
+}
+
 void pga__ops_put_table_info(pga_ops_t *ops, pga_tb_t *tb, int exists,
                              const char *name, uint64_t size,
                              uint64_t bytes, uint64_t owner_pid_id) {
@@ -92,9 +108,23 @@ void pga__ops_put_table_info(pga_ops_t *ops, pga_tb_t *tb, int exists,
     pga_tb_bool(tb, 0);
     return;
   }
-  pga_tb_map(tb, 10);
+  /* Every :ets.info key of the library's tables (all :public :set
+   * :named_table with read and write concurrency), plus exists. */
+  pga_tb_map(tb, 16);
   pga_tb_atom(tb, "exists");
   pga_tb_bool(tb, 1);
+  pga_tb_atom(tb, "id");
+  put_table_id(ops, tb, name);
+  pga_tb_atom(tb, "decentralized_counters");
+  pga_tb_bool(tb, 0); /* false for a :set with write_concurrency: true */
+  pga_tb_atom(tb, "read_concurrency");
+  pga_tb_bool(tb, 1);
+  pga_tb_atom(tb, "write_concurrency");
+  pga_tb_bool(tb, 1);
+  pga_tb_atom(tb, "compressed");
+  pga_tb_bool(tb, 0);
+  pga_tb_atom(tb, "heir");
+  pga_tb_atom(tb, "none");
   pga_tb_atom(tb, "name");
   pga_tb_atom(tb, name);
   put_kv_u(tb, "size", size);

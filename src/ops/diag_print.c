@@ -417,19 +417,47 @@ void pga__ops_render_stats(pga_ops_text_t *t, const pga_term_t *s) {
 
 /* ---- debug_print ---- */
 
-static void debug_process(pga_ops_text_t *t, const pga_term_t *p,
-                          const char *self) {
-  pga_term_t name, pid;
-  size_t mark = pga_ops_text_len(t);
-  if (at(p, "pid", &pid) == 0) put_pid(t, &pid, self);
-  pga_ops_pad(t, mark, 15);
-  mark = pga_ops_text_len(t);
+#define NAME_COLUMN 30
+
+static void put_name(pga_ops_text_t *t, const pga_term_t *p) {
+  pga_term_t name;
   if (at(p, "registered_name", &name) == 0 && !pga_term_is_atom(&name, "nil") &&
       !pga_term_is_atom(&name, "false"))
     pga_ops_i(t, &name);
   else
     pga_ops_put(t, ":unnamed");
-  pga_ops_pad(t, mark, 30);
+}
+
+/* The Name column: 30 wide as the library's, or wider so that the longest
+ * name (PhoenixGenApi.WorkerPool.WorkerPoolSupervisor) keeps a space
+ * before the Memory column. */
+static size_t name_column(const pga_term_t *list) {
+  size_t w = NAME_COLUMN;
+  pga_term_iter_t it;
+  pga_term_t el;
+  if (pga_term_iter_init(&it, list) != 0) return w;
+  while (pga_term_iter_next(&it, &el)) {
+    pga_ops_text_t one;
+    pga_ops_text_init(&one);
+    put_name(&one, &el);
+    size_t n = 0; /* code points */
+    for (const char *c = pga_ops_text_str(&one); *c; c++)
+      n += ((unsigned char)*c & 0xC0) != 0x80;
+    if (n + 1 > w) w = n + 1;
+    pga_ops_text_free(&one);
+  }
+  return w;
+}
+
+static void debug_process(pga_ops_text_t *t, const pga_term_t *p,
+                          const char *self, size_t name_w) {
+  pga_term_t pid;
+  size_t mark = pga_ops_text_len(t);
+  if (at(p, "pid", &pid) == 0) put_pid(t, &pid, self);
+  pga_ops_pad(t, mark, 15);
+  mark = pga_ops_text_len(t);
+  put_name(t, p);
+  pga_ops_pad(t, mark, name_w);
   mark = pga_ops_text_len(t);
   put_bytes(t, p, "memory");
   pga_ops_pad(t, mark, 12);
@@ -475,11 +503,15 @@ void pga__ops_render_debug(pga_ops_text_t *t, const pga_term_t *r,
   else
     pga_ops_put(t, "20");
   pga_ops_put(t, " Processes by Memory ---\n");
-  pga_ops_putf(t, "%-15s%-30s%-12sStatus\n", "PID", "Name", "Memory");
-  for (int i = 0; i < HEAVY_RULE; i++) pga_ops_put(t, "-");
+  size_t name_w = at(r, "processes", &list) == 0 ? name_column(&list)
+                                                  : NAME_COLUMN;
+  pga_ops_putf(t, "%-15s%-*s%-12sStatus\n", "PID", (int)name_w, "Name",
+               "Memory");
+  for (size_t i = 0; i < HEAVY_RULE + name_w - NAME_COLUMN; i++)
+    pga_ops_put(t, "-");
   pga_ops_put(t, "\n");
   if (at(r, "processes", &list) == 0 && pga_term_iter_init(&it, &list) == 0)
-    while (pga_term_iter_next(&it, &el)) debug_process(t, &el, self);
+    while (pga_term_iter_next(&it, &el)) debug_process(t, &el, self, name_w);
   pga_ops_put(t, "\n--- ETS Tables ---\n");
   if (at(r, "ets_tables", &tables) == 0) {
     size_t n;

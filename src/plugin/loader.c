@@ -321,7 +321,7 @@ int pga_plugin_load(pga_plugin_host_t *h, const char *path, char *err,
     h->first = p;
   h->last = p;
   h->count++;
-  pga_info(
+  pga_debug(
       "plugin %s loaded from %s: %zu functions, %zu announced to "
       "gateways (service \"%s\")",
       p->name, p->path, p->nfns, p->nconfigs, p->service);

@@ -78,6 +78,14 @@ int pga__supporter_has_service(const pga_plugin_host_t *h, const char *s);
 void pga__push_interpret(const pga_term_t *reply, int verify, pga_tb_t *out,
                          int *retry);
 
+/* The interpreted reply of a push or verify in words, for one log line:
+ * "accepted", "skipped (:version_matches)", "gateway down or unreachable
+ * (nodedown)", "PhoenixGenApi is not started there (noproc)", "refused:
+ * <inspect>"... Terms are shown as Elixir inspects them, cut at 160
+ * characters with "...". */
+void pga__push_reason(const pga_term_t *reply, unsigned timeout_ms,
+                      char *out, size_t outlen);
+
 /* Push options (keyword list Opts of push_config/2). */
 typedef struct pga__push_opts_s {
   int force;

@@ -10,11 +10,13 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "base/log.h"
 #include "plugin/plugin_int.h"
+#include "term/inspect.h"
 #include "term/term.h"
 
 #define RECEIVER "Elixir.PhoenixGenApi.ConfigReceiver"
@@ -273,6 +275,87 @@ void pga__push_interpret(const pga_term_t *reply, int verify, pga_tb_t *out,
   pga_tb_term(out, reply);
 }
 
+/* ---- the reason in words, for the log ---- */
+
+#define REASON_MAX 160
+
+/* Elixir's inspect of t, cut at REASON_MAX characters with "...". */
+static void inspect_cut(const pga_term_t *t, char *out, size_t outlen) {
+  char *text = pga_term_inspect_dup(t);
+  size_t n = text ? strlen(text) : 0;
+  if (!text)
+    snprintf(out, outlen, "(out of memory)");
+  else if (n > REASON_MAX)
+    snprintf(out, outlen, "%.*s...", REASON_MAX, text);
+  else
+    snprintf(out, outlen, "%s", text);
+  free(text);
+}
+
+/* {badrpc, R}: why the call did not reach the receiver. */
+static void badrpc_reason(const pga_term_t *r, unsigned timeout_ms, char *out,
+                          size_t outlen) {
+  pga_term_t why, frames, frame, m;
+  size_t n;
+  pga_term_iter_t it;
+  if (pga_term_is_atom(r, "nodedown")) {
+    snprintf(out, outlen, "gateway down or unreachable (nodedown)");
+  } else if (pga_term_is_atom(r, "timeout")) {
+    snprintf(out, outlen, "no answer within %u ms (timeout)", timeout_ms);
+  } else if (tagged(r, 2, "EXIT", NULL) &&
+             pga_term_tuple_get(r, 1, &why) == 0 &&
+             tagged(&why, 2, "noproc", NULL)) {
+    snprintf(out, outlen, "PhoenixGenApi is not started there (noproc)");
+  } else if (tagged(r, 2, "EXIT", NULL) &&
+             pga_term_tuple_get(r, 1, &why) == 0 &&
+             tagged(&why, 2, "undef", NULL) &&
+             pga_term_tuple_get(&why, 1, &frames) == 0 &&
+             pga_term_iter_init(&it, &frames) == 0 &&
+             pga_term_iter_next(&it, &frame) &&
+             pga_term_tuple_arity(&frame, &n) == 0 && n >= 1 &&
+             pga_term_tuple_get(&frame, 0, &m) == 0 &&
+             pga_term_is_atom(&m, RECEIVER)) {
+    snprintf(out, outlen,
+             "PhoenixGenApi is not loaded there (ConfigReceiver undefined)");
+  } else {
+    char text[REASON_MAX + 8];
+    inspect_cut(r, text, sizeof text);
+    snprintf(out, outlen, "call failed: %s", text);
+  }
+}
+
+void pga__push_reason(const pga_term_t *reply, unsigned timeout_ms,
+                      char *out, size_t outlen) {
+  pga_term_t tag, r;
+  char text[REASON_MAX + 8];
+  if (pga_term_tuple_get(reply, 0, &tag) == 0 && pga_term_is_atom(&tag, "ok")) {
+    if (pga_term_tuple_get(reply, 2, &r) == 0) { /* {ok, skipped|mismatch, X} */
+      pga_term_t what;
+      pga_term_tuple_get(reply, 1, &what);
+      char w[PGA_ATOM_BUF] = "";
+      pga_term_get_atom(&what, w, sizeof w);
+      inspect_cut(&r, text, sizeof text);
+      snprintf(out, outlen, "%s (%s)", w, text);
+    } else if (pga_term_tuple_get(reply, 1, &r) == 0 &&
+               pga_term_get_atom(&r, text, sizeof text) == 0) {
+      snprintf(out, outlen, "%s", text); /* accepted, matched */
+    } else {
+      inspect_cut(reply, out, outlen);
+    }
+    return;
+  }
+  if (pga_term_tuple_get(reply, 1, &r) != 0) {
+    inspect_cut(reply, out, outlen);
+  } else if (tagged(&r, 2, "badrpc", NULL)) {
+    pga_term_t why;
+    pga_term_tuple_get(&r, 1, &why);
+    badrpc_reason(&why, timeout_ms, out, outlen);
+  } else {
+    inspect_cut(&r, text, sizeof text);
+    snprintf(out, outlen, "refused: %s", text);
+  }
+}
+
 /* ---- running ---- */
 
 /* Sleeps ms in slices; 0, or PGA_ECANCELED once the call is cancelled. */
@@ -336,7 +419,7 @@ void pga__push_run(pga_call_t *call, const pga_plugin_host_t *h,
     pga__push_interpret(&rt, verify, out, &retry);
     char text[256];
     pga_term_t ot = pga_tb_data(out);
-    pga_term_format(&ot, text, sizeof text);
+    pga__push_reason(&ot, o->timeout_ms, text, sizeof text);
     if (!retry || attempt >= o->retries) {
       pga_info("config %s of service \"%s\" to %s: %s", what, o->service,
                gateway, text);

@@ -71,6 +71,8 @@ typedef struct pga_job_s {
   pga_tb_t stream_pid;     /* its pid, verbatim */
   pga_proc_t *stream_proc; /* our process that monitors it and sends */
   uint64_t stream_conn;    /* the connection to its node */
+  uint64_t stream_local;   /* or its id when it is ours (a :local config's
+                              relay in this gateway), else 0 */
   uint64_t stream_timer;   /* a send waiting for the queue to drain */
   int stream_lost;         /* cancelled because the relay went */
   /* Large parts, last: job_new zeroes only what comes before module

@@ -12,7 +12,9 @@
  *    the chunks, until the stream ends or the job goes.
  * 2. The relay's death (DOWN), its node going down, or the job being
  *    cancelled (caller gone, deadline) cancels the call: waiting sends
- *    return PGA_ECANCELED and pga_call_cancelled() is true.
+ *    return PGA_ECANCELED and pga_call_cancelled() is true. A relay of
+ *    our own (a :local config's stream in this gateway) is not monitored:
+ *    a send that finds it gone cancels the call.
  * 3. While the connection holds more than PGA_STREAM_HIGH_WATER bytes, a
  *    send waits (polled every BACKOFF_MS); the worker is the one held back.
  * 4. After {last_result, _}, complete or {error, _} the relay is
@@ -79,14 +81,44 @@ static int relay_pid(const pga_term_t *info, pga_term_t *pid) {
   return 0;
 }
 
+/* The relay is one of our processes (the gateway runs a :local config's
+ * stream): messages are delivered in-process, and, with no monitor
+ * between our own processes, each send checks that it still exists. */
+static void open_local(pga_job_t *job, const pga_term_t *pid, uint64_t id) {
+  pga_dist_t *d = job->rpc->d;
+  if (!pga_proc_by_id(d, id)) {
+    pga__job_sync_finish(job, PGA_ENODEDOWN);
+    return;
+  }
+  pga__tb_init(&job->stream_pid, 0);
+  pga_tb_term(&job->stream_pid, pid);
+  job->stream_proc = pga_proc_new(d, &stream_ops, job);
+  int rc = pga_tb_error(&job->stream_pid);
+  if (rc == 0 && !job->stream_proc) rc = PGA_ENOMEM;
+  if (rc != 0) {
+    if (job->stream_proc) pga_proc_free(job->stream_proc);
+    job->stream_proc = NULL;
+    pga__tb_destroy(&job->stream_pid);
+    pga__job_sync_finish(job, rc);
+    return;
+  }
+  job->stream_local = id;
+  job->stream_state = PGA__STREAM_OPEN;
+  pga__job_sync_finish(job, 0);
+}
+
 static void do_open(pga_job_t *job, const pga_term_t *info) {
   pga_dist_t *d = job->rpc->d;
   pga_term_t pid;
   erlang_pid ep;
   if (job->stream_state != PGA__STREAM_NONE || relay_pid(info, &pid) != 0 ||
-      pga_dist_local_pid_id(d, &pid) != 0 ||
       pga__term_get_pid(&pid, &ep) != 0) {
     pga__job_sync_finish(job, PGA_EINVAL);
+    return;
+  }
+  uint64_t local = pga_dist_local_pid_id(d, &pid);
+  if (local) {
+    open_local(job, &pid, local);
     return;
   }
   pga_conn_t *c = pga_dist_conn_get(d, ep.node);
@@ -119,7 +151,9 @@ static void do_open(pga_job_t *job, const pga_term_t *info) {
 static void end_stream(pga_job_t *job, int demonitor) {
   if (job->stream_state != PGA__STREAM_OPEN) return;
   job->stream_state = PGA__STREAM_ENDED;
-  pga_conn_t *c = pga_dist_conn_by_id(job->rpc->d, job->stream_conn);
+  pga_conn_t *c = job->stream_local
+                      ? NULL
+                      : pga_dist_conn_by_id(job->rpc->d, job->stream_conn);
   pga_term_t pid = pga_tb_data(&job->stream_pid);
   if (c && demonitor)
     pga_dist_demonitor(job->rpc->d, job->stream_proc, c, &pid,
@@ -142,11 +176,23 @@ static void build_msg(pga_tb_t *msg, const stream_req_t *rq) {
 }
 
 static int64_t retry_send(pga_loop_t *loop, uint64_t id, void *data);
+static void send_now(pga_job_t *job, const stream_req_t *rq);
+
+static void cancel(pga_job_t *job);
 
 static void do_send(pga_job_t *job) {
   const stream_req_t *rq = pending(job);
   if (job->stream_state != PGA__STREAM_OPEN) {
     pga__job_sync_finish(job, PGA_EINVAL);
+    return;
+  }
+  if (job->stream_local) {
+    if (!pga_proc_by_id(job->rpc->d, job->stream_local)) {
+      end_stream(job, 0); /* the relay ended: as its DOWN would */
+      cancel(job);
+      return;
+    }
+    send_now(job, rq);
     return;
   }
   pga_conn_t *c = pga_dist_conn_by_id(job->rpc->d, job->stream_conn);
@@ -160,6 +206,10 @@ static void do_send(pga_job_t *job) {
     if (!job->stream_timer) pga__job_sync_finish(job, PGA_ENOMEM);
     return;
   }
+  send_now(job, rq);
+}
+
+static void send_now(pga_job_t *job, const stream_req_t *rq) {
   pga_tb_t msg;
   pga__tb_init(&msg, 0);
   build_msg(&msg, rq);
@@ -299,5 +349,6 @@ void pga__stream_release(pga_job_t *job) {
   if (job->stream_state == PGA__STREAM_NONE) return;
   end_stream(job, 1);
   job->stream_state = PGA__STREAM_NONE;
+  job->stream_local = 0;
   pga__tb_destroy(&job->stream_pid);
 }

@@ -52,6 +52,17 @@ defmodule Scenario do
     gw = name
     me = node()
 
+    Check.run("one start-up summary at info level says what the file turns on", fn ->
+      lines = log |> ConfigGw.read_log() |> String.split("\n") |> Enum.filter(&(&1 =~ " started; "))
+      want = ["INFO pga-node #{name} started", "cookie from --cookie", "config #{cfg}: push token set",
+              "mfa allowlist of 3", "detail_error", "pulls file_svc", "plugins: none",
+              "listening on "]
+      case lines do
+        [line] -> Enum.all?(want, &String.contains?(line, &1)) || {:fail, "summary", line}
+        other -> {:fail, "expected exactly one summary line", other}
+      end
+    end)
+
     Check.eq("service_configs: the file's service is registered (atom node)",
       {[me], Sup, :get_config, []}, fn ->
         %{"file_svc" => sc} = call(gw, ConfigPuller, :get_services, [])

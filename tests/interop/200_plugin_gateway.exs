@@ -42,7 +42,7 @@ defmodule Scenario do
 
     # ---- what pga says about itself ----
     Check.match("pga_node.plugins/0 lists pga_example and pga_test",
-      [%{name: "pga_example", service: "pga_example", functions: 3, configs: 3, version: "1.0.0"},
+      [%{name: "pga_example", service: "pga_example", functions: 4, configs: 4, version: "1.0.0"},
        %{name: "pga_test", service: "pga_test", functions: 11, configs: 8}],
       :rpc.call(pga, :pga_node, :plugins, []))
 
@@ -73,12 +73,13 @@ defmodule Scenario do
       end)
 
     # ---- the pull supporter ----
-    Check.match("get_config(\"pga_example\") -> {:ok, 3 complete %FunConfig{}} on this node",
+    Check.match("get_config(\"pga_example\") -> {:ok, 4 complete %FunConfig{}} on this node",
       {:ok, [%FunConfig{request_type: "add", nodes: [^pga], service: "pga_example",
                         mfa: {PgaExample.Math, :add, []}, response_type: :sync,
                         arg_types: %{"a" => :num, "b" => :num}, arg_orders: ["a", "b"],
                         timeout: 5000, choose_node_mode: :random},
              %FunConfig{request_type: "echo", mfa: {PgaExample.Math, :echo, []}},
+             %FunConfig{request_type: "fib", response_type: :async, mfa: {PgaExample.Math, :fib, []}},
              %FunConfig{request_type: "ticks", response_type: :stream, request_info: true,
                         mfa: {PgaExample.Ticker, :ticks, []}, arg_orders: ["count"]}]},
       :rpc.call(pga, :pga_node, :get_config, ["pga_example"]))
@@ -88,7 +89,7 @@ defmodule Scenario do
           do: fc.request_type
     end)
     Check.match("get_config/0 holds both services' configs, in load order",
-      {:ok, [%{service: "pga_example"}, _, _, %{service: "pga_test"} | _] = l} when length(l) == 11,
+      {:ok, [%{service: "pga_example"}, _, _, _, %{service: "pga_test"} | _] = l} when length(l) == 12,
       :rpc.call(pga, :pga_node, :get_config, []))
     Check.eq("get_config(:pga_test) (an atom) selects the same as the binary", true, fn ->
       :rpc.call(pga, :pga_node, :get_config, [:pga_test]) ==
@@ -105,8 +106,8 @@ defmodule Scenario do
 
     ex = GwStandin.pull(pga, "pga_example")
     te = GwStandin.pull(pga, "pga_test")
-    Check.match("the gateway's pull accepts all 3 pga_example configs (probes, §2.1)",
-      {:ok, v, [_, _, _], []} when is_binary(v), ex)
+    Check.match("the gateway's pull accepts all 4 pga_example configs (probes, §2.1)",
+      {:ok, v, [_, _, _, _], []} when is_binary(v), ex)
     Check.match("the gateway's pull accepts all 8 pga_test configs",
       {:ok, _, l, []} when length(l) == 8, te)
     cfg =

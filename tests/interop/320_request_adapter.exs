@@ -4,6 +4,7 @@
 # async result pushed by the injected handle_info (request-plane.md §11).
 Code.require_file("lib/check.exs", __DIR__)
 Code.require_file("lib/config_structs.exs", __DIR__)
+Code.require_file("../../erl/lib/phoenix_gen_api/remote/gateways.ex", __DIR__)
 Code.require_file("../../erl/lib/phoenix_gen_api/remote.ex", __DIR__)
 
 defmodule AdapterPusher do

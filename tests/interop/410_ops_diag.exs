@@ -157,6 +157,24 @@ defmodule Scenario do
         when is_integer(c) and is_list(l) and length(i) == n,
       (fn p -> {sorted_keys(p), p.config_db, p.config_puller, p.config_receiver, p.rate_limiter,
                 p.worker_pool, p.relay} end).(rpc(gw, :statistics, []).phoenix_gen_api))
+    Check.run("config_db.ets has every key an equivalent ETS table reports, same values", fn ->
+      # ConfigDb's own table options in the library
+      t = :ets.new(:pga_equivalent, [:public, :set, :named_table, read_concurrency: true,
+                                     write_concurrency: true])
+      local = t |> :ets.info() |> Map.new()
+      :ets.delete(t)
+      got = rpc(gw, :statistics, []).phoenix_gen_api.config_db.ets
+      same = [:decentralized_counters, :read_concurrency, :write_concurrency, :compressed,
+              :heir, :type, :named_table, :protection, :keypos]
+      cond do
+        Enum.sort(Map.keys(got)) != Enum.sort([:exists | Map.keys(local)]) ->
+          {:fail, "keys", {Map.keys(got), Map.keys(local)}}
+        Map.take(got, same) != Map.take(local, same) -> {:fail, "values", {got, local}}
+        not is_reference(got.id) or node(got.id) != gw -> {:fail, "id", got.id}
+        got.id != rpc(gw, :statistics, []).phoenix_gen_api.config_db.ets.id -> {:fail, "id stable", got.id}
+        true -> :ok
+      end
+    end)
     Check.match("a rate-limiter instance carries its limits and tables",
       %{status: :ok, instance_index: 0, global_limits: g, api_limits: a, cleanup_interval: 60_000,
         ets: %{global: %{exists: true}, api: %{exists: true}}} when is_list(g) and is_list(a),
@@ -212,6 +230,28 @@ defmodule Scenario do
       timeout: 15_000)
     Check.eq("the self entry lists the gateway's own names, :rex among them", true, fn ->
       :rex in rpc(gw, :cluster_view, [], 15_000).registered_processes[gw]
+    end, timeout: 15_000)
+    Check.eq("cluster_view's names of the gateway are the named processes debug_report lists",
+      true, fn ->
+        names = rpc(gw, :cluster_view, [], 15_000).registered_processes[gw]
+        procs = rpc(gw, :debug_report, [[process_limit: 1000]]).processes
+        Enum.sort(names) == Enum.sort(for p <- procs, p.registered_name, do: p.registered_name)
+          || {:fail, "differ", {names, procs}}
+      end, timeout: 15_000)
+    Check.run("debug_print: no column runs into the next (the longest name too)", fn ->
+      gl = Check.capture_gl()
+      Process.group_leader(self(), gl)
+      :ok = :rpc.call(gw, PhoenixGenApi, :debug_print, [[]], Check.tmo(5_000))
+      text = Check.captured(gl)
+      rows = text |> String.split("\n") |> Enum.filter(&String.starts_with?(&1, "#PID<"))
+      long = Enum.find(rows, &(&1 =~ "WorkerPoolSupervisor"))
+      cond do
+        rows == [] -> {:fail, "no rows", text}
+        long == nil -> {:fail, "no WorkerPoolSupervisor row", text}
+        # pid, name, memory ("0 B": two words), status
+        Enum.all?(rows, &(length(String.split(&1)) == 5)) -> :ok
+        true -> {:fail, "columns", rows}
+      end
     end, timeout: 15_000)
     Check.match("case 22: :erlang.registered/0 on the gateway lists atoms with :rex",
       l when is_list(l), :rpc.call(gw, :erlang, :registered, []))

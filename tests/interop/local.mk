@@ -41,7 +41,7 @@ EXTRA_DIST += tests/interop/410_ops_diag.exs
 
 ## The Elixir adapter's ExUnit tests (erl/).
 TESTS += tests/erl/run.sh
-EXTRA_DIST += tests/erl/run.sh erl/mix.exs erl/.formatter.exs erl/lib erl/test
+EXTRA_DIST += tests/erl/run.sh erl/mix.exs erl/.formatter.exs erl/README.md erl/lib erl/test
 clean-local:
 	rm -rf erl-build
 ## ops-plane scenarios: call flows, security gate and tracing

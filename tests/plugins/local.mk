@@ -64,6 +64,13 @@ tests_plugins_bad_clash_la_LDFLAGS = $(test_plugin_ldflags)
 TESTS += tests/plugins/exports.sh
 EXTRA_DIST += tests/plugins/exports.sh
 
+## A plugin built out of tree against the installed headers with
+## pga-plugin.pc (staged install), loaded and called.
+TESTS += tests/plugins/installed.sh
+EXTRA_DIST += tests/plugins/installed.sh pga-plugin.pc.in
+
 ## The plugin interop scenarios (run by tests/interop/run.sh with the rest).
 EXTRA_DIST += tests/interop/lib/plugin.exs tests/interop/200_plugin_gateway.exs \
-	tests/interop/210_plugin_push.exs tests/interop/220_plugin_refused.exs
+	tests/interop/210_plugin_push.exs tests/interop/220_plugin_refused.exs \
+	tests/interop/230_plugin_startup_push.exs tests/interop/240_readme_demo.exs \
+	tests/interop/250_remote_gateways.exs

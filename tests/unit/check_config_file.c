@@ -65,6 +65,7 @@ START_TEST(conffile_empty_object_gives_defaults) {
   ck_assert_uint_eq(cf.worker_pool.circuit_breaker_cooldown_ms, 60000);
   ck_assert_uint_eq(cf.max_payload_bytes, 1000000);
   ck_assert_uint_eq(cf.argument_handler.string_max_bytes, 3000);
+  ck_assert_int_eq(cf.local_services, 1);
   ck_assert_ptr_null(cf.warnings);
   /* null means the default too */
   pga_conffile_free(&cf);
@@ -103,7 +104,8 @@ static const char *good =
     "\"circuit_breaker_cooldown\": 0},\n"
     " \"request\": {\"max_payload_bytes\": 4096},\n"
     " \"argument_handler\": {\"string_max_bytes\": 1, \"list_max_items\": 2, "
-    "\"map_max_items\": 3}}\n";
+    "\"map_max_items\": 3},\n"
+    " \"local_services\": false}\n";
 
 START_TEST(conffile_every_key_read) {
   ck_assert_msg(parse(good) == 0, "%s", err);
@@ -143,6 +145,7 @@ START_TEST(conffile_every_key_read) {
   ck_assert_uint_eq(cf.argument_handler.string_max_bytes, 1);
   ck_assert_uint_eq(cf.argument_handler.list_max_items, 2);
   ck_assert_uint_eq(cf.argument_handler.map_max_items, 3);
+  ck_assert_int_eq(cf.local_services, 0);
   /* Advice for strings where atoms were likely meant. */
   ck_assert_ptr_nonnull(cf.warnings);
   ck_assert_ptr_nonnull(
@@ -271,6 +274,8 @@ START_TEST(conffile_wrong_types_named) {
       "t.json: admin_actions[0]: unknown action \"push_confg\" (known: "
       "change_detail_error, update_rate_limit_config, push_config, "
       "enable_tracing, disable_tracing)");
+  bad("{\"local_services\": \"no\"}",
+      "t.json: local_services: expected true or false, got a string");
   bad("{\"client_mode\": true}",
       "t.json: client_mode: true is not supported: pga-node always runs the "
       "gateway (spec 8)");

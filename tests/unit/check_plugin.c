@@ -12,6 +12,7 @@
 
 #include "base/loop.h"
 #include "config/config.h"
+#include "plugin/local.h"
 #include "plugin/plugin_int.h"
 #include "rpc/rpc_int.h"
 #include "term/term.h"
@@ -314,7 +315,7 @@ START_TEST(funconfigs_are_complete_structs_on_this_node) {
   configs_of("pga_example", &tb, &list);
   size_t n;
   ck_assert_int_eq(pga_term_list_length(&list, &n), 0);
-  ck_assert_uint_eq(n, 3);
+  ck_assert_uint_eq(n, 4);
   pga_term_iter_t it;
   ck_assert_int_eq(pga_term_iter_init(&it, &list), 0);
   while (pga_term_iter_next(&it, &fc)) {
@@ -339,6 +340,9 @@ START_TEST(funconfigs_are_complete_structs_on_this_node) {
   ck_assert(pga_term_iter_next(&it, &fc));
   ck_assert_str_eq(field(&fc, "arg_types"),
                    "#{<<\"value\">> => [{type,string},{max_bytes,1024}]}");
+  ck_assert(pga_term_iter_next(&it, &fc));
+  ck_assert_str_eq(field(&fc, "request_type"), "<<\"fib\">>");
+  ck_assert_str_eq(field(&fc, "response_type"), "async");
   ck_assert(pga_term_iter_next(&it, &fc));
   ck_assert_str_eq(field(&fc, "request_type"), "<<\"ticks\">>");
   ck_assert_str_eq(field(&fc, "response_type"), "stream");
@@ -393,7 +397,7 @@ START_TEST(get_config_selects_by_service_binary_or_atom) {
   size_t n;
   configs_of(NULL, &tb, &list);
   ck_assert_int_eq(pga_term_list_length(&list, &n), 0);
-  ck_assert_uint_eq(n, 3 + 8);
+  ck_assert_uint_eq(n, 4 + 8);
   pga_tb_reset(&tb);
   pga_tb_atom(&s, "pga_test");
   pga_term_t st = pga_tb_data(&s);
@@ -741,6 +745,60 @@ START_TEST(push_replies_are_interpreted_as_the_library_pusher_does) {
 }
 END_TEST
 
+/* Log lines say why in words, never a raw term cut short. */
+static void r_long_error(pga_tb_t *tb) {
+  pga_tb_tuple(tb, 2);
+  pga_tb_atom(tb, "error");
+  pga_tb_list(tb, 100);
+  for (int i = 0; i < 100; i++) pga_tb_atom(tb, "invalid_config_entry");
+  pga_tb_nil(tb);
+}
+
+START_TEST(push_reasons_are_one_readable_phrase) {
+  static const struct {
+    void (*build)(pga_tb_t *);
+    int verify;
+    const char *want;
+  } cases[] = {
+      {r_accepted, 0, "accepted"},
+      {r_skipped, 0, "skipped (:version_matches)"},
+      {r_mismatch, 1, "mismatch (\"1\")"},
+      {r_error, 0, "refused: :invalid_push_token"},
+      {r_nodedown, 0, "gateway down or unreachable (nodedown)"},
+      {r_timeout, 0, "no answer within 5000 ms (timeout)"},
+      {r_undef_receiver, 0,
+       "PhoenixGenApi is not loaded there (ConfigReceiver undefined)"},
+      {r_noproc, 0, "PhoenixGenApi is not started there (noproc)"},
+      {r_bare, 0, "refused: {:unexpected_reply, :ok}"},
+  };
+  pga_tb_t in, out;
+  pga__tb_init(&in, 0);
+  pga__tb_init(&out, 0);
+  char text[256];
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int retry;
+    pga_tb_reset(&in);
+    pga_tb_reset(&out);
+    cases[i].build(&in);
+    pga_term_t t = pga_tb_data(&in);
+    pga__push_interpret(&t, cases[i].verify, &out, &retry);
+    pga_term_t o = pga_tb_data(&out);
+    pga__push_reason(&o, 5000, text, sizeof text);
+    ck_assert_str_eq(text, cases[i].want);
+  }
+  /* a long reason is cut, visibly */
+  pga_tb_reset(&in);
+  r_long_error(&in);
+  pga_term_t t = pga_tb_data(&in);
+  pga__push_reason(&t, 5000, text, sizeof text);
+  ck_assert_uint_le(strlen(text), 9 + 160 + 3);
+  ck_assert_str_eq(text + strlen(text) - 3, "...");
+  ck_assert_ptr_nonnull(strstr(text, "refused: [:invalid_config_entry,"));
+  pga__tb_destroy(&in);
+  pga__tb_destroy(&out);
+}
+END_TEST
+
 START_TEST(push_config_to_a_bad_gateway_name_reports_nodedown) {
   ck_assert_int_eq(pga_plugin_load(host, EXAMPLE, err, sizeof err), 0);
   pga_tb_t tb;
@@ -824,7 +882,8 @@ START_TEST(deadline_ends_the_call_with_timeout_and_cancels_the_handler) {
 }
 END_TEST
 
-START_TEST(stream_to_a_local_pid_is_refused) {
+/* A pid of ours with no process behind it: nobody would relay. */
+START_TEST(stream_to_a_dead_local_pid_is_refused) {
   ck_assert_int_eq(pga_plugin_load(host, TEST_SO, err, sizeof err), 0);
   pga_tb_t tb;
   pga__tb_init(&tb, 0);
@@ -832,7 +891,7 @@ START_TEST(stream_to_a_local_pid_is_refused) {
   pga_tb_int(&tb, 0);
   pga_tb_map(&tb, 1);
   pga_tb_atom(&tb, "stream_pid");
-  pga_dist_put_pid(pga__node_dist(node), &tb, 1); /* one of ours */
+  pga_dist_put_pid(pga__node_dist(node), &tb, 1u << 30); /* ours, unused */
   pga_tb_nil(&tb);
   pga_term_t args = pga_tb_data(&tb);
   ck_assert_str_eq(call("Elixir.PgaTest.Stream", "forever", &args, NULL),
@@ -845,6 +904,62 @@ START_TEST(stream_to_a_local_pid_is_refused) {
   args = pga_tb_data(&tb);
   ck_assert_str_eq(call("Elixir.PgaTest.Stream", "forever", &args, NULL),
                    "{error,no_stream}");
+  pga__tb_destroy(&tb);
+}
+END_TEST
+
+/* A relay of our own (the gateway running a :local stream config): the
+ * chunks are delivered in-process; once it is gone, the next send cancels
+ * the call. */
+static int local_relay_got;
+
+static void local_relay_message(pga_proc_t *p, pga_conn_t *c,
+                                const pga_term_t *from,
+                                const pga_term_t *msg) {
+  pga_term_t tag;
+  if (pga_term_tuple_get(msg, 0, &tag) == 0 &&
+      pga_term_is_atom(&tag, "result"))
+    local_relay_got++;
+}
+
+static const pga_proc_ops_t local_relay_ops = {
+    .on_message = local_relay_message};
+
+static void run_loop_ms(unsigned ms) {
+  pga_loop_t *loop = pga__node_loop(node);
+  pga_loop_timer(loop, ms, stop_loop, NULL);
+  pga_loop_run(loop);
+}
+
+START_TEST(stream_to_a_live_local_process_is_delivered) {
+  ck_assert_int_eq(pga_plugin_load(host, TEST_SO, err, sizeof err), 0);
+  pga_dist_t *d = pga__node_dist(node);
+  pga_proc_t *relay = pga_proc_new(d, &local_relay_ops, NULL);
+  ck_assert_ptr_nonnull(relay);
+  local_relay_got = 0;
+  pga_tb_t tb;
+  pga__tb_init(&tb, 0);
+  pga_tb_list(&tb, 2);
+  pga_tb_int(&tb, 1); /* a chunk every ms */
+  pga_tb_map(&tb, 1);
+  pga_tb_atom(&tb, "stream_pid");
+  pga_dist_put_pid(d, &tb, pga_proc_id(relay));
+  pga_tb_nil(&tb);
+  pga_term_t args = pga_tb_data(&tb);
+  ck_assert_str_eq(call("Elixir.PgaTest.Stream", "forever", &args, NULL),
+                   "streaming");
+  for (int i = 0; i < 100 && local_relay_got < 3; i++) run_loop_ms(10);
+  ck_assert_int_ge(local_relay_got, 3);
+  pga_proc_free(relay); /* the relay ends: the function is cancelled */
+  drain();
+  pga_tb_t st;
+  pga__tb_init(&st, 0);
+  pga_tb_nil(&st);
+  pga_term_t none = pga_tb_data(&st);
+  ck_assert_ptr_nonnull(
+      strstr(call("Elixir.PgaTest.Fns", "stats", &none, NULL),
+             "stream_stops => 1"));
+  pga__tb_destroy(&st);
   pga__tb_destroy(&tb);
 }
 END_TEST
@@ -934,6 +1049,137 @@ START_TEST(example_add_and_echo_answer) {
 }
 END_TEST
 
+START_TEST(example_fib_answers_and_refuses) {
+  static const struct {
+    int64_t n;
+    const char *want;
+  } cases[] = {
+      {0, "0"},
+      {1, "1"},
+      {50, "12586269025"},
+      {92, "7540113804746346429"}, /* the largest that fits int64 */
+      {93, "{error,bad_number}"},
+      {-1, "{error,bad_number}"},
+  };
+  ck_assert_int_eq(pga_plugin_load(host, EXAMPLE, err, sizeof err), 0);
+  pga_tb_t tb;
+  pga__tb_init(&tb, 0);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    pga_tb_reset(&tb);
+    pga_tb_list(&tb, 1);
+    pga_tb_int(&tb, cases[i].n);
+    pga_tb_nil(&tb);
+    pga_term_t a = pga_tb_data(&tb);
+    ck_assert_str_eq(call("Elixir.PgaExample.Math", "fib", &a, NULL),
+                     cases[i].want);
+  }
+  pga__tb_destroy(&tb);
+}
+END_TEST
+
+/* ---- local_services (plugin/local.h) ---- */
+
+START_TEST(local_configs_are_the_declared_ones_with_nodes_local) {
+  ck_assert_int_eq(pga_plugin_load(host, EXAMPLE, err, sizeof err), 0);
+  ck_assert_int_eq(pga_plugin_load(host, TEST_SO, err, sizeof err), 0);
+  pga_tb_t local, declared;
+  pga__tb_init(&local, 0);
+  pga__tb_init(&declared, 0);
+  pga_term_t want, got, a, b;
+  configs_of(NULL, &declared, &want);
+  ck_assert_int_eq(pga_plugin_local_configs(host, &local), 0);
+  got = pga_tb_data(&local);
+  size_t n1, n2;
+  ck_assert_int_eq(pga_term_list_length(&want, &n1), 0);
+  ck_assert_int_eq(pga_term_list_length(&got, &n2), 0);
+  ck_assert_uint_eq(n1, n2);
+  pga_term_iter_t i1, i2;
+  ck_assert_int_eq(pga_term_iter_init(&i1, &want), 0);
+  ck_assert_int_eq(pga_term_iter_init(&i2, &got), 0);
+  while (pga_term_iter_next(&i1, &a) && pga_term_iter_next(&i2, &b)) {
+    static const char *const same[] = {"request_type", "service", "mfa",
+                                       "arg_types", "response_type",
+                                       "timeout", "request_info"};
+    ck_assert_str_eq(field(&b, "nodes"), "local");
+    for (size_t k = 0; k < sizeof same / sizeof same[0]; k++) {
+      char text[4096];
+      snprintf(text, sizeof text, "%s", field(&a, same[k]));
+      ck_assert_str_eq(field(&b, same[k]), text);
+    }
+  }
+  pga__tb_destroy(&local);
+  pga__tb_destroy(&declared);
+}
+END_TEST
+
+/* Stored through ConfigDb.batch_add: the node's own executor finds them. */
+START_TEST(register_local_stores_them_in_the_gateway) {
+  ck_assert_int_eq(pga_plugin_load(host, EXAMPLE, err, sizeof err), 0);
+  pga_config_plane_t *plane = NULL;
+  pga_config_opts_t co = {.struct_version = PGA_CONFIG_OPTS_VERSION};
+  ck_assert_int_eq(pga_config_plane_new(node, &co, &plane, err, sizeof err),
+                   0);
+  size_t stored = 99;
+  ck_assert_int_eq(
+      pga_plugin_register_local(host, plane, &stored, err, sizeof err), 0);
+  ck_assert_uint_eq(stored, 4);
+  pga_tb_t tb;
+  pga__tb_init(&tb, 0);
+  pga_tb_string(&tb, "pga_example");
+  size_t svc_len = pga_tb_data(&tb).len;
+  pga_tb_string(&tb, "fib");
+  pga_term_t all = pga_tb_data(&tb);
+  pga_term_t svc = {all.buf, svc_len};
+  pga_term_t rt = {all.buf + svc_len, all.len - svc_len};
+  pga_funconfig_t *fc = NULL;
+  ck_assert_int_eq(pga_config_lookup(plane, &svc, &rt, NULL, &fc), 0);
+  pga_term_t nodes = pga_funconfig_get(fc, PGA_FC_NODES);
+  ck_assert(pga_term_is_atom(&nodes, "local"));
+  pga_funconfig_free(fc);
+  pga__tb_destroy(&tb);
+  pga_config_plane_free(plane);
+}
+END_TEST
+
+/* mfa_allowlist: [] denies every module: nothing stored, an error that
+ * says so (pga-node logs it and serves on). */
+START_TEST(register_local_refused_by_the_allowlist_is_an_error) {
+  ck_assert_int_eq(pga_plugin_load(host, EXAMPLE, err, sizeof err), 0);
+  pga_config_plane_t *plane = NULL;
+  pga_config_opts_t co = {.struct_version = PGA_CONFIG_OPTS_VERSION,
+                          .mfa_allowlist = "\x6a", /* [] */
+                          .mfa_allowlist_len = 1};
+  ck_assert_int_eq(pga_config_plane_new(node, &co, &plane, err, sizeof err),
+                   0);
+  size_t stored = 99;
+  ck_assert_int_lt(
+      pga_plugin_register_local(host, plane, &stored, err, sizeof err), 0);
+  ck_assert_uint_eq(stored, 0);
+  ck_assert_str_eq(err,
+                   "local services: no FunConfig stored ({:error, :all_invalid})");
+  pga_config_plane_free(plane);
+}
+END_TEST
+
+START_TEST(register_local_without_plugins_stores_nothing) {
+  pga_config_plane_t *plane = NULL;
+  pga_config_opts_t co = {.struct_version = PGA_CONFIG_OPTS_VERSION};
+  ck_assert_int_eq(pga_config_plane_new(node, &co, &plane, err, sizeof err),
+                   0);
+  size_t stored = 99;
+  ck_assert_int_eq(
+      pga_plugin_register_local(host, plane, &stored, err, sizeof err), 0);
+  ck_assert_uint_eq(stored, 0);
+  pga_tb_t out;
+  pga__tb_init(&out, 0);
+  pga_config_call(plane, "Elixir.PhoenixGenApi.ConfigDb", "count", 0, NULL,
+                  &out);
+  ck_assert_str_eq(fmt_tb(&out), "0");
+  pga__tb_destroy(&out);
+  pga_config_plane_free(plane);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("plugin");
   TCase *tc = tcase_create("loader");
@@ -975,6 +1221,7 @@ int main(void) {
   tcase_add_test(tc, push_opts_parse_defaults_and_reject_bad_values);
   tcase_add_test(tc, push_service_needs_a_choice_among_several);
   tcase_add_test(tc, push_replies_are_interpreted_as_the_library_pusher_does);
+  tcase_add_test(tc, push_reasons_are_one_readable_phrase);
   tcase_add_test(tc, push_config_to_a_bad_gateway_name_reports_nodedown);
   suite_add_tcase(s, tc);
 
@@ -984,9 +1231,15 @@ int main(void) {
   tcase_add_test(tc, handler_error_reaches_the_caller_as_an_rpc_exit);
   tcase_add_test(tc,
                  deadline_ends_the_call_with_timeout_and_cancels_the_handler);
-  tcase_add_test(tc, stream_to_a_local_pid_is_refused);
+  tcase_add_test(tc, stream_to_a_dead_local_pid_is_refused);
+  tcase_add_test(tc, stream_to_a_live_local_process_is_delivered);
   tcase_add_test(tc, probes_answer_for_plugin_and_builtin_modules);
   tcase_add_test(tc, example_add_and_echo_answer);
+  tcase_add_test(tc, example_fib_answers_and_refuses);
+  tcase_add_test(tc, local_configs_are_the_declared_ones_with_nodes_local);
+  tcase_add_test(tc, register_local_stores_them_in_the_gateway);
+  tcase_add_test(tc, register_local_without_plugins_stores_nothing);
+  tcase_add_test(tc, register_local_refused_by_the_allowlist_is_an_error);
   suite_add_tcase(s, tc);
 
   SRunner *sr = srunner_create(s);
