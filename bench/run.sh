@@ -9,7 +9,9 @@
 # ERL_LIBS holds PhoenixGenApi, a gateway running the library
 # (bench/library_gateway.exs), and runs bench/gateway_cpu.exs, which
 # documents its own settings (BENCH_ONLY, BENCH_TARGETS, BENCH_CALLERS,
-# BENCH_REQUESTS, BENCH_SECONDS, ...).
+# BENCH_REQUESTS, BENCH_SECONDS, ...). `make bench-bigterm`
+# (BENCH_SUITE=bigterm) runs bench/bigterm.exs: a big echo while a
+# bystander node echoes small terms (its own settings: BENCH_BIG_*).
 #
 # Environment:
 #   PGA_NODE             pga-node binary (default: src/pga-node beside this
@@ -23,7 +25,11 @@
 #   BENCH_GATEWAY        0 = skip the gateway benchmark
 #   BENCH_BASELINE_ONLY  1 = measure the BEAM baseline only (no pga-node)
 #   BENCH_KEEP_LOGS      1 = keep the node logs (their folder is printed)
-#   BENCH_SUITE          echo (default) or gateway-cpu
+#   BENCH_SUITE          echo (default), gateway-cpu or bigterm
+#   BENCH_PGA_ARGS       extra words for pga-node's command line
+#   BENCH_SERVER_NICE    run pga-node and the BEAM baseline node under
+#                        `nice -n N` (e.g. -10 on a machine busy with other
+#                        work, so the servers' own scheduling is measured)
 #   BENCH_LIBRARY        gateway-cpu: auto (default: when ERL_LIBS holds
 #                        phoenix_gen_api), 1 (required) or 0 (never)
 #   BENCH_BEAM_FLAGS     gateway-cpu: emulator flags of the BEAM gateways
@@ -37,8 +43,8 @@ EPMD=${EPMD:-epmd}
 HOST=127.0.0.1
 SUITE=${BENCH_SUITE:-echo}
 case $SUITE in
-  echo|gateway-cpu) ;;
-  *) echo "pga-bench: BENCH_SUITE must be echo or gateway-cpu, not '$SUITE'" >&2; exit 2 ;;
+  echo|gateway-cpu|bigterm) ;;
+  *) echo "pga-bench: BENCH_SUITE must be echo, gateway-cpu or bigterm, not '$SUITE'" >&2; exit 2 ;;
 esac
 # Only the library gateway runs with the caller's ERL_LIBS: the stand-in
 # defines modules of the same names.
@@ -140,12 +146,18 @@ done
 "$EPMD" -port "$epmd_port" -names >/dev/null 2>&1 \
   || fail "epmd did not start on port $epmd_port"
 
+server_nice=
+if [ -n "${BENCH_SERVER_NICE:-}" ]; then
+  server_nice="nice -n $BENCH_SERVER_NICE"
+fi
+
 # ---- pga-node ----
 pga_name=
 if [ "${BENCH_BASELINE_ONLY:-0}" != 1 ]; then
   pga_name="pga_bench_pga@$HOST"
-  "$PGA_NODE" --name "$pga_name" --cookie "$cookie" --log-level warn \
-    >"$tmp/pga.log" 2>&1 </dev/null &
+  read -r -a pga_args <<<"${BENCH_PGA_ARGS:-}"
+  $server_nice "$PGA_NODE" --name "$pga_name" --cookie "$cookie" --log-level warn \
+    "${pga_args[@]}" >"$tmp/pga.log" 2>&1 </dev/null &
   pga_pid=$!
   wait_for_line "$tmp/pga.log" "^pga-node ready" 15 "$pga_pid" \
     || fail "pga-node did not get ready"
@@ -153,7 +165,7 @@ fi
 
 # ---- the BEAM baseline ----
 beam_name="pga_bench_beam@$HOST"
-"$ELIXIR" --name "$beam_name" --cookie "$cookie" "$here/target.exs" \
+$server_nice "$ELIXIR" --name "$beam_name" --cookie "$cookie" "$here/target.exs" \
   >"$tmp/beam.log" 2>&1 </dev/null &
 target_pid=$!
 wait_for_line "$tmp/beam.log" "^pga-bench target ready" 30 "$target_pid" \
@@ -217,6 +229,12 @@ if [ "$SUITE" = gateway-cpu ]; then
     BENCH_LIBRARY_NODE=$library_name BENCH_PGA_OSPID=$pga_pid \
     BENCH_CLK_TCK=$(getconf CLK_TCK) run_driver gateway_cpu.exs pga_bench_cpu
   [ "$rc" = 0 ] || fail "the gateway CPU driver failed (exit $rc)"
+  exit 0
+fi
+
+if [ "$SUITE" = bigterm ]; then
+  BENCH_PGA_OSPID=$pga_pid run_driver bigterm.exs pga_bench_bigterm
+  [ "$rc" = 0 ] || fail "the large-term driver failed (exit $rc)"
   exit 0
 fi
 

@@ -1,6 +1,14 @@
 /* Connections to peer nodes: socket I/O, framing (distribution.md §5),
  * ticks (§6), the write queue, and closing with nodedown. The handshake
- * itself is in handshake_in.c / handshake_out.c. */
+ * itself is in handshake_in.c / handshake_out.c; big packets are received
+ * and parsed apart (packet.c).
+ *
+ * Receiving, from frame to dispatch: on_readable reads into rbuf (at most
+ * READ_BUDGET bytes per wake-up, so one fast peer cannot hold the loop),
+ * read_frames cuts frames; a packet under PGA__BIG_PACKET bytes is parsed
+ * and dispatched at once (handle_packet), a bigger one goes to packet.c
+ * and comes back to pga__conn_dispatch from a worker. pga__conn_dispatch
+ * is the one place where a parsed message enters the upper layers. */
 #include "config.h"
 
 #include <errno.h>
@@ -16,6 +24,7 @@
 #define READ_CHUNK (64 * 1024)
 #define HS_MAX_MESSAGE 2048        /* names are <= 255 bytes */
 #define FLUSH_NOW_BYTES (256 * 1024)
+#define READ_BUDGET (1024 * 1024)  /* bytes read per wake-up and peer */
 
 static void on_io(pga_loop_t *loop, int fd, int events, void *data);
 static int64_t on_setup_deadline(pga_loop_t *loop, uint64_t id, void *data);
@@ -30,9 +39,11 @@ pga_conn_t *pga__conn_new(pga_dist_t *d, int fd, int outgoing,
   c->outgoing = outgoing;
   c->state = outgoing ? CONN_RESOLVE : CONN_IN_NAME;
   if (node) snprintf(c->node, sizeof c->node, "%s", node);
-  pga_dynbuf_init(&c->rbuf, d->cfg.max_packet + 16);
-  pga_dynbuf_init(&c->wbuf, SIZE_MAX);
-  pga_dynbuf_init(&c->pending, SIZE_MAX);
+  /* Big packets never enter rbuf: it holds small frames and the first
+   * bytes of a big one. */
+  pga_dynbuf_init(&c->rbuf, PGA__BIG_PACKET + READ_BUDGET);
+  pga_outq_init(&c->wbuf);
+  pga_outq_init(&c->pending);
   c->last_read = pga_loop_now(d->loop);
   if (pga_dict_add(d->conn_ids, PGA_U64_KEY(c->id), c) != 0) {
     free(c);
@@ -57,7 +68,8 @@ pga_conn_t *pga__conn_by_name(pga_dist_t *d, const char *node) {
 
 void pga__conn_watch(pga_conn_t *c) {
   if (c->fd < 0) return;
-  int mask = PGA_READABLE | (c->want_write ? PGA_WRITABLE : 0);
+  int mask = (c->rx_paused ? 0 : PGA_READABLE) |
+             (c->want_write ? PGA_WRITABLE : 0);
   if (c->state == CONN_CONNECT || c->state == CONN_EPMD)
     mask = c->want_write ? PGA_WRITABLE : PGA_READABLE;
   if (pga_loop_watch(c->d->loop, c->fd, mask, on_io, c) != 0)
@@ -72,11 +84,12 @@ static void schedule_flush(pga_conn_t *c) {
 }
 
 static void flush(pga_conn_t *c) {
-  while (c->fd >= 0 && pga_dynbuf_size(&c->wbuf) > 0) {
-    ssize_t n = send(c->fd, pga_dynbuf_ptr(&c->wbuf),
-                     pga_dynbuf_size(&c->wbuf), MSG_NOSIGNAL);
+  while (c->fd >= 0 && pga_outq_size(&c->wbuf) > 0) {
+    size_t len;
+    const char *p = pga_outq_peek(&c->wbuf, &len);
+    ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
     if (n > 0) {
-      pga_dynbuf_consume(&c->wbuf, (size_t)n);
+      pga_outq_consume(&c->wbuf, (size_t)n);
       c->wrote_since_tick = c->wrote_since_peer_tick = 1;
       continue;
     }
@@ -108,11 +121,11 @@ void pga__conn_flush_all(pga_dist_t *d) {
 
 int pga__conn_write(pga_conn_t *c, const void *data, size_t len) {
   if (c->state == CONN_CLOSED) return PGA_ENODEDOWN;
-  if (pga_dynbuf_add(&c->wbuf, data, len) != 0) {
+  if (pga_outq_add(&c->wbuf, data, len) != 0) {
     pga__conn_close(c, "out of memory for the write queue");
     return PGA_ENOMEM;
   }
-  if (pga_dynbuf_size(&c->wbuf) >= FLUSH_NOW_BYTES && !c->want_write)
+  if (pga_outq_size(&c->wbuf) >= FLUSH_NOW_BYTES && !c->want_write)
     flush(c);
   else
     schedule_flush(c);
@@ -126,14 +139,16 @@ int pga__conn_write_msg(pga_conn_t *c, pga_dynbuf_t *m, int build_rc) {
   return rc;
 }
 
-/* Appends Length:32, 'p', control [, payload] to buf. */
-static int frame_into(pga_dynbuf_t *buf, const pga_tb_t *ctrl,
-                      const pga_tb_t *payload) {
+/* Appends Length:32, 'p', control [, payload] to q; a taken payload's
+ * buffer is queued as it is (q frees it), any other is copied. */
+static int frame_into(pga_outq_t *q, const pga_tb_t *ctrl,
+                      const pga_tb_t *payload, pga_tb_t *taken) {
+  const pga_tb_t *pl = taken ? taken : payload;
   size_t clen = (size_t)ctrl->x.index;
-  size_t plen = payload ? (size_t)payload->x.index : 0;
+  size_t plen = pl ? (size_t)pl->x.index : 0;
   size_t body = 1 + clen + plen;
   if (body > UINT32_MAX) return PGA_ETOOBIG;
-  unsigned char *p = (unsigned char *)pga_dynbuf_reserve(buf, 4 + body);
+  unsigned char *p = (unsigned char *)pga_outq_reserve(q, 5 + clen);
   if (!p) return PGA_ENOMEM;
   p[0] = (unsigned char)(body >> 24);
   p[1] = (unsigned char)(body >> 16);
@@ -141,35 +156,54 @@ static int frame_into(pga_dynbuf_t *buf, const pga_tb_t *ctrl,
   p[3] = (unsigned char)body;
   p[4] = DIST_PASS_THROUGH;
   memcpy(p + 5, ctrl->x.buff, clen);
-  if (plen) memcpy(p + 5 + clen, payload->x.buff, plen);
-  pga_dynbuf_commit(buf, 4 + body);
-  return 0;
+  if (!plen) return 0;
+  if (!taken) return pga_outq_add(q, pl->x.buff, plen);
+  int rc = pga_outq_take(q, taken->x.buff, plen);
+  taken->x.buff = NULL; /* q owns it now, also on failure */
+  taken->x.buffsz = 0;
+  return rc;
 }
 
-int pga_conn_send(pga_conn_t *c, const pga_tb_t *ctrl,
-                  const pga_tb_t *payload) {
+static int send_frame(pga_conn_t *c, const pga_tb_t *ctrl,
+                      const pga_tb_t *payload, pga_tb_t *taken) {
   if (c->state == CONN_CLOSED) return PGA_ENODEDOWN;
-  if (ctrl->err || (payload && payload->err)) return PGA_EINVAL;
-  if (c->state != CONN_UP) return frame_into(&c->pending, ctrl, payload);
-  int rc = frame_into(&c->wbuf, ctrl, payload);
-  if (rc != 0) return rc;
-  if (pga_dynbuf_size(&c->wbuf) >= FLUSH_NOW_BYTES && !c->want_write)
+  if (ctrl->err || (payload && payload->err) || (taken && taken->err))
+    return PGA_EINVAL;
+  pga_outq_t *q = c->state == CONN_UP ? &c->wbuf : &c->pending;
+  int rc = frame_into(q, ctrl, payload, taken);
+  if (rc != 0) {
+    /* A frame half-queued would corrupt the stream. */
+    pga__conn_close(c, "out of memory for the write queue");
+    return rc;
+  }
+  if (c->state != CONN_UP) return 0;
+  if (pga_outq_size(&c->wbuf) >= FLUSH_NOW_BYTES && !c->want_write)
     flush(c);
   else
     schedule_flush(c);
   return 0;
 }
 
+int pga_conn_send(pga_conn_t *c, const pga_tb_t *ctrl,
+                  const pga_tb_t *payload) {
+  return send_frame(c, ctrl, payload, NULL);
+}
+
+int pga_conn_send_take(pga_conn_t *c, const pga_tb_t *ctrl,
+                       pga_tb_t *payload) {
+  int rc = send_frame(c, ctrl, NULL, payload);
+  pga__tb_destroy(payload);
+  pga_tb_reset(payload);
+  return rc;
+}
+
 size_t pga_conn_queued(const pga_conn_t *c) {
-  return pga_dynbuf_size(&c->wbuf) + pga_dynbuf_size(&c->pending);
+  return pga_outq_size(&c->wbuf) + pga_outq_size(&c->pending);
 }
 
 int pga__conn_take_pending(pga_conn_t *to, pga_conn_t *from) {
-  size_t n = pga_dynbuf_size(&from->pending);
-  if (n == 0) return 0;
-  int rc = pga_dynbuf_add(&to->pending, pga_dynbuf_ptr(&from->pending), n);
-  pga_dynbuf_reset(&from->pending);
-  return rc;
+  pga_outq_move(&to->pending, &from->pending);
+  return 0;
 }
 
 static int64_t on_tick(pga_loop_t *loop, uint64_t id, void *data) {
@@ -217,10 +251,9 @@ void pga__conn_up(pga_conn_t *c, uint64_t peer_flags, uint32_t creation) {
   d->up_count++;
   if (c->timer) pga_loop_timer_cancel(d->loop, c->timer);
   c->timer = pga_loop_timer(d->loop, d->cfg.tick_interval_ms, on_tick, c);
-  size_t n = pga_dynbuf_size(&c->pending);
-  if (n > 0) {
-    pga__conn_write(c, pga_dynbuf_ptr(&c->pending), n);
-    pga_dynbuf_free(&c->pending);
+  if (pga_outq_size(&c->pending) > 0) {
+    pga_outq_move(&c->wbuf, &c->pending);
+    schedule_flush(c);
   }
   pga_info("connection to %s up (%s)", c->node,
            c->outgoing ? "outgoing" : "incoming");
@@ -236,7 +269,7 @@ void pga__conn_close(pga_conn_t *c, const char *why) {
   if (c->state == CONN_CLOSED) return;
   pga_dist_t *d = c->d;
   int was_up = c->state == CONN_UP;
-  int had_pending = pga_dynbuf_size(&c->pending) > 0;
+  int had_pending = pga_outq_size(&c->pending) > 0;
   if (was_up || c->outgoing)
     pga_info("connection to %s closed: %s", c->node[0] ? c->node : "?", why);
   else
@@ -246,9 +279,11 @@ void pga__conn_close(pga_conn_t *c, const char *why) {
   if (c->fd >= 0) {
     /* Last words (a refusal status, replies queued before a shutdown) go
      * out if the socket takes them now; we never wait for them. */
-    if (pga_dynbuf_size(&c->wbuf) > 0)
-      (void)!send(c->fd, pga_dynbuf_ptr(&c->wbuf), pga_dynbuf_size(&c->wbuf),
-                  MSG_NOSIGNAL | MSG_DONTWAIT);
+    size_t len;
+    const char *p;
+    while ((p = pga_outq_peek(&c->wbuf, &len)) != NULL &&
+           send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)len)
+      pga_outq_consume(&c->wbuf, len);
     pga_loop_unwatch(d->loop, c->fd);
     close(c->fd);
     c->fd = -1;
@@ -271,20 +306,30 @@ void pga__conn_free_closed(pga_dist_t *d) {
     pga_conn_t *c = d->graveyard;
     d->graveyard = c->grave_next;
     pga_dynbuf_free(&c->rbuf);
-    pga_dynbuf_free(&c->wbuf);
-    pga_dynbuf_free(&c->pending);
+    pga_packet_release(c->big_rx);
+    pga_outq_free(&c->wbuf);
+    pga_outq_free(&c->pending);
     free(c);
   }
 }
 
 /* ---- reading ---- */
 
+/* The hand-off from the wire to the upper layers: m is parsed and
+ * checked (every term in it is valid); its views live until this returns,
+ * or longer for a handler that retains a big packet. */
+void pga__conn_dispatch(pga_conn_t *c, const pga_ctrl_t *m) {
+  pga__dist_dispatch(c->d, c, m);
+}
+
+/* A small packet: parsed and dispatched on the spot. */
 static int handle_packet(pga_conn_t *c, const unsigned char *p, size_t len) {
   if (len < 1 || p[0] != DIST_PASS_THROUGH) return PGA_EPROTO;
   pga_ctrl_t m;
   int rc = pga_ctrl_parse((const char *)p + 1, len - 1, &m);
   if (rc != 0) return rc;
-  pga__dist_dispatch(c->d, c, &m);
+  m.packet = NULL;
+  pga__conn_dispatch(c, &m);
   return 0;
 }
 
@@ -297,28 +342,42 @@ static void answer_tick(pga_conn_t *c) {
   c->wrote_since_peer_tick = 0;
 }
 
-/* Consumes complete frames from rbuf while the connection stays up. */
+/* Consumes complete frames from rbuf while the connection stays up and no
+ * big packet is pending; a big one moves to its own buffer (packet.c). */
 static void read_frames(pga_conn_t *c) {
-  while (c->state == CONN_UP) {
+  while (c->state == CONN_UP && !c->big_rx && !c->rx_paused) {
     const unsigned char *p = (const unsigned char *)pga_dynbuf_ptr(&c->rbuf);
-    size_t frame_len, body_len;
-    switch (pga_frame_next(p, pga_dynbuf_size(&c->rbuf), c->d->cfg.max_packet,
-                           &frame_len, &body_len)) {
-      case PGA_FRAME_MORE: return;
-      case PGA_FRAME_TOO_BIG:
-        pga__conn_close(c, "packet above the size limit");
+    size_t avail = pga_dynbuf_size(&c->rbuf), frame_len = 0, body_len = 0;
+    int kind = pga_frame_next(p, avail, c->d->cfg.max_packet, &frame_len,
+                              &body_len);
+    if (kind == PGA_FRAME_TOO_BIG) {
+      pga__conn_close(c, "packet above the size limit");
+      return;
+    }
+    if (pga_frame_big_body(p, avail, PGA__BIG_PACKET, &body_len)) {
+      if (pga__packet_begin(c, body_len) != 0)
+        pga__conn_close(c, "out of memory for a packet");
+      continue;
+    }
+    if (kind == PGA_FRAME_MORE) return;
+    if (kind == PGA_FRAME_PACKET) {
+      if (handle_packet(c, p + 4, body_len) != 0) {
+        pga__conn_close(c, "malformed packet");
         return;
-      case PGA_FRAME_PACKET:
-        if (handle_packet(c, p + 4, body_len) != 0) {
-          pga__conn_close(c, "malformed packet");
-          return;
-        }
-        break;
-      default: answer_tick(c); break;
+      }
+    } else {
+      answer_tick(c);
     }
     if (c->state == CONN_CLOSED) return;
     pga_dynbuf_consume(&c->rbuf, frame_len);
   }
+}
+
+void pga__conn_resume_reading(pga_conn_t *c) {
+  if (c->state != CONN_UP) return;
+  c->rx_paused = 0;
+  read_frames(c);
+  if (c->state == CONN_UP && !c->rx_paused) pga__conn_watch(c);
 }
 
 /* Consumes complete handshake messages from rbuf. */
@@ -344,21 +403,30 @@ static void read_handshake(pga_conn_t *c) {
   }
 }
 
+/* Reads into rbuf, or into a big packet's own buffer, at most
+ * READ_BUDGET bytes: the loop is level-triggered, so the rest is read in
+ * the next iteration, after the other peers had their turn. */
 static void on_readable(pga_conn_t *c) {
-  for (;;) {
-    char *dst = pga_dynbuf_reserve(&c->rbuf, READ_CHUNK);
-    if (!dst) {
-      pga__conn_close(c, "read buffer limit");
-      return;
+  size_t budget = READ_BUDGET;
+  while (budget > 0 && !c->rx_paused) {
+    ssize_t n;
+    if (c->big_rx) {
+      n = pga__packet_recv(c);
+    } else {
+      char *dst = pga_dynbuf_reserve(&c->rbuf, READ_CHUNK);
+      if (!dst) {
+        pga__conn_close(c, "read buffer limit");
+        return;
+      }
+      n = recv(c->fd, dst, READ_CHUNK, 0);
+      if (n > 0) pga_dynbuf_commit(&c->rbuf, (size_t)n);
     }
-    ssize_t n = recv(c->fd, dst, READ_CHUNK, 0);
     if (n > 0) {
-      pga_dynbuf_commit(&c->rbuf, (size_t)n);
       c->last_read = pga_loop_now(c->d->loop);
+      budget -= (size_t)n < budget ? (size_t)n : budget;
       if (c->state != CONN_UP) read_handshake(c);
       if (c->state == CONN_UP) read_frames(c);
-      if (c->state == CONN_CLOSED || c->fd < 0 || (size_t)n < READ_CHUNK)
-        return;
+      if (c->state == CONN_CLOSED || c->fd < 0) return;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;

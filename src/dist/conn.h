@@ -11,6 +11,7 @@
 #include "base/dynbuf.h"
 #include "dist/dist.h"
 #include "dist/handshake.h"
+#include "dist/outq.h"
 
 /* Connection states (distribution.md §3):
  *
@@ -52,8 +53,11 @@ struct pga_conn_s {
   uint32_t my_challenge;
   struct sockaddr_storage addr; /* the peer's host (outgoing) */
   pga_dynbuf_t rbuf;
-  pga_dynbuf_t wbuf;     /* bytes for the socket now */
-  pga_dynbuf_t pending;  /* frames queued until the connection is up */
+  pga_packet_t *big_rx;  /* a big packet still arriving (packet.c) */
+  int rx_paused;         /* a big packet is being checked: later frames
+                            wait, reading stops (per-peer order) */
+  pga_outq_t wbuf;       /* bytes for the socket now */
+  pga_outq_t pending;    /* frames queued until the connection is up */
   uint64_t last_read;
   int wrote_since_tick;
   int wrote_since_peer_tick;
@@ -128,6 +132,24 @@ void pga__conn_watch(pga_conn_t *c);
  * a failure reports nodedown after the caller has recorded its call. */
 void pga__conn_schedule_start(pga_conn_t *c);
 
+
+/* packet.c: packets of PGA__BIG_PACKET bytes or more are received into a
+ * buffer of their own, checked and parsed on a worker thread, then
+ * dispatched on the loop; the connection reads nothing else meanwhile. */
+#define PGA__BIG_PACKET (64 * 1024)
+/* Starts receiving a big packet whose Length:32 header is at rbuf's
+ * front (body_len bytes follow); takes what rbuf holds of it. 0 or
+ * PGA_ENOMEM. */
+int pga__packet_begin(pga_conn_t *c, size_t body_len);
+/* Receives more of c->big_rx from the socket, as recv() returns: bytes
+ * read, 0 when the peer closed, -1 with errno. Once the packet is complete
+ * it is on its way to a worker and c->rx_paused is set. */
+ssize_t pga__packet_recv(pga_conn_t *c);
+/* Runs the dispatch of frames already buffered once a big packet is
+ * done (conn.c). */
+void pga__conn_resume_reading(pga_conn_t *c);
+/* Dispatches one parsed packet (conn.c and packet.c). */
+void pga__conn_dispatch(pga_conn_t *c, const pga_ctrl_t *m);
 
 /* handshake_out.c / handshake_in.c: one complete handshake message. */
 int pga__hs_out_message(pga_conn_t *c, const unsigned char *msg, size_t len);

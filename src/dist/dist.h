@@ -26,6 +26,8 @@ typedef struct pga_dist_s pga_dist_t;
 typedef struct pga_conn_s pga_conn_t;
 typedef struct pga_proc_s pga_proc_t;
 
+#define PGA_DIST_DEFAULT_MAX_TERM ((size_t)64 * 1024 * 1024)
+
 typedef struct pga_dist_config_s {
   const char *name;            /* full "alive@host" */
   const char *cookie;
@@ -33,6 +35,8 @@ typedef struct pga_dist_config_s {
   unsigned tick_timeout_ms;
   unsigned setup_timeout_ms;
   size_t max_packet;
+  size_t max_term;             /* largest payload term delivered; 0 =
+                                  PGA_DIST_DEFAULT_MAX_TERM */
   int listen_port;             /* 0 = any; else the first port tried */
   int listen_port_max;         /* the last port tried (0 = listen_port) */
   const char *listen_addr;     /* IPv4 or IPv6 literal; NULL = 0.0.0.0 */
@@ -42,8 +46,12 @@ typedef struct pga_dist_config_s {
   pga_pool_t *pool;            /* for host name resolution */
 } pga_dist_config_t;
 
+/* A received packet kept in a buffer of its own (big packets). */
+typedef struct pga_packet_s pga_packet_t;
+
 /* A decoded control message: the tuple's elements and the payload, all
- * views into the packet (valid during the dispatch only). */
+ * views into the packet (valid during the dispatch only, unless the
+ * handler retains the packet). */
 #define PGA_CTRL_MAX_ELEMS 8
 typedef struct pga_ctrl_s {
   int op;
@@ -51,7 +59,16 @@ typedef struct pga_ctrl_s {
   pga_term_t e[PGA_CTRL_MAX_ELEMS];  /* e[0] is the op itself */
   int has_payload;
   pga_term_t payload;
+  pga_packet_t *packet;              /* NULL: a small packet, views die
+                                        with the dispatch */
 } pga_ctrl_t;
+
+/* Keeps a big packet, and so every view of m, alive past the dispatch
+ * (a handler that goes on with the message on a worker thread): returns
+ * the packet to release later, or NULL when m is a small packet (copy
+ * what you need then). Loop thread only, as is the release. */
+pga_packet_t *pga_packet_retain(const pga_ctrl_t *m);
+void pga_packet_release(pga_packet_t *p);
 
 /* Parses one pass-through packet body (after the 'p' byte): version +
  * control tuple [+ version + payload]. 0, PGA_EBADTERM or PGA_EPROTO. */
@@ -64,6 +81,10 @@ int pga_ctrl_parse(const char *buf, size_t len, pga_ctrl_t *out);
 enum { PGA_FRAME_MORE, PGA_FRAME_TICK, PGA_FRAME_PACKET, PGA_FRAME_TOO_BIG };
 int pga_frame_next(const unsigned char *buf, size_t len, size_t max_packet,
                    size_t *frame_len, size_t *body_len);
+/* 1 with *body_len set when buf starts with the header of a frame whose
+ * body is at least big bytes (complete or not), else 0. */
+int pga_frame_big_body(const unsigned char *buf, size_t len, size_t big,
+                       size_t *body_len);
 
 /* ---- the local node ---- */
 int pga_dist_new(pga_loop_t *loop, const pga_dist_config_t *cfg,
@@ -84,6 +105,11 @@ void pga_dist_endpoint(const pga_dist_t *d, char *out, size_t outlen);
 pga_loop_t *pga_dist_loop(const pga_dist_t *d);
 /* Number of connections that are up. */
 size_t pga_dist_conn_count(const pga_dist_t *d);
+/* The largest term (bytes of external format, no version byte) a message
+ * may carry: larger payloads are dropped, larger call arguments refused. */
+size_t pga_dist_max_term(const pga_dist_t *d);
+/* The worker pool the layer was given (NULL: none). */
+pga_pool_t *pga_dist_pool(const pga_dist_t *d);
 
 /* A fresh reference of ours (3 words). */
 void pga_dist_make_ref(pga_dist_t *d, erlang_ref *out);
@@ -131,6 +157,11 @@ int pga_conn_peer_published(const pga_conn_t *c);
  * byte, payload (or NULL) a term with its version byte. 0, PGA_ENOMEM,
  * PGA_ETOOBIG, PGA_ENODEDOWN (connection closing). */
 int pga_conn_send(pga_conn_t *c, const pga_tb_t *ctrl, const pga_tb_t *payload);
+/* The same, but payload's bytes are taken over instead of copied (for big
+ * payloads built on a worker): payload is left empty and reset, whatever
+ * the result. */
+int pga_conn_send_take(pga_conn_t *c, const pga_tb_t *ctrl,
+                       pga_tb_t *payload);
 /* Bytes queued for the peer and not yet written (back-pressure). */
 size_t pga_conn_queued(const pga_conn_t *c);
 /* Walks the connections that are up (diagnostics; fn must not change
@@ -188,6 +219,10 @@ int pga_proc_has_monitor(const pga_proc_t *p, const pga_term_t *ref);
 /* Ends p: sends the exit reason to every monitor (MONITOR_P_EXIT) and link
  * (EXIT), unregisters and frees it. reason is a term without version. */
 void pga_proc_exit(pga_proc_t *p, const pga_term_t *reason);
+/* The same with the reason encoded (version byte first) in reason_v, as
+ * a worker built it: watchers that take exit payloads get it without a
+ * copy, the last one the buffer itself (reason_v may end up empty). */
+void pga_proc_exit_encoded(pga_proc_t *p, pga_tb_t *reason_v);
 /* Frees p silently (no signals); for shutdown. */
 void pga_proc_free(pga_proc_t *p);
 

@@ -2,6 +2,7 @@
 ## local processes.
 libpga_core_la_SOURCES += src/dist/epmd.c src/dist/digest.c \
 	src/dist/handshake.c src/dist/handshake_in.c src/dist/handshake_out.c \
-	src/dist/frame.c src/dist/ctrl.c src/dist/conn.c src/dist/node.c src/dist/proc.c
+	src/dist/frame.c src/dist/ctrl.c src/dist/conn.c src/dist/node.c src/dist/proc.c \
+	src/dist/outq.c src/dist/packet.c
 noinst_HEADERS += src/dist/dist.h src/dist/proto.h src/dist/handshake.h \
-	src/dist/conn.h src/dist/ctrl.h src/dist/epmd.h
+	src/dist/conn.h src/dist/ctrl.h src/dist/epmd.h src/dist/outq.h

@@ -64,7 +64,10 @@ static void set_defaults(pga_dist_config_t *cfg) {
   if (!cfg->tick_interval_ms) cfg->tick_interval_ms = 15000;
   if (!cfg->tick_timeout_ms) cfg->tick_timeout_ms = 60000;
   if (!cfg->setup_timeout_ms) cfg->setup_timeout_ms = 7000;
-  if (!cfg->max_packet) cfg->max_packet = 128u * 1024u * 1024u;
+  if (!cfg->max_term) cfg->max_term = PGA_DIST_DEFAULT_MAX_TERM;
+  /* A packet can hold a term at the cap and another one (a call's
+   * arguments and its reply's stack); beyond, reading it is not worth it. */
+  if (!cfg->max_packet) cfg->max_packet = 2 * cfg->max_term + 65536;
 }
 
 int pga_dist_new(pga_loop_t *loop, const pga_dist_config_t *cfg,
@@ -294,6 +297,8 @@ void pga_dist_endpoint(const pga_dist_t *d, char *out, size_t outlen) {
 }
 pga_loop_t *pga_dist_loop(const pga_dist_t *d) { return d->loop; }
 size_t pga_dist_conn_count(const pga_dist_t *d) { return d->up_count; }
+size_t pga_dist_max_term(const pga_dist_t *d) { return d->cfg.max_term; }
+pga_pool_t *pga_dist_pool(const pga_dist_t *d) { return d->cfg.pool; }
 
 void pga_dist_each_up_conn(pga_dist_t *d, pga_dist_conn_fn fn, void *ud) {
   pga_dict_iter_t it;

@@ -159,9 +159,12 @@ static void free_watchers(pga_proc_t *p) {
   p->nwatchers = 0;
 }
 
-/* Sends the DOWN or EXIT for one watcher of p ending with reason. */
+/* Sends the DOWN or EXIT for one watcher of p ending with reason. With
+ * encoded (the reason again, version byte first) a payload reason is sent
+ * from that buffer, handed over when take is set. */
 static void notify_watcher(pga_proc_t *p, const watcher_t *w,
-                           const pga_term_t *reason) {
+                           const pga_term_t *reason, pga_tb_t *encoded,
+                           int take) {
   pga_conn_t *c = pga_dist_conn_by_id(p->d, w->conn_id);
   if (!c || c->state != CONN_UP) return;
   pga_tb_t ctrl, payload;
@@ -181,11 +184,17 @@ static void notify_watcher(pga_proc_t *p, const watcher_t *w,
   } else {
     pga_ctrl_exit(&ctrl, p->d, p->id, &to, reason, c->flags);
   }
-  if (sep) {
-    pga__tb_version(&payload);
-    pga_tb_term(&payload, reason);
+  if (sep && encoded && take) {
+    pga_conn_send_take(c, &ctrl, encoded);
+  } else if (sep && encoded) {
+    pga_conn_send(c, &ctrl, encoded);
+  } else {
+    if (sep) {
+      pga__tb_version(&payload);
+      pga_tb_term(&payload, reason);
+    }
+    pga_conn_send(c, &ctrl, sep ? &payload : NULL);
   }
-  pga_conn_send(c, &ctrl, sep ? &payload : NULL);
   pga__tb_destroy(&ctrl);
   pga__tb_destroy(&payload);
 }
@@ -198,7 +207,15 @@ static void unlink_tables(pga_proc_t *p) {
 
 void pga_proc_exit(pga_proc_t *p, const pga_term_t *reason) {
   for (const watcher_t *w = p->watchers; w; w = w->next)
-    notify_watcher(p, w, reason);
+    notify_watcher(p, w, reason, NULL, 0);
+  pga_proc_free(p);
+}
+
+void pga_proc_exit_encoded(pga_proc_t *p, pga_tb_t *reason_v) {
+  pga_term_t reason = pga_tb_data(reason_v);
+  reason.buf++, reason.len--;
+  for (const watcher_t *w = p->watchers; w; w = w->next)
+    notify_watcher(p, w, &reason, reason_v, w->next == NULL);
   pga_proc_free(p);
 }
 

@@ -11,6 +11,9 @@
 #include "rpc/rpc_int.h"
 
 #define SLEEP_SLICE_MS 50
+/* Inline, and safe on a worker when the arguments are big (rpc_int.h):
+ * these read only their arguments and the registry. */
+#define ANY_THREAD (PGA_FN_INLINE | PGA__FN_ANY_THREAD)
 
 static pga_outcome_t badarg(pga_tb_t *out) {
   pga_tb_atom(out, "badarg");
@@ -211,22 +214,21 @@ static pga_outcome_t fn_registered(pga_call_t *call, size_t argc,
 }
 
 static const pga_fn_def_t builtins[] = {
-    {"erlang", "node", 0, fn_node, PGA_FN_INLINE, NULL, 0, {0}},
+    {"erlang", "node", 0, fn_node, ANY_THREAD, NULL, 0, {0}},
     {"erlang", "registered", 0, fn_registered, PGA_FN_INLINE, NULL, 0, {0}},
-    {"pga_node", "echo", 1, fn_echo, PGA_FN_INLINE, NULL, 0, {0}},
-    {"pga_node", "fail", 1, fn_fail, PGA_FN_INLINE, NULL, 0, {0}},
+    {"pga_node", "echo", 1, fn_echo, ANY_THREAD, NULL, 0, {0}},
+    {"pga_node", "fail", 1, fn_fail, ANY_THREAD, NULL, 0, {0}},
     {"pga_node", "sleep", 1, fn_sleep, 0, NULL, 0, {0}},
     {"pga_node", "print", 1, fn_print, 0, NULL, 0, {0}},
     {"pga_node", "rpc", 4, fn_rpc, PGA_FN_ASYNC, NULL, 0, {0}},
     {"pga_node", "rpc", 5, fn_rpc, PGA_FN_ASYNC, NULL, 0, {0}},
-    {"Elixir.Code", "ensure_loaded?", 1, fn_loaded_p, PGA_FN_INLINE, NULL, 0,
+    {"Elixir.Code", "ensure_loaded?", 1, fn_loaded_p, ANY_THREAD, NULL, 0,
      {0}},
-    {"Elixir.Code", "ensure_loaded", 1, fn_ensure, PGA_FN_INLINE, NULL, 0, {0}},
-    {"Elixir.Code", "ensure_compiled", 1, fn_ensure, PGA_FN_INLINE, NULL, 0,
-     {0}},
-    {"code", "ensure_loaded", 1, fn_ensure, PGA_FN_INLINE, NULL, 0, {0}},
-    {"erlang", "module_loaded", 1, fn_loaded_p, PGA_FN_INLINE, NULL, 0, {0}},
-    {"erlang", "function_exported", 3, fn_exported, PGA_FN_INLINE, NULL, 0,
+    {"Elixir.Code", "ensure_loaded", 1, fn_ensure, ANY_THREAD, NULL, 0, {0}},
+    {"Elixir.Code", "ensure_compiled", 1, fn_ensure, ANY_THREAD, NULL, 0, {0}},
+    {"code", "ensure_loaded", 1, fn_ensure, ANY_THREAD, NULL, 0, {0}},
+    {"erlang", "module_loaded", 1, fn_loaded_p, ANY_THREAD, NULL, 0, {0}},
+    {"erlang", "function_exported", 3, fn_exported, ANY_THREAD, NULL, 0,
      {0}},
     {NULL, NULL, 0, NULL, 0, NULL, 0, {0}},
 };

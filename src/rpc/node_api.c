@@ -34,6 +34,7 @@ int pga_rpc_new(pga_dist_t *d, pga_pool_t *pool, size_t max_jobs,
   r->loop = pga_dist_loop(d);
   r->node = node;
   r->max_jobs = max_jobs;
+  r->max_term = pga_dist_max_term(d);
   r->fns = pga_dict_new(&pga__fn_dict_type);
   r->modules = pga_dict_new(&module_type);
   int rc = r->fns && r->modules ? 0 : PGA_ENOMEM;
@@ -171,8 +172,10 @@ void pga_node_free(pga_node_t *node) {
 const char *pga_node_name(const pga_node_t *node) { return node->name; }
 
 int pga_node_register_fn(pga_node_t *node, const pga_fn_def_t *def) {
-  if (!node->rpc) return PGA_EINVAL;
-  return pga_rpc_register(node->rpc, def);
+  if (!node->rpc || !def) return PGA_EINVAL;
+  pga_fn_def_t own = *def;
+  own.flags &= ~PGA__FN_ANY_THREAD; /* built-ins only */
+  return pga_rpc_register(node->rpc, &own);
 }
 
 pga_rpc_t *pga__node_rpc(pga_node_t *node) { return node->rpc; }

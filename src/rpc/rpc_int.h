@@ -15,7 +15,9 @@ struct pga_rpc_s {
   pga_loop_t *loop;
   pga_node_t *node;
   size_t max_jobs;
-  size_t jobs;             /* jobs alive (inline ones never count) */
+  size_t jobs;             /* jobs alive (inline ones never count, but
+                              big calls being decoded on a worker do) */
+  size_t max_term;         /* arguments and results: pga_dist_max_term */
   pga_dict_t *fns;         /* registry key -> pga_fn_entry_t */
   pga_dict_t *modules;     /* module -> number of functions */
   /* client.c */
@@ -24,6 +26,12 @@ struct pga_rpc_s {
   struct pga_job_s *job_list; /* every live job (server.c) */
   atomic_int stopping;     /* shutdown: the loop runs no more posts */
 };
+
+/* A PGA_FN_INLINE function that touches no loop state (no dist tables,
+ * no outgoing calls): when its arguments are big it runs on a worker with
+ * their decoding, so the loop only sends the reply. Built-ins only; the
+ * embedding API strips it. */
+#define PGA__FN_ANY_THREAD 0x100u
 
 /* How a job reports its end. */
 typedef enum {
@@ -49,6 +57,14 @@ typedef struct pga_job_s {
   pga_term_t res, gl, caller;
   pga_tb_t out;
   pga_outcome_t outcome;
+  pga_tb_t reply;          /* the end's exit reason, version byte first,
+                              built where the function ran; empty until */
+  /* a big call decoded on a worker (server.c) */
+  pga_packet_t *packet;    /* keeps req's views alive */
+  const pga_ctrl_t *req;
+  int req_flags;           /* SPAWN_REPLY_LINK | SPAWN_REPLY_MONITOR */
+  int decode_rc;
+  int ran;                 /* the function ran on that worker too */
   atomic_int cancelled;
   int running;             /* on a worker now */
   int reported;            /* end already sent */

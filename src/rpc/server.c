@@ -12,7 +12,12 @@
  *    it is marked cancelled and the worker's late result is dropped.
  * 5. A function may reply before it returns (pga_call_reply): the caller
  *    gets that value, the function runs on (streaming) until it returns,
- *    is cancelled or passes its deadline; its return value is dropped. */
+ *    is cancelled or passes its deadline; its return value is dropped.
+ * 6. Work proportional to a call's size stays off the loop: a big call
+ *    (one that arrived as a big packet) is decoded on a worker, where an
+ *    ANY_THREAD function also runs; a worker function's end (its exit
+ *    reason) is encoded on its worker; the loop sends such encoded ends
+ *    without copying them. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -36,6 +41,11 @@ static const pga_proc_ops_t job_ops = {
     .on_watcher_lost = job_on_watcher_lost,
 };
 
+/* An exit reason holds a result and the arguments (the stack frame). */
+static size_t reason_cap(const pga_rpc_t *r) {
+  return 2 * r->max_term + 65536;
+}
+
 static pga_job_t *job_new(pga_rpc_t *r, job_kind_t kind) {
   pga_job_t *job = malloc(sizeof *job);
   if (!job) return NULL;
@@ -45,9 +55,10 @@ static pga_job_t *job_new(pga_rpc_t *r, job_kind_t kind) {
   job->io_ref.node[0] = job->stream_ref.node[0] = '\0';
   job->rpc = r;
   job->kind = kind;
-  pga__tb_init(&job->args, 0);
+  pga__tb_init(&job->args, r->max_term);
   pga__tb_init(&job->keep, 0);
-  pga__tb_init(&job->out, 0);
+  pga__tb_init(&job->out, r->max_term);
+  pga__tb_init(&job->reply, reason_cap(r));
   atomic_init(&job->cancelled, 0);
   pthread_mutex_init(&job->mu, NULL);
   pthread_cond_init(&job->cv, NULL);
@@ -79,6 +90,8 @@ void pga__job_free(pga_job_t *job) {
   pga__tb_destroy(&job->args);
   pga__tb_destroy(&job->keep);
   pga__tb_destroy(&job->out);
+  pga__tb_destroy(&job->reply);
+  pga_packet_release(job->packet);
   free(job->argv);
   pthread_mutex_destroy(&job->mu);
   pthread_cond_destroy(&job->cv);
@@ -219,30 +232,85 @@ static void log_cast_failure(const pga_job_t *job, pga_outcome_t outcome,
            job->argc, outcome_atom(outcome), text);
 }
 
-/* Sends the end of an inline job (no proc) to its caller. */
-static void report_direct(pga_job_t *job, pga_conn_t *c, const pga_term_t *req_id,
-                          int flags, const pga_term_t *reason) {
-  pga_tb_t ctrl, payload;
+/* Sends a packet whose payload, if the peer takes exit payloads, is the
+ * reason (version first); the last send hands the buffer over. */
+static void send_reason(pga_conn_t *c, const pga_tb_t *ctrl, int sep,
+                        pga_tb_t *reason_v, int last) {
+  if (!sep)
+    pga_conn_send(c, ctrl, NULL);
+  else if (last)
+    pga_conn_send_take(c, ctrl, reason_v);
+  else
+    pga_conn_send(c, ctrl, reason_v);
+}
+
+/* Sends the end of an inline job (no proc) to its caller; reason_v is
+ * the reason with its version byte (given up to the connection). */
+static void report_direct(pga_job_t *job, pga_conn_t *c,
+                          const pga_term_t *req_id, int flags,
+                          pga_tb_t *reason_v) {
+  pga_term_t reason = pga_tb_data(reason_v);
+  reason.buf++, reason.len--;
+  uint64_t cf = pga_conn_flags(c);
+  int sep = pga_ctrl_reason_is_payload(cf);
+  int sends = !!(flags & SPAWN_REPLY_MONITOR) + !!(flags & SPAWN_REPLY_LINK);
+  pga_tb_t ctrl;
   pga__tb_init(&ctrl, 0);
-  pga__tb_init(&payload, 0);
-  int sep = pga_ctrl_reason_is_payload(pga_conn_flags(c));
-  if (sep) {
-    pga__tb_version(&payload);
-    pga_tb_term(&payload, reason);
-  }
   if (flags & SPAWN_REPLY_MONITOR) {
     pga_ctrl_monitor_exit(&ctrl, job->rpc->d, job->id, NULL, &job->caller,
-                          req_id, reason, pga_conn_flags(c));
-    pga_conn_send(c, &ctrl, sep ? &payload : NULL);
+                          req_id, &reason, cf);
+    send_reason(c, &ctrl, sep, reason_v, --sends == 0);
   }
   if (flags & SPAWN_REPLY_LINK) {
     pga_tb_reset(&ctrl);
-    pga_ctrl_exit(&ctrl, job->rpc->d, job->id, &job->caller, reason,
-                  pga_conn_flags(c));
-    pga_conn_send(c, &ctrl, sep ? &payload : NULL);
+    pga_ctrl_exit(&ctrl, job->rpc->d, job->id, &job->caller, &reason, cf);
+    send_reason(c, &ctrl, sep, reason_v, --sends == 0);
   }
   pga__tb_destroy(&ctrl);
-  pga__tb_destroy(&payload);
+}
+
+/* Sends a job's end, encoded (version first) in reason_v, to whoever
+ * waits: its process's watchers, or the caller of an inline job. */
+static void report_reason(pga_job_t *job, pga_conn_t *c,
+                          const pga_term_t *req_id, int flags,
+                          pga_tb_t *reason_v) {
+  if (job->proc) {
+    pga_proc_t *p = job->proc;
+    job->proc = NULL;
+    job->rpc->jobs--;
+    pga_proc_exit_encoded(p, reason_v);
+  } else if (c) {
+    report_direct(job, c, req_id, flags, reason_v);
+  }
+}
+
+/* Builds the exit reason of a job ending with outcome and value, version
+ * first, into tb; a reason over the cap becomes error pga_bad_result. */
+static void encode_reason(pga_tb_t *tb, const pga_job_t *job,
+                          pga_outcome_t outcome, const pga_term_t *value) {
+  pga_tb_reset(tb);
+  pga__tb_version(tb);
+  if (job->kind == JOB_ERPC_CAST)
+    pga_tb_atom(tb, "normal");
+  else
+    build_reason(tb, job, outcome, value);
+  if (!pga_tb_error(tb)) return;
+  pga_tb_t why;
+  pga__tb_init(&why, 0);
+  pga_tb_atom(&why, "pga_bad_result");
+  pga_term_t w = pga_tb_data(&why);
+  pga_tb_reset(tb);
+  pga__tb_version(tb);
+  build_reason(tb, job, PGA_ERROR, &w);
+  pga__tb_destroy(&why);
+}
+
+/* Encodes the job's own end where it ran (a worker), so that reporting
+ * it costs the loop no walk and no copy of a big result. */
+static void encode_own_reply(pga_job_t *job) {
+  if (job->kind != JOB_ERPC_CALL && job->kind != JOB_SPAWN) return;
+  pga_term_t value = pga_tb_data(&job->out);
+  encode_reason(&job->reply, job, job->outcome, &value);
 }
 
 /* Reports the end of a job, with this outcome and value, to whoever
@@ -258,20 +326,9 @@ static void report_value(pga_job_t *job, pga_conn_t *c,
   }
   if (job->kind == JOB_ERPC_CAST) log_cast_failure(job, outcome, value);
   pga_tb_t reason;
-  pga__tb_init(&reason, 0);
-  if (job->kind == JOB_ERPC_CAST)
-    pga_tb_atom(&reason, "normal");
-  else
-    build_reason(&reason, job, outcome, value);
-  pga_term_t rt = pga_tb_data(&reason);
-  if (job->proc) {
-    pga_proc_t *p = job->proc;
-    job->proc = NULL;
-    job->rpc->jobs--;
-    pga_proc_exit(p, &rt);
-  } else if (c) {
-    report_direct(job, c, req_id, flags, &rt);
-  }
+  pga__tb_init(&reason, reason_cap(job->rpc));
+  encode_reason(&reason, job, outcome, value);
+  report_reason(job, c, req_id, flags, &reason);
   pga__tb_destroy(&reason);
 }
 
@@ -279,9 +336,15 @@ void pga__job_reply(pga_job_t *job, const pga_term_t *value) {
   report_value(job, NULL, NULL, 0, PGA_RETURN, value);
 }
 
-/* Reports a finished job: the function's own outcome and value. */
+/* Reports a finished job: the function's own outcome and value, from its
+ * encoded end when the worker built it. */
 static void report(pga_job_t *job, pga_conn_t *c, const pga_term_t *req_id,
                    int flags) {
+  if (!job->reported && pga_tb_data(&job->reply).len > 0) {
+    job->reported = 1;
+    report_reason(job, c, req_id, flags, &job->reply);
+    return;
+  }
   pga_term_t value = pga_tb_data(&job->out);
   report_value(job, c, req_id, flags, job->outcome, &value);
 }
@@ -313,7 +376,11 @@ static void run_fn(pga_job_t *job) {
   }
 }
 
-static void work(void *data) { run_fn(data); }
+static void work(void *data) {
+  pga_job_t *job = data;
+  run_fn(job);
+  if (!atomic_load(&job->cancelled)) encode_own_reply(job);
+}
 
 static void work_done(void *data, int status) {
   pga_job_t *job = data;
@@ -511,10 +578,93 @@ static int attach_proc(pga_job_t *job, pga_conn_t *c, const spawn_req_t *rq) {
   return rc;
 }
 
+static spawn_req_t spawn_req_of(const pga_ctrl_t *m, int flags) {
+  spawn_req_t rq = {&m->e[1], &m->e[2], &m->e[3], &m->e[4], &m->e[5],
+                    &m->payload, flags};
+  return rq;
+}
+
+/* A decoded call: served inline, or given a process and started. */
+static void serve(pga_rpc_t *r, pga_job_t *job, pga_conn_t *c,
+                  const spawn_req_t *rq) {
+  job->fn = pga_rpc_lookup(r, job->module, job->function, (unsigned)job->argc);
+  if (!job->fn || (job->fn->flags & PGA_FN_INLINE)) {
+    serve_inline(job, c, rq);
+    return;
+  }
+  if (attach_proc(job, c, rq) != 0) {
+    pga__job_free(job);
+    refuse(r, c, rq, "system_limit");
+    return;
+  }
+  spawn_reply(r, c, rq, job->id);
+  start_job(job);
+}
+
+/* ---- big calls: decoded (and maybe run) on a worker ---- */
+
+static void big_work(void *data) {
+  pga_job_t *job = data;
+  spawn_req_t rq = spawn_req_of(job->req, job->req_flags);
+  job->decode_rc = decode_target(job, &rq);
+  if (job->decode_rc != 0) return;
+  job->fn = pga_rpc_lookup(job->rpc, job->module, job->function,
+                           (unsigned)job->argc);
+  if (job->fn && !(job->fn->flags & PGA__FN_ANY_THREAD)) return;
+  if (job->fn)
+    run_fn(job);
+  else
+    undef(job);
+  encode_own_reply(job);
+  job->ran = 1;
+}
+
+static void big_done(void *data, int status) {
+  pga_job_t *job = data;
+  pga_rpc_t *r = job->rpc;
+  r->jobs--;
+  pga_conn_t *c = pga_dist_conn_by_id(r->d, job->conn_id);
+  pga_packet_t *packet = job->packet; /* rq's views live until released */
+  job->packet = NULL;
+  spawn_req_t rq = spawn_req_of(job->req, job->req_flags);
+  if (status != 0 || !c || !pga_conn_is_up(c)) {
+    pga__job_free(job); /* nobody left to answer */
+  } else if (job->decode_rc != 0) {
+    pga__job_free(job);
+    refuse(r, c, &rq, "badarg");
+  } else if (job->ran) {
+    job->id = pga__dist_next_pid(r->d);
+    spawn_reply(r, c, &rq, job->id);
+    report(job, c, rq.req_id, rq.flags);
+    pga__job_free(job);
+  } else {
+    serve(r, job, c, &rq);
+  }
+  pga_packet_release(packet);
+}
+
+/* Sends a call that came as a big packet to a worker; 0 if it went. */
+static int decode_off_loop(pga_job_t *job, pga_conn_t *c, const pga_ctrl_t *m,
+                           int flags) {
+  pga_rpc_t *r = job->rpc;
+  if (!m->packet || !r->pool) return -1;
+  job->packet = pga_packet_retain(m);
+  job->req = m;
+  job->req_flags = flags;
+  job->conn_id = pga_conn_id(c);
+  if (pga_pool_submit(r->pool, big_work, big_done, job) == 0) {
+    r->jobs++;
+    return 0;
+  }
+  pga_packet_release(job->packet);
+  job->packet = NULL;
+  job->req = NULL;
+  return -1;
+}
+
 static void on_spawn_request(void *ud, pga_conn_t *c, const pga_ctrl_t *m) {
   pga_rpc_t *r = ud;
-  spawn_req_t rq = {&m->e[1], &m->e[2], &m->e[3], &m->e[4], &m->e[5],
-                    &m->payload, 0};
+  spawn_req_t rq = spawn_req_of(m, 0);
   if (parse_opts(rq.opts, &rq.flags) != 0) return;
   if (r->jobs >= r->max_jobs) {
     refuse(r, c, &rq, "system_limit");
@@ -525,23 +675,13 @@ static void on_spawn_request(void *ud, pga_conn_t *c, const pga_ctrl_t *m) {
     refuse(r, c, &rq, "system_limit");
     return;
   }
+  if (decode_off_loop(job, c, m, rq.flags) == 0) return;
   if (decode_target(job, &rq) != 0) {
     pga__job_free(job);
     refuse(r, c, &rq, "badarg");
     return;
   }
-  job->fn = pga_rpc_lookup(r, job->module, job->function, (unsigned)job->argc);
-  if (!job->fn || (job->fn->flags & PGA_FN_INLINE)) {
-    serve_inline(job, c, &rq);
-    return;
-  }
-  if (attach_proc(job, c, &rq) != 0) {
-    pga__job_free(job);
-    refuse(r, c, &rq, "system_limit");
-    return;
-  }
-  spawn_reply(r, c, &rq, job->id);
-  start_job(job);
+  serve(r, job, c, &rq);
 }
 
 void pga__server_init(pga_rpc_t *r) {
