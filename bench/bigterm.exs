@@ -8,8 +8,9 @@
 # it prints the big call's wall time, the bystander's calls that overlapped
 # it (count, p50, p99, max latency), the bystander's latency when nothing
 # big happens (p99), and pga-node's CPU time (utime+stime from
-# /proc/PID/stat) per big call. Each target gets the same list, the same
-# bystanders and the same rounds, one target after the other.
+# /proc/PID/stat) per big call, and pga-node's longest event-loop
+# iteration during the big call (pga_node:loop_busy_max/0). Each target gets the same list, the same
+# bystanders and the same rounds, the targets taking turns round by round.
 # `make bench-bigterm` (bench/run.sh, BENCH_SUITE=bigterm) starts the nodes
 # and this script.
 #
@@ -18,7 +19,7 @@
 #   BENCH_PGA_NODE        pga-node name; empty = baseline only
 #   BENCH_PGA_OSPID       pga-node's OS pid (for its CPU time; optional)
 #   BENCH_BIG_ELEMENTS    elements of the big list (default 5000000)
-#   BENCH_BIG_ROUNDS      big calls per target (default 3)
+#   BENCH_BIG_ROUNDS      big calls per target (default 5)
 #   BENCH_BYSTANDERS      bystander callers (default 2)
 Code.require_file("common.exs", __DIR__)
 
@@ -43,7 +44,7 @@ defmodule PgaBigTermBench do
     beam = env_node("BENCH_BEAM_NODE") || die("BENCH_BEAM_NODE is not set")
     pga = env_node("BENCH_PGA_NODE")
     elements = round(env_number("BENCH_BIG_ELEMENTS", 5_000_000))
-    rounds = round(env_number("BENCH_BIG_ROUNDS", 3))
+    rounds = round(env_number("BENCH_BIG_ROUNDS", 5))
     callers = round(env_number("BENCH_BYSTANDERS", 2))
     ospid = System.get_env("BENCH_PGA_OSPID")
 
@@ -64,20 +65,26 @@ defmodule PgaBigTermBench do
 
     IO.puts(
       String.pad_trailing("target", 7) <>
-        cols(["big ms", "overlap", "p50 ms", "p99 ms", "max ms", "idle p99", "CPU ms"])
+        cols(["big ms", "overlap", "p50 ms", "p99 ms", "max ms", "max med", "idle p99",
+              "CPU ms", "loop ms"])
     )
 
-    IO.puts(String.duplicate("-", 7 + 7 * 10))
+    IO.puts(String.duplicate("-", 7 + 9 * 10))
+
+    # Rounds alternate between the targets, so a change in the machine's
+    # load during the run hits both alike.
+    per_round =
+      for _ <- 1..rounds, {key, node, mod} <- targets do
+        cpu_pid = if key == :pga, do: ospid, else: nil
+        {key, one_round(bystander, node, mod, big, callers, cpu_pid)}
+      end
 
     results =
-      for {key, node, mod} <- targets do
-        cpu_pid = if key == :pga, do: ospid, else: nil
-        rs = for _ <- 1..rounds, do: one_round(bystander, node, mod, big, callers, cpu_pid)
-        r = summarize(rs)
+      for {key, _, _} <- targets, into: %{} do
+        r = summarize(for {^key, x} <- per_round, do: x)
         print_row(key, r)
         {key, r}
       end
-      |> Map.new()
 
     IO.puts("")
 
@@ -86,12 +93,17 @@ defmodule PgaBigTermBench do
       p = results[:pga]
       IO.puts("pga / BEAM: big call #{ratio(p.big_ms, b.big_ms)}, " <>
                 "bystander max #{ratio(p.max_ms, b.max_ms)}, " <>
+                "max med #{ratio(p.max_med_ms, b.max_med_ms)}, " <>
                 "p99 #{ratio(p.p99_ms, b.p99_ms)}")
     end
 
-    IO.puts("big ms and the latencies are the worst of the rounds; overlap is " <>
-              "the bystander calls in flight during the big call (all rounds); " <>
-              "CPU ms is pga-node's utime+stime per big call (median).")
+    IO.puts("big ms (median of the rounds); overlap: the bystander calls in flight " <>
+              "during the big call, all rounds, whose p50/p99/max are given; " <>
+              "max med: the median over rounds of each round's max; idle p99: " <>
+              "bystander calls outside the big call; CPU ms: pga-node's " <>
+              "utime+stime per big call (median); loop ms: pga-node's longest " <>
+              "event-loop iteration during a big call (worst round; " <>
+              "pga_node:loop_busy_max/0).")
     System.halt(0)
   end
 
@@ -101,11 +113,13 @@ defmodule PgaBigTermBench do
     ref = make_ref()
     send(bystander, {:run, self(), ref, node, mod, callers})
     Process.sleep(@quiet_ms)
+    _ = loop_busy(node, mod)
     cpu0 = cpu_ms(cpu_pid)
     t0 = :os.system_time(:microsecond)
     got = :erpc.call(node, mod, :echo, [big], @big_timeout)
     t1 = :os.system_time(:microsecond)
     cpu1 = cpu_ms(cpu_pid)
+    loop_us = loop_busy(node, mod)
     unless got === big, do: die("#{node}: the big echo came back different")
     Process.sleep(@quiet_ms)
     send(bystander, {:stop, ref})
@@ -124,25 +138,43 @@ defmodule PgaBigTermBench do
       big_us: t1 - t0,
       during: Enum.map(during, &elem(&1, 1)),
       idle: Enum.map(idle, &elem(&1, 1)),
-      cpu_ms: if(cpu0 && cpu1, do: cpu1 - cpu0, else: nil)
+      cpu_ms: if(cpu0 && cpu1, do: cpu1 - cpu0, else: nil),
+      loop_us: loop_us
     }
   end
+
+  # pga-node's longest event-loop iteration since the previous ask (µs);
+  # nil for the BEAM.
+  defp loop_busy(node, :pga_node) do
+    :erpc.call(node, :pga_node, :loop_busy_max, [])
+  catch
+    _, _ -> nil # a pga-node without it (an older build)
+  end
+
+  defp loop_busy(_, _), do: nil
 
   defp summarize(rounds) do
     during = rounds |> Enum.flat_map(& &1.during) |> Enum.sort()
     idle = rounds |> Enum.flat_map(& &1.idle) |> Enum.sort()
     cpus = for r <- rounds, r.cpu_ms != nil, do: r.cpu_ms
+    loops = for r <- rounds, r.loop_us != nil, do: r.loop_us
+
+    round_max = for r <- rounds, r.during != [], do: Enum.max(r.during)
 
     %{
-      big_ms: Enum.max(Enum.map(rounds, & &1.big_us)) / 1000,
+      big_ms: median(Enum.map(rounds, & &1.big_us)) / 1000,
+      max_med_ms: if(round_max == [], do: nil, else: median(round_max) / 1000),
       overlap: length(during),
       p50_ms: pct_ms(during, 50),
       p99_ms: pct_ms(during, 99),
       max_ms: if(during == [], do: nil, else: List.last(during) / 1000),
       idle_p99_ms: pct_ms(idle, 99),
-      cpu_ms: if(cpus == [], do: nil, else: Enum.at(Enum.sort(cpus), div(length(cpus), 2)))
+      cpu_ms: if(cpus == [], do: nil, else: median(cpus)),
+      loop_ms: if(loops == [], do: nil, else: Enum.max(loops) / 1000)
     }
   end
+
+  defp median(xs), do: Enum.at(Enum.sort(xs), div(length(xs), 2))
 
   defp pct_ms([], _), do: nil
   defp pct_ms(sorted, p), do: percentile(List.to_tuple(sorted), length(sorted), p) / 1000
@@ -182,8 +214,10 @@ defmodule PgaBigTermBench do
           fmt_ms(r.p50_ms),
           fmt_ms(r.p99_ms),
           fmt_ms(r.max_ms),
+          fmt_ms(r.max_med_ms),
           fmt_ms(r.idle_p99_ms),
-          fmt_ms(r.cpu_ms)
+          fmt_ms(r.cpu_ms),
+          fmt_ms(r.loop_ms)
         ])
     )
   end

@@ -105,6 +105,9 @@ struct pga_loop_s {
 
   pga_loop_cb before_sleep;
   void *before_sleep_data;
+
+  uint64_t busy_since_us; /* the poller returned then; 0 before the first */
+  uint64_t busy_max_us;   /* longest iteration since the last read */
 };
 
 /* The backend defines api_create, api_free, api_resize, api_update and
@@ -124,6 +127,20 @@ uint64_t pga_clock_ms(void) {
 }
 
 uint64_t pga_loop_now(const pga_loop_t *loop) { return loop->now; }
+
+static uint64_t clock_us(void) {
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t pga_loop_busy_max_us(pga_loop_t *loop) {
+  uint64_t max = loop->busy_max_us;
+
+  loop->busy_max_us = 0;
+  return max;
+}
 
 /* ---- Wake fd ---------------------------------------------------------- */
 
@@ -557,11 +574,24 @@ static int wait_timeout(const pga_loop_t *loop) {
   return deadline - now > INT_MAX ? INT_MAX : (int)(deadline - now);
 }
 
+/* An iteration's busy time runs from the poller's return to its next
+ * call (the before-sleep hook included): wall time, as a vDSO clock read
+ * costs next to nothing; a thread preempted meanwhile counts as busy. */
+static void busy_end(pga_loop_t *loop) {
+  if (loop->busy_since_us == 0)
+    return;
+  uint64_t busy = clock_us() - loop->busy_since_us;
+  if (busy > loop->busy_max_us)
+    loop->busy_max_us = busy;
+}
+
 static int iterate(pga_loop_t *loop) {
   if (loop->before_sleep != NULL)
     loop->before_sleep(loop, loop->before_sleep_data);
+  busy_end(loop);
   int n = api_poll(loop, wait_timeout(loop));
-  loop->now = pga_clock_ms();
+  loop->busy_since_us = clock_us();
+  loop->now = loop->busy_since_us / 1000u;
   if (n < 0)
     return n;
   stamp_fired(loop, n);

@@ -77,6 +77,11 @@ int pga_loop_run(pga_loop_t *loop);
  * thread and from a signal handler (only write(2) on an eventfd/pipe). */
 void pga_loop_stop(pga_loop_t *loop);
 
+/* The longest iteration (wall µs from the poller's return to its next
+ * call: callbacks, timers, posts, before-sleep) since the previous call,
+ * which starts a new window. Loop thread only. */
+uint64_t pga_loop_busy_max_us(pga_loop_t *loop);
+
 /* Monotonic milliseconds, cached once per iteration. */
 uint64_t pga_loop_now(const pga_loop_t *loop);
 /* Monotonic milliseconds, read now. */

@@ -16,6 +16,11 @@
 
 #include <pthread.h>
 #include <signal.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,6 +51,18 @@ struct pga_pool_s {
   unsigned nthreads; /* started */
   pthread_t *threads;
 };
+
+#define BACKGROUND_NICE 10
+
+void pga_thread_background(void) {
+#ifdef __linux__
+  static __thread int lowered;
+  if (lowered) return;
+  lowered = 1;
+  /* Linux: a thread id names one thread for setpriority. */
+  (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), BACKGROUND_NICE);
+#endif
+}
 
 /* ---- Registry of live pools (invariant 3) ----------------------------- */
 

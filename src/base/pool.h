@@ -38,4 +38,9 @@ size_t pga_pool_pending(const pga_pool_t *pool);
  * finished job not yet delivered, all before it returns. */
 void pga_pool_free(pga_pool_t *pool);
 
+/* Lowers the calling thread's CPU priority for good (Linux: nice +10;
+ * elsewhere nothing), so the loop thread wins the CPU over it. For the
+ * threads of a pool that only runs bulk work; cheap after the first call. */
+void pga_thread_background(void);
+
 #endif

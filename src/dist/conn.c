@@ -24,9 +24,15 @@
 #define READ_CHUNK (64 * 1024)
 #define HS_MAX_MESSAGE 2048        /* names are <= 255 bytes */
 #define FLUSH_NOW_BYTES (256 * 1024)
-#define READ_BUDGET (1024 * 1024)  /* bytes read per wake-up and peer */
+#define READ_BUDGET (256 * 1024)   /* bytes read per wake-up and peer */
+#define WRITE_BUDGET (256 * 1024)  /* bytes written per flush and peer */
 
 static void on_io(pga_loop_t *loop, int fd, int events, void *data);
+
+/* A big reply sent: its buffer goes back off the loop. */
+static void release_taken(void *ud, void *data) {
+  pga_dist_free_later(ud, data);
+}
 static int64_t on_setup_deadline(pga_loop_t *loop, uint64_t id, void *data);
 
 pga_conn_t *pga__conn_new(pga_dist_t *d, int fd, int outgoing,
@@ -44,6 +50,8 @@ pga_conn_t *pga__conn_new(pga_dist_t *d, int fd, int outgoing,
   pga_dynbuf_init(&c->rbuf, PGA__BIG_PACKET + READ_BUDGET);
   pga_outq_init(&c->wbuf);
   pga_outq_init(&c->pending);
+  c->wbuf.release = c->pending.release = release_taken;
+  c->wbuf.release_ud = c->pending.release_ud = d;
   c->last_read = pga_loop_now(d->loop);
   if (pga_dict_add(d->conn_ids, PGA_U64_KEY(c->id), c) != 0) {
     free(c);
@@ -83,22 +91,34 @@ static void schedule_flush(pga_conn_t *c) {
   c->d->flush_list = c;
 }
 
+static void wait_writable(pga_conn_t *c) {
+  if (c->want_write) return;
+  c->want_write = 1;
+  pga__conn_watch(c);
+}
+
+/* Writes at most WRITE_BUDGET bytes: a fast reader of a big reply would
+ * otherwise keep the loop copying; the rest goes when the socket is
+ * writable again (next iteration, level-triggered). */
 static void flush(pga_conn_t *c) {
+  size_t budget = WRITE_BUDGET;
   while (c->fd >= 0 && pga_outq_size(&c->wbuf) > 0) {
+    if (budget == 0) {
+      wait_writable(c);
+      return;
+    }
     size_t len;
     const char *p = pga_outq_peek(&c->wbuf, &len);
-    ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
+    ssize_t n = send(c->fd, p, len < budget ? len : budget, MSG_NOSIGNAL);
     if (n > 0) {
       pga_outq_consume(&c->wbuf, (size_t)n);
+      budget -= (size_t)n;
       c->wrote_since_tick = c->wrote_since_peer_tick = 1;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (!c->want_write) {
-        c->want_write = 1;
-        pga__conn_watch(c);
-      }
+      wait_writable(c);
       return;
     }
     pga__conn_close(c, "write failed");

@@ -44,6 +44,8 @@ typedef struct pga_dist_config_s {
                                   epmd, and reach every peer on that same
                                   port (erl -erl_epmd_port) */
   pga_pool_t *pool;            /* for host name resolution */
+  pga_pool_t *bulk_pool;       /* background threads for big packets;
+                                  NULL: pool */
 } pga_dist_config_t;
 
 /* A received packet kept in a buffer of its own (big packets). */
@@ -108,8 +110,14 @@ size_t pga_dist_conn_count(const pga_dist_t *d);
 /* The largest term (bytes of external format, no version byte) a message
  * may carry: larger payloads are dropped, larger call arguments refused. */
 size_t pga_dist_max_term(const pga_dist_t *d);
-/* The worker pool the layer was given (NULL: none). */
-pga_pool_t *pga_dist_pool(const pga_dist_t *d);
+/* Frees ptr on a background thread when there is one, else here: giving
+ * 25 MB back to the system takes milliseconds. Loop thread only. */
+void pga_dist_free_later(pga_dist_t *d, void *ptr);
+/* The bulk pool is being freed: from now on nothing is sent to it. */
+void pga_dist_drop_bulk_pool(pga_dist_t *d);
+/* The pool for work proportional to a big message (bulk_pool, else pool;
+ * NULL: none), and whether its threads are background ones. */
+pga_pool_t *pga_dist_bulk_pool(const pga_dist_t *d, int *background);
 
 /* A fresh reference of ours (3 words). */
 void pga_dist_make_ref(pga_dist_t *d, erlang_ref *out);

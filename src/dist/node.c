@@ -298,7 +298,21 @@ void pga_dist_endpoint(const pga_dist_t *d, char *out, size_t outlen) {
 pga_loop_t *pga_dist_loop(const pga_dist_t *d) { return d->loop; }
 size_t pga_dist_conn_count(const pga_dist_t *d) { return d->up_count; }
 size_t pga_dist_max_term(const pga_dist_t *d) { return d->cfg.max_term; }
-pga_pool_t *pga_dist_pool(const pga_dist_t *d) { return d->cfg.pool; }
+static void free_work(void *ptr) { free(ptr); }
+
+void pga_dist_free_later(pga_dist_t *d, void *ptr) {
+  if (!ptr) return;
+  if (!d->cfg.bulk_pool ||
+      pga_pool_submit(d->cfg.bulk_pool, free_work, NULL, ptr) != 0)
+    free(ptr);
+}
+
+void pga_dist_drop_bulk_pool(pga_dist_t *d) { d->cfg.bulk_pool = NULL; }
+
+pga_pool_t *pga_dist_bulk_pool(const pga_dist_t *d, int *background) {
+  *background = d->cfg.bulk_pool != NULL;
+  return d->cfg.bulk_pool ? d->cfg.bulk_pool : d->cfg.pool;
+}
 
 void pga_dist_each_up_conn(pga_dist_t *d, pga_dist_conn_fn fn, void *ud) {
   pga_dict_iter_t it;

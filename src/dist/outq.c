@@ -28,10 +28,15 @@ struct pga_outq_block_s {
 void pga_outq_init(pga_outq_t *q) {
   q->head = q->tail = NULL;
   q->bytes = 0;
+  q->release = NULL;
+  q->release_ud = NULL;
 }
 
-static void block_free(pga_outq_block_t *b) {
-  free(b->data);
+static void block_free(pga_outq_t *q, pga_outq_block_t *b) {
+  if (!b->cap && q->release)
+    q->release(q->release_ud, b->data);
+  else
+    free(b->data);
   free(b);
 }
 
@@ -39,9 +44,10 @@ void pga_outq_free(pga_outq_t *q) {
   while (q->head) {
     pga_outq_block_t *b = q->head;
     q->head = b->next;
-    block_free(b);
+    block_free(q, b);
   }
-  pga_outq_init(q);
+  q->tail = NULL;
+  q->bytes = 0;
 }
 
 static void append(pga_outq_t *q, pga_outq_block_t *b) {
@@ -85,9 +91,13 @@ int pga_outq_take(pga_outq_t *q, void *data, size_t len) {
     free(data);
     return 0;
   }
+  /* (an empty buffer costs nothing to free here) */
   pga_outq_block_t *b = calloc(1, sizeof *b);
   if (!b) {
-    free(data);
+    if (q->release)
+      q->release(q->release_ud, data);
+    else
+      free(data);
     return PGA_ENOMEM;
   }
   b->data = data;
@@ -114,7 +124,7 @@ void pga_outq_consume(pga_outq_t *q, size_t n) {
   if (b->off < b->len) return;
   q->head = b->next;
   if (!q->head) q->tail = NULL;
-  block_free(b);
+  block_free(q, b);
 }
 
 void pga_outq_move(pga_outq_t *to, pga_outq_t *from) {
@@ -125,5 +135,6 @@ void pga_outq_move(pga_outq_t *to, pga_outq_t *from) {
     to->head = from->head;
   to->tail = from->tail;
   to->bytes += from->bytes;
-  pga_outq_init(from);
+  from->head = from->tail = NULL;
+  from->bytes = 0;
 }

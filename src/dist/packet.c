@@ -23,7 +23,7 @@
 #include "dist/conn.h"
 #include "dist/proto.h"
 
-#define RECV_MAX (1024 * 1024) /* one recv() into a packet */
+#define RECV_MAX (256 * 1024)  /* one recv() into a packet */
 
 struct pga_packet_s {
   int refs;            /* loop thread only */
@@ -33,6 +33,7 @@ struct pga_packet_s {
   size_t len;          /* body length (the frame's Length) */
   size_t got;          /* bytes received so far */
   int rc;              /* the parse's result (worker) */
+  int background;      /* parsed on a background thread */
   pga_ctrl_t m;        /* views into buf */
 };
 
@@ -44,12 +45,13 @@ pga_packet_t *pga_packet_retain(const pga_ctrl_t *m) {
 
 void pga_packet_release(pga_packet_t *p) {
   if (!p || --p->refs > 0) return;
-  free(p->buf);
+  pga_dist_free_later(p->d, p->buf);
   free(p);
 }
 
 static void parse_work(void *data) {
   pga_packet_t *p = data;
+  if (p->background) pga_thread_background();
   if (p->len < 1 || (unsigned char)p->buf[0] != DIST_PASS_THROUGH)
     p->rc = PGA_EPROTO;
   else
@@ -89,8 +91,9 @@ static void complete(pga_conn_t *c) {
   c->big_rx = NULL;
   c->rx_paused = 1;
   pga__conn_watch(c);
-  pga_pool_t *pool = c->d->cfg.pool;
+  pga_pool_t *pool = pga_dist_bulk_pool(c->d, &p->background);
   if (pool && pga_pool_submit(pool, parse_work, parse_done, p) == 0) return;
+  p->background = 0;
   /* No pool (tests) or a full one: parse here, as for a small packet. */
   parse_work(p);
   parse_done(p, 0);

@@ -53,6 +53,14 @@ static pga_outcome_t fn_sleep(pga_call_t *call, size_t argc,
   return PGA_RETURN;
 }
 
+/* The loop's longest iteration (µs) since the previous call: how long the
+ * loop was held (bench/bigterm.exs). */
+static pga_outcome_t fn_loop_busy_max(pga_call_t *call, size_t argc,
+                                      const pga_term_t *argv, pga_tb_t *out) {
+  pga_tb_uint(out, pga_loop_busy_max_us(((pga_job_t *)call)->rpc->loop));
+  return PGA_RETURN;
+}
+
 /* UTF-8 text of a binary or a list of code points; NULL if neither. */
 static char *text_of(const pga_term_t *t, size_t *len) {
   const char *data;
@@ -219,6 +227,8 @@ static const pga_fn_def_t builtins[] = {
     {"pga_node", "echo", 1, fn_echo, ANY_THREAD, NULL, 0, {0}},
     {"pga_node", "fail", 1, fn_fail, ANY_THREAD, NULL, 0, {0}},
     {"pga_node", "sleep", 1, fn_sleep, 0, NULL, 0, {0}},
+    {"pga_node", "loop_busy_max", 0, fn_loop_busy_max, PGA_FN_INLINE, NULL, 0,
+     {0}},
     {"pga_node", "print", 1, fn_print, 0, NULL, 0, {0}},
     {"pga_node", "rpc", 4, fn_rpc, PGA_FN_ASYNC, NULL, 0, {0}},
     {"pga_node", "rpc", 5, fn_rpc, PGA_FN_ASYNC, NULL, 0, {0}},

@@ -15,6 +15,7 @@
 struct pga_node_s {
   pga_loop_t *loop;
   pga_pool_t *pool;
+  pga_pool_t *bulk_pool;  /* big messages (dist and rpc), background */
   pga_dist_t *dist;
   pga_rpc_t *rpc;
   char name[PGA_ATOM_BUF];
@@ -35,6 +36,7 @@ int pga_rpc_new(pga_dist_t *d, pga_pool_t *pool, size_t max_jobs,
   r->node = node;
   r->max_jobs = max_jobs;
   r->max_term = pga_dist_max_term(d);
+  r->bulk = pga_dist_bulk_pool(d, &r->bulk_background);
   r->fns = pga_dict_new(&pga__fn_dict_type);
   r->modules = pga_dict_new(&module_type);
   int rc = r->fns && r->modules ? 0 : PGA_ENOMEM;
@@ -88,12 +90,20 @@ static unsigned default_workers(void) {
   return n < 2 ? 2 : n;
 }
 
+/* Big messages are rare; a thread or two keep them from ever taking more
+ * than that much CPU from the loop and the functions. */
+static unsigned bulk_workers(void) {
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  return cores >= 4 ? (unsigned)cores / 4 : 1;
+}
+
 static int build(pga_node_t *n, const pga_node_opts_t *o, char *err,
                  size_t errlen) {
   int rc = pga_loop_new(&n->loop);
   if (rc == 0)
     rc = pga_pool_new(n->loop, o->workers ? o->workers : default_workers(),
                       o->max_jobs ? o->max_jobs : 100000, &n->pool);
+  if (rc == 0) rc = pga_pool_new(n->loop, bulk_workers(), 0, &n->bulk_pool);
   if (rc != 0) {
     snprintf(err, errlen, "cannot create the event loop or worker pool");
     return rc;
@@ -110,6 +120,7 @@ static int build(pga_node_t *n, const pga_node_opts_t *o, char *err,
       .listen_addr = o->listen_addr,
       .no_epmd = o->struct_version >= 2 ? o->no_epmd : 0,
       .pool = n->pool,
+      .bulk_pool = n->bulk_pool,
   };
   rc = pga_dist_new(n->loop, &cfg, &n->dist, err, errlen);
   if (rc == 0)
@@ -150,6 +161,10 @@ int pga_node_run(pga_node_t *node) {
    * the pool, then close the connections: peers see nodedown promptly. */
   pga_dist_unpublish(node->dist);
   if (node->rpc) pga_rpc_cancel_all(node->rpc);
+  /* Bulk first: its completions may still start jobs on the pool. */
+  if (node->bulk_pool) pga_pool_free(node->bulk_pool);
+  node->bulk_pool = NULL;
+  pga_dist_drop_bulk_pool(node->dist);
   if (node->pool) pga_pool_free(node->pool);
   node->pool = NULL;
   pga_rpc_free(node->rpc);
@@ -162,6 +177,8 @@ void pga_node_stop(pga_node_t *node) { pga_loop_stop(node->loop); }
 
 void pga_node_free(pga_node_t *node) {
   if (!node) return;
+  if (node->bulk_pool) pga_pool_free(node->bulk_pool);
+  if (node->dist) pga_dist_drop_bulk_pool(node->dist);
   if (node->pool) pga_pool_free(node->pool);
   pga_rpc_free(node->rpc);
   pga_dist_free(node->dist);

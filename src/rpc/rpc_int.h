@@ -12,6 +12,8 @@
 struct pga_rpc_s {
   pga_dist_t *d;
   pga_pool_t *pool;
+  pga_pool_t *bulk;        /* big calls are decoded there */
+  int bulk_background;     /* its threads are background ones */
   pga_loop_t *loop;
   pga_node_t *node;
   size_t max_jobs;

@@ -605,6 +605,7 @@ static void serve(pga_rpc_t *r, pga_job_t *job, pga_conn_t *c,
 
 static void big_work(void *data) {
   pga_job_t *job = data;
+  if (job->rpc->bulk_background) pga_thread_background();
   spawn_req_t rq = spawn_req_of(job->req, job->req_flags);
   job->decode_rc = decode_target(job, &rq);
   if (job->decode_rc != 0) return;
@@ -617,6 +618,11 @@ static void big_work(void *data) {
     undef(job);
   encode_own_reply(job);
   job->ran = 1;
+  if (pga_tb_data(&job->reply).len == 0) return;
+  /* The end is encoded: the copies go back here, not on the loop. */
+  pga__tb_destroy(&job->args);
+  pga__tb_destroy(&job->out);
+  job->argc = 0;
 }
 
 static void big_done(void *data, int status) {
@@ -647,12 +653,12 @@ static void big_done(void *data, int status) {
 static int decode_off_loop(pga_job_t *job, pga_conn_t *c, const pga_ctrl_t *m,
                            int flags) {
   pga_rpc_t *r = job->rpc;
-  if (!m->packet || !r->pool) return -1;
+  if (!m->packet || !r->bulk) return -1;
   job->packet = pga_packet_retain(m);
   job->req = m;
   job->req_flags = flags;
   job->conn_id = pga_conn_id(c);
-  if (pga_pool_submit(r->pool, big_work, big_done, job) == 0) {
+  if (pga_pool_submit(r->bulk, big_work, big_done, job) == 0) {
     r->jobs++;
     return 0;
   }
