@@ -39,6 +39,12 @@ typedef struct pga_node_opts_s {
   int no_epmd;                 /* 1: no epmd; listen on listen_port and
                                   reach peers on that port, as erl
                                   -erl_epmd_port */
+  /* 64 MiB: the largest term a message may carry (bytes of external
+   * format, no version byte): a call's argument list or result, a message
+   * to one of our processes. Larger arguments are refused (badarg), larger
+   * results fail (pga_bad_result), larger messages are dropped; packets
+   * over twice this close the connection. */
+  size_t max_term_bytes;
   /* end of version 2 */
 } pga_node_opts_t;
 

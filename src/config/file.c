@@ -23,6 +23,9 @@
 #include "term/term.h"
 
 #define MAX_DEPTH 64
+/* max_term_bytes: the range of pga-node's --max-term-bytes. */
+#define MAX_TERM_MIN (64LL * 1024)
+#define MAX_TERM_MAX (512LL * 1024 * 1024)
 #define INT_MAX_MS 2147483647LL
 
 typedef struct ctx_s {
@@ -714,7 +717,7 @@ static int top(ctx_t *c, json_t *root) {
       "gen_api", "push_token", "mfa_allowlist", "detail_error",
       "admin_actions", "client_mode", "rate_limiter", "worker_pool",
       "request", "argument_handler", "config_pusher", "dist",
-      "local_services",
+      "local_services", "max_term_bytes",
       /* gen_api's keys may also sit here (C22) */
       "pull_timeout", "pull_interval", "service_configs", NULL};
   if (!json_is_object(root))
@@ -736,6 +739,8 @@ static int top(ctx_t *c, json_t *root) {
       admin_actions(c, json_object_get(root, "admin_actions")) != 0 ||
       rate_limiter(c, root) != 0 || worker_pool(c, root) != 0 ||
       request_and_args(c, root) != 0 ||
+      get_size(c, "max_term_bytes", json_object_get(root, "max_term_bytes"),
+               MAX_TERM_MIN, MAX_TERM_MAX, &c->cf->max_term_bytes) != 0 ||
       config_pusher(c, json_object_get(root, "config_pusher")) != 0 ||
       dist(c, root) != 0 ||
       get_bool(c, "local_services", json_object_get(root, "local_services"),

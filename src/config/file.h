@@ -59,6 +59,8 @@ typedef struct pga_conffile_s {
     unsigned circuit_breaker_cooldown_ms; /* 60000 */
   } worker_pool;
   size_t max_payload_bytes;        /* request.max_payload_bytes 1000000 */
+  size_t max_term_bytes;           /* pga's own: 0 = the node's default
+                                      (64 MiB); see pga-node(1) */
   struct {
     size_t string_max_bytes;       /* 3000 */
     size_t list_max_items;         /* 1000 */

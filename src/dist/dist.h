@@ -110,6 +110,9 @@ size_t pga_dist_conn_count(const pga_dist_t *d);
 /* The largest term (bytes of external format, no version byte) a message
  * may carry: larger payloads are dropped, larger call arguments refused. */
 size_t pga_dist_max_term(const pga_dist_t *d);
+/* The cap for builders of messages that wrap terms at that size (a reply
+ * with a result and the arguments): twice it, plus room. */
+size_t pga_dist_wrap_cap(const pga_dist_t *d);
 /* Frees ptr on a background thread when there is one, else here: giving
  * 25 MB back to the system takes milliseconds. Loop thread only. */
 void pga_dist_free_later(pga_dist_t *d, void *ptr);

@@ -68,6 +68,7 @@ static void set_defaults(pga_dist_config_t *cfg) {
   /* A packet can hold a term at the cap and another one (a call's
    * arguments and its reply's stack); beyond, reading it is not worth it. */
   if (!cfg->max_packet) cfg->max_packet = 2 * cfg->max_term + 65536;
+  /* (the same bound as pga_dist_wrap_cap) */
 }
 
 int pga_dist_new(pga_loop_t *loop, const pga_dist_config_t *cfg,
@@ -298,6 +299,9 @@ void pga_dist_endpoint(const pga_dist_t *d, char *out, size_t outlen) {
 pga_loop_t *pga_dist_loop(const pga_dist_t *d) { return d->loop; }
 size_t pga_dist_conn_count(const pga_dist_t *d) { return d->up_count; }
 size_t pga_dist_max_term(const pga_dist_t *d) { return d->cfg.max_term; }
+size_t pga_dist_wrap_cap(const pga_dist_t *d) {
+  return 2 * d->cfg.max_term + 65536;
+}
 static void free_work(void *ptr) { free(ptr); }
 
 void pga_dist_free_later(pga_dist_t *d, void *ptr) {

@@ -504,7 +504,7 @@ int pga_dist_gen_reply(pga_dist_t *d, uint64_t from_id, pga_conn_t *c,
                        const pga_term_t *pid, const pga_term_t *tag,
                        const pga_term_t *reply) {
   pga_tb_t msg, ctrl;
-  pga__tb_init(&msg, 0);
+  pga__tb_init(&msg, pga_dist_wrap_cap(d));
   pga__tb_init(&ctrl, 0);
   pga__tb_version(&msg);
   pga_tb_tuple(&msg, 2);

@@ -145,7 +145,11 @@ static int start_all(const pga_cli_t *cli, const pga_conffile_t *conf,
   pga_node_opts_t opts = {.struct_version = PGA_NODE_OPTS_VERSION,
                           .name = cli->name,
                           .short_names = cli->short_names,
-                          .cookie = cli->cookie};
+                          .cookie = cli->cookie,
+                          /* the command line wins over the file */
+                          .max_term_bytes = cli->max_term_bytes
+                                                ? cli->max_term_bytes
+                                                : conf->max_term_bytes};
   dist_surface(cli, conf, &opts);
   pga_config_opts_t config = conf->config;
   if (pga_node_new(&opts, node, err, errlen) != 0 ||

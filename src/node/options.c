@@ -16,7 +16,7 @@
 enum { OPT_NAME = 256, OPT_SNAME, OPT_COOKIE, OPT_DATA_DIR, OPT_CONFIG,
        OPT_PLUGIN, OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION, OPT_DIST_INTERFACE,
        OPT_DIST_PORT_MIN, OPT_DIST_PORT_MAX, OPT_DIST_PORT, OPT_LOCAL,
-       OPT_NO_LOCAL };
+       OPT_NO_LOCAL, OPT_MAX_TERM };
 
 static const struct option long_opts[] = {
     {"name", required_argument, NULL, OPT_NAME},
@@ -30,6 +30,7 @@ static const struct option long_opts[] = {
     {"dist-port-min", required_argument, NULL, OPT_DIST_PORT_MIN},
     {"dist-port-max", required_argument, NULL, OPT_DIST_PORT_MAX},
     {"dist-port", required_argument, NULL, OPT_DIST_PORT},
+    {"max-term-bytes", required_argument, NULL, OPT_MAX_TERM},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {"local-services", no_argument, NULL, OPT_LOCAL},
@@ -44,7 +45,8 @@ void pga_cli_usage(FILE *out) {
         "[--log-level debug|info|warn|error]\n"
         "                [--dist-interface ADDR] [--dist-port-min N "
         "[--dist-port-max M]]\n"
-        "                [--dist-port N] [-h|--help] [-V|--version]\n",
+        "                [--dist-port N] [--max-term-bytes N[k|m]]\n"
+        "                [-h|--help] [-V|--version]\n",
         out);
 }
 
@@ -164,6 +166,27 @@ static int check_dist_ports(const pga_cli_t *cli, char *err, size_t errlen) {
   return 0;
 }
 
+/* N, Nk or Nm (KiB, MiB) within PGA_MAX_TERM_MIN..PGA_MAX_TERM_MAX. */
+static int set_max_term(pga_cli_t *cli, const char *v, char *err,
+                        size_t errlen) {
+  char *end;
+  errno = 0;
+  unsigned long long n = strtoull(v, &end, 10);
+  unsigned long long unit = 1;
+  if (*end == 'k' || *end == 'K') unit = 1024, end++;
+  else if (*end == 'm' || *end == 'M') unit = 1024 * 1024, end++;
+  if (errno || end == v || *end || v[0] == '-' || n > PGA_MAX_TERM_MAX ||
+      n * unit < PGA_MAX_TERM_MIN || n * unit > PGA_MAX_TERM_MAX) {
+    snprintf(err, errlen,
+             "invalid --max-term-bytes '%s' (want %zu..%zu bytes, or "
+             "with a k or m suffix)",
+             v, PGA_MAX_TERM_MIN, PGA_MAX_TERM_MAX);
+    return -1;
+  }
+  cli->max_term_bytes = (size_t)(n * unit);
+  return 0;
+}
+
 static int one_option(pga_cli_t *cli, int opt, const char *v,
                       const char **cookie, char *err, size_t errlen) {
   switch (opt) {
@@ -190,6 +213,7 @@ static int one_option(pga_cli_t *cli, int opt, const char *v,
       return set_port(&cli->dist_port_max, "--dist-port-max", v, err, errlen);
     case OPT_DIST_PORT:
       return set_port(&cli->dist_port, "--dist-port", v, err, errlen);
+    case OPT_MAX_TERM: return set_max_term(cli, v, err, errlen);
     case OPT_HELP: case 'h': cli->help = 1; return 0;
     case OPT_VERSION: case 'V': cli->version = 1; return 0;
     case OPT_LOCAL: cli->local_services = 1; return 0;

@@ -8,6 +8,9 @@
 #include "base/log.h"
 
 #define PGA_MAX_PLUGINS 64
+/* --max-term-bytes and the config key max_term_bytes accept this range. */
+#define PGA_MAX_TERM_MIN ((size_t)64 * 1024)
+#define PGA_MAX_TERM_MAX ((size_t)512 * 1024 * 1024)
 
 /* Where the cookie came from (the start-up summary says it). */
 typedef enum {
@@ -30,6 +33,7 @@ typedef struct pga_cli_s {
   const char *plugins[PGA_MAX_PLUGINS];
   size_t nplugins;
   pga_log_level_t log_level;
+  size_t max_term_bytes;    /* --max-term-bytes; 0 = not given */
   int help, version;
   /* The distribution's network surface (0/NULL = not given). */
   const char *dist_interface;  /* IPv4 or IPv6 literal */

@@ -32,7 +32,7 @@ static void handle_call(pga_proc_t *p, gen_t *g, pga_conn_t *c,
       split_from(&from_t, c, &from) != 0)
     return;
   pga_tb_t reply;
-  pga__tb_init(&reply, 0);
+  pga__tb_init(&reply, pga_dist_max_term(pga_proc_dist(p)));
   if (g->impl->call(g->ud, &from, &req, &reply)) {
     pga_term_t r = pga_tb_data(&reply);
     pga_dist_gen_reply(pga_proc_dist(p), pga_proc_id(p), c, &from.pid,

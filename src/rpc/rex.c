@@ -50,7 +50,7 @@ static void rex_done(void *ud, const pga_term_t *result) {
     pga_dist_gen_reply(r->d, rex_id, c, &pid, &tag, result);
   } else {
     pga_tb_t msg;
-    pga__tb_init(&msg, 0);
+    pga__tb_init(&msg, pga_dist_wrap_cap(r->d));
     pga__tb_version(&msg);
     pga_tb_tuple(&msg, 2);
     pga_tb_atom(&msg, "rex");

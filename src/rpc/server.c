@@ -43,7 +43,7 @@ static const pga_proc_ops_t job_ops = {
 
 /* An exit reason holds a result and the arguments (the stack frame). */
 static size_t reason_cap(const pga_rpc_t *r) {
-  return 2 * r->max_term + 65536;
+  return pga_dist_wrap_cap(r->d);
 }
 
 static pga_job_t *job_new(pga_rpc_t *r, job_kind_t kind) {
@@ -211,9 +211,9 @@ static void build_reason(pga_tb_t *tb, const pga_job_t *job,
 static void report_local(pga_job_t *job, pga_outcome_t outcome,
                          const pga_term_t *value) {
   pga_tb_t result;
-  pga__tb_init(&result, 0);
+  pga__tb_init(&result, reason_cap(job->rpc));
   pga_tb_t stack;
-  pga__tb_init(&stack, 0);
+  pga__tb_init(&stack, reason_cap(job->rpc));
   put_stack(&stack, job);
   pga_term_t st = pga_tb_data(&stack);
   pga_rpc_result_term(&result, outcome, value, &st);
