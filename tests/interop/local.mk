@@ -14,6 +14,7 @@ AM_TESTS_ENVIRONMENT = \
 EXTRA_DIST += tests/interop/run.sh tests/interop/lib/check.exs \
 	tests/interop/standin/pga_standin.exs \
 	tests/interop/000_connect.exs tests/interop/010_rpc.exs \
+	tests/interop/015_big_terms.exs \
 	tests/interop/020_genserver.exs tests/interop/030_io.exs \
 	tests/interop/040_outgoing.exs tests/interop/050_robustness.exs \
 	tests/interop/060_load.exs tests/interop/070_monitor.exs \
