@@ -294,6 +294,37 @@ START_TEST(conffile_wrong_types_named) {
 }
 END_TEST
 
+/* max_term_bytes: pga's own key; absent is 0 (the node's 64 MiB), both
+ * ends of its range are taken, one past either is refused by name. */
+START_TEST(conffile_max_term_bytes_range) {
+  static const struct {
+    const char *json;
+    int rc;
+    size_t want;
+  } cases[] = {
+      {"{}", 0, 0},
+      {"{\"max_term_bytes\": null}", 0, 0},
+      {"{\"max_term_bytes\": 65536}", 0, 65536},
+      {"{\"max_term_bytes\": 536870912}", 0, 536870912},
+      {"{\"max_term_bytes\": 65535}", -1, 0},
+      {"{\"max_term_bytes\": 536870913}", -1, 0},
+      {"{\"max_term_bytes\": \"64m\"}", -1, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    pga_conffile_free(&cf);
+    pga_conffile_init(&cf);
+    ck_assert_msg(parse(cases[i].json) == cases[i].rc, "%s: %s",
+                  cases[i].json, err);
+    if (cases[i].rc == 0)
+      ck_assert_uint_eq(cf.max_term_bytes, cases[i].want);
+    else
+      ck_assert_msg(strstr(err, "t.json: max_term_bytes: expected an "
+                                "integer 65536..536870912") == err,
+                    "%s: %s", cases[i].json, err);
+  }
+}
+END_TEST
+
 START_TEST(conffile_gen_api_keys_at_top_level_once) {
   ck_assert_int_eq(parse("{\"pull_timeout\": 7, \"pull_interval\": 8}"), 0);
   ck_assert_uint_eq(cf.config.pull_timeout_ms, 7);
@@ -338,6 +369,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, conffile_unknown_keys_named);
   tcase_add_test(tc, conffile_wrong_types_named);
   tcase_add_test(tc, conffile_dist_keys);
+  tcase_add_test(tc, conffile_max_term_bytes_range);
   tcase_add_test(tc, conffile_gen_api_keys_at_top_level_once);
   tcase_add_test(tc, conffile_bad_json_located);
   tcase_add_test(tc, conffile_load_reads_files);

@@ -12,6 +12,7 @@
 #include "dist/dist.h"
 #include "dist/epmd.h"
 #include "dist/handshake.h"
+#include "dist/outq.h"
 #include "dist/proto.h"
 #include "check_main.h"
 
@@ -398,6 +399,143 @@ START_TEST(frame_next_rejects_oversized_length) {
 }
 END_TEST
 
+/* The header decides, whatever follows: big from `big` bytes on. */
+START_TEST(frame_big_body_reads_the_header_only) {
+  static const struct {
+    unsigned char hdr[4];
+    size_t len;
+    int big;
+    size_t body;
+  } cases[] = {
+      {{0, 1, 0, 0}, 3, 0, 0},         /* header incomplete */
+      {{0, 0, 0xff, 0xff}, 4, 0, 0},   /* 65535: small */
+      {{0, 1, 0, 0}, 4, 1, 65536},     /* exactly big */
+      {{0x7f, 0, 0, 0}, 4, 1, 0x7f000000},
+      {{0, 0, 0, 0}, 4, 0, 0},         /* a tick */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    size_t body = 0;
+    ck_assert_int_eq(pga_frame_big_body(cases[i].hdr, cases[i].len, 65536,
+                                        &body), cases[i].big);
+    ck_assert_uint_eq(body, cases[i].body);
+  }
+}
+END_TEST
+
+/* ---- the output queue ---- */
+
+static size_t released;
+static void count_release(void *ud, void *data) {
+  (void)ud;
+  released++;
+  free(data);
+}
+
+static char *dup_bytes(const char *s) {
+  size_t n = strlen(s);
+  char *p = malloc(n);
+  memcpy(p, s, n);
+  return p;
+}
+
+/* Drains q, `step` bytes at most per consume, into out (NUL-terminated). */
+static void drain(pga_outq_t *q, size_t step, char *out) {
+  size_t o = 0, len;
+  const char *p;
+  while ((p = pga_outq_peek(q, &len)) != NULL) {
+    size_t n = len < step ? len : step;
+    memcpy(out + o, p, n);
+    o += n;
+    pga_outq_consume(q, n);
+  }
+  out[o] = '\0';
+}
+
+/* Copied, reserved and taken bytes leave in queueing order, whatever the
+ * sizes written at a time; a taken block is released once written. */
+START_TEST(outq_keeps_order_across_copied_and_taken_blocks) {
+  static const size_t steps[] = {1, 2, 3, 7, 100};
+  for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+    pga_outq_t q;
+    pga_outq_init(&q);
+    q.release = count_release;
+    released = 0;
+    ck_assert_int_eq(pga_outq_add(&q, "abc", 3), 0);
+    memcpy(pga_outq_reserve(&q, 2), "de", 2);
+    ck_assert_int_eq(pga_outq_take(&q, dup_bytes("FGHIJ"), 5), 0);
+    ck_assert_int_eq(pga_outq_add(&q, "k", 1), 0);
+    ck_assert_int_eq(pga_outq_add(&q, "", 0), 0);
+    ck_assert_uint_eq(pga_outq_size(&q), 11);
+    char out[32];
+    drain(&q, steps[i], out);
+    ck_assert_str_eq(out, "abcdeFGHIJk");
+    ck_assert_uint_eq(pga_outq_size(&q), 0);
+    ck_assert_uint_eq(released, 1);
+    pga_outq_free(&q);
+  }
+}
+END_TEST
+
+/* Freeing a queue releases taken buffers not yet written. */
+START_TEST(outq_free_releases_unwritten_taken_buffers) {
+  pga_outq_t q;
+  pga_outq_init(&q);
+  q.release = count_release;
+  released = 0;
+  ck_assert_int_eq(pga_outq_take(&q, dup_bytes("xy"), 2), 0);
+  ck_assert_int_eq(pga_outq_add(&q, "z", 1), 0);
+  ck_assert_int_eq(pga_outq_take(&q, dup_bytes("uvw"), 3), 0);
+  pga_outq_consume(&q, 1); /* half of the first */
+  pga_outq_free(&q);
+  ck_assert_uint_eq(released, 2);
+  ck_assert_uint_eq(pga_outq_size(&q), 0);
+  ck_assert_ptr_null(pga_outq_peek(&q, &(size_t){0}));
+}
+END_TEST
+
+/* A move appends everything, in order, and empties the source. */
+START_TEST(outq_move_appends_in_order) {
+  pga_outq_t a, b;
+  pga_outq_init(&a);
+  pga_outq_init(&b);
+  ck_assert_int_eq(pga_outq_add(&a, "12", 2), 0);
+  ck_assert_int_eq(pga_outq_add(&b, "34", 2), 0);
+  ck_assert_int_eq(pga_outq_take(&b, dup_bytes("56"), 2), 0);
+  pga_outq_move(&a, &b);
+  ck_assert_uint_eq(pga_outq_size(&b), 0);
+  ck_assert_ptr_null(pga_outq_peek(&b, &(size_t){0}));
+  ck_assert_int_eq(pga_outq_add(&a, "7", 1), 0);
+  pga_outq_move(&a, &b); /* empty: nothing changes */
+  char out[16];
+  drain(&a, 64, out);
+  ck_assert_str_eq(out, "1234567");
+  pga_outq_free(&a);
+  pga_outq_free(&b);
+}
+END_TEST
+
+/* A write bigger than a shared block gets a block of its own size. */
+START_TEST(outq_large_copy_fits_one_block) {
+  pga_outq_t q;
+  pga_outq_init(&q);
+  size_t n = 200 * 1024;
+  char *big = malloc(n);
+  memset(big, 'q', n);
+  ck_assert_int_eq(pga_outq_add(&q, "<", 1), 0);
+  ck_assert_int_eq(pga_outq_add(&q, big, n), 0);
+  size_t len;
+  const char *p = pga_outq_peek(&q, &len);
+  ck_assert_uint_eq(len, 1);
+  ck_assert_int_eq(p[0], '<');
+  pga_outq_consume(&q, 1);
+  p = pga_outq_peek(&q, &len);
+  ck_assert_uint_eq(len, n);
+  ck_assert_int_eq(memcmp(p, big, n), 0);
+  free(big);
+  pga_outq_free(&q);
+}
+END_TEST
+
 static Suite *dist_suite(void) {
   Suite *s = suite_create("dist");
   TCase *hs = tcase_create("handshake");
@@ -420,7 +558,14 @@ static Suite *dist_suite(void) {
   tcase_add_test(fr, frame_next_splits_ticks_and_packets);
   tcase_add_test(fr, frame_next_waits_for_whole_packet);
   tcase_add_test(fr, frame_next_rejects_oversized_length);
+  tcase_add_test(fr, frame_big_body_reads_the_header_only);
   suite_add_tcase(s, fr);
+  TCase *oq = tcase_create("outq");
+  tcase_add_test(oq, outq_keeps_order_across_copied_and_taken_blocks);
+  tcase_add_test(oq, outq_free_releases_unwritten_taken_buffers);
+  tcase_add_test(oq, outq_move_appends_in_order);
+  tcase_add_test(oq, outq_large_copy_fits_one_block);
+  suite_add_tcase(s, oq);
   TCase *ctrl = tcase_create("ctrl");
   tcase_add_test(ctrl, ctrl_parse_spawn_request_from_otp25);
   tcase_add_test(ctrl, ctrl_parse_rejects_every_truncation);

@@ -160,6 +160,28 @@ static int64_t rearm_thrice(pga_loop_t *loop, uint64_t id, void *data) {
   return PGA_TIMER_NOMORE;
 }
 
+static int64_t busy_30ms(pga_loop_t *loop, uint64_t id, void *data) {
+  struct timespec ts = {0, 30 * 1000 * 1000};
+  nanosleep(&ts, NULL);
+  return PGA_TIMER_NOMORE;
+}
+
+/* The longest iteration is reported once, then a new window starts; an
+ * iteration counts when the next one begins (the last one, cut short by
+ * the stop, never does). Only lower bounds: a slow machine makes
+ * iterations longer, never shorter. */
+START_TEST(loop_busy_max_reports_longest_iteration_once) {
+  pga_loop_t *loop = new_loop();
+
+  pga_loop_timer(loop, 0, busy_30ms, NULL);
+  pga_loop_timer(loop, 50, stop_timer, NULL);
+  ck_assert_int_eq(pga_loop_run(loop), 0);
+  ck_assert_uint_ge(pga_loop_busy_max_us(loop), 30000);
+  ck_assert_uint_eq(pga_loop_busy_max_us(loop), 0);
+  pga_loop_free(loop);
+}
+END_TEST
+
 START_TEST(timer_returning_delay_rearms_until_nomore) {
   pga_loop_t *loop = new_loop();
   int count = 0;
@@ -1023,6 +1045,7 @@ static Suite *loop_suite(void) {
   tcase_add_test(timers, timer_stale_id_cancel_keeps_new_timer);
   tcase_add_test(timers, timer_cancel_unknown_id_is_ignored);
   tcase_add_test(timers, timer_ids_are_positive_and_distinct);
+  tcase_add_test(timers, loop_busy_max_reports_longest_iteration_once);
   tcase_add_test(timers, timer_ten_thousand_fire_in_order_with_cancels);
   tcase_add_test(timers, timer_wait_bounded_by_nearest_timer);
   tcase_add_test(timers, loop_now_is_cached_within_iteration);
