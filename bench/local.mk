@@ -7,7 +7,11 @@
 ## time per measurement), then the gateway's cost (bench/gateway.exs:
 ## Executor.execute_params!/1 on pga-node routed to the BEAM node's echo,
 ## bare, with a telemetry handler and with a global rate limit, against
-## calling that echo directly).
+## calling that echo directly), then a big echo (bench/bigterm.exs: a
+## 5,000,000-element list while a bystander node echoes small terms: its
+## latency, the big call's time, pga-node's CPU and longest loop
+## iteration, against the BEAM node). BENCH_ONLY=echo,gateway,bigterm
+## picks the drivers.
 EXTRA_DIST += bench/run.sh bench/common.exs bench/driver.exs bench/gateway.exs bench/target.exs \
 	bench/gateway_cpu.exs bench/beam_gateway.exs bench/library_gateway.exs \
 	bench/bigterm.exs
