@@ -191,11 +191,12 @@ static int send_frame(pga_conn_t *c, const pga_tb_t *ctrl,
     return PGA_EINVAL;
   pga_outq_t *q = c->state == CONN_UP ? &c->wbuf : &c->pending;
   int rc = frame_into(q, ctrl, payload, taken);
-  if (rc != 0) {
+  if (rc == PGA_ENOMEM) {
     /* A frame half-queued would corrupt the stream. */
     pga__conn_close(c, "out of memory for the write queue");
     return rc;
   }
+  if (rc != 0) return rc; /* too big: nothing was queued */
   if (c->state != CONN_UP) return 0;
   if (pga_outq_size(&c->wbuf) >= FLUSH_NOW_BYTES && !c->want_write)
     flush(c);
