@@ -116,8 +116,49 @@ static void keep_terms(pga_job_t *job, const pga_term_t *res,
   }
 }
 
+#define TAG_NIL 106
+#define TAG_LIST 108
+
+/* The usual argument list, one LIST_EXT cell ending in [] as a BEAM
+ * sends it, is already normal: copied as it is, its elements found in
+ * one walk (a big call's arguments are walked once here, not four times).
+ * 1 if done, 0 for another form, or an error. */
+static int set_plain_args(pga_job_t *job, const pga_term_t *args) {
+  const unsigned char *b = (const unsigned char *)args->buf;
+  if (args->len < 5 || b[0] != TAG_LIST || b[args->len - 1] != TAG_NIL)
+    return 0;
+  size_t n = ((size_t)b[1] << 24) | ((size_t)b[2] << 16) |
+             ((size_t)b[3] << 8) | b[4];
+  pga_term_iter_t it;
+  if (n == 0 || n > args->len || pga_term_iter_init(&it, args) != 0)
+    return 0;
+  pga_term_t *argv = calloc(n, sizeof *argv);
+  if (!argv) return PGA_ENOMEM;
+  size_t k = 0;
+  while (k < n && pga_term_iter_next(&it, &argv[k])) k++;
+  size_t end = k ? (size_t)(argv[k - 1].buf - args->buf) + argv[k - 1].len : 0;
+  /* The tail must be the list's last byte and that byte []: NIL_EXT is
+   * the only one-byte term. */
+  if (k != n || end + 1 != args->len) {
+    free(argv);
+    return 0;
+  }
+  pga__tb_raw(&job->args, args->buf, args->len);
+  if (pga_tb_error(&job->args)) {
+    free(argv);
+    return PGA_EBADTERM; /* over max_term_bytes */
+  }
+  const char *copy = pga_tb_data(&job->args).buf;
+  for (size_t i = 0; i < n; i++) argv[i].buf = copy + (argv[i].buf - args->buf);
+  job->argv = argv;
+  job->argc = n;
+  return 1;
+}
+
 /* Normalises the argument list and splits it into argv views. */
 static int set_args(pga_job_t *job, const pga_term_t *args) {
+  int plain = set_plain_args(job, args);
+  if (plain != 0) return plain == 1 ? 0 : plain;
   pga__tb_list_normalized(&job->args, args);
   if (pga_tb_error(&job->args)) return PGA_EBADTERM;
   pga_term_t list = pga_tb_data(&job->args);
@@ -146,7 +187,11 @@ static void put_stack(pga_tb_t *tb, const pga_job_t *job) {
   pga_tb_tuple(tb, 4);
   pga_tb_atom(tb, job->module);
   pga_tb_atom(tb, job->function);
-  pga_tb_term(tb, &args);
+  /* built from a checked message (set_args): no second check */
+  if (args.len)
+    pga__tb_raw(tb, args.buf, args.len);
+  else
+    pga_tb_term(tb, &args);
   pga_tb_nil(tb);
   pga_tb_nil(tb);
 }
@@ -180,29 +225,39 @@ static const char *outcome_atom(pga_outcome_t o) {
 }
 
 /* The exit reason a job reports (distribution.md §10.2 table). */
+/* A value checked already (a job's own result: run_fn checks it) is
+ * copied without a second walk. */
+static void put_value(pga_tb_t *tb, const pga_term_t *value, int checked) {
+  if (checked)
+    pga__tb_raw(tb, value->buf, value->len);
+  else
+    pga_tb_term(tb, value);
+}
+
 static void build_reason(pga_tb_t *tb, const pga_job_t *job,
-                         pga_outcome_t outcome, const pga_term_t *value) {
+                         pga_outcome_t outcome, const pga_term_t *value,
+                         int checked) {
   if (job->kind == JOB_ERPC_CALL) {
     pga_tb_tuple(tb, outcome == PGA_ERROR ? 4 : 3);
     pga_tb_term(tb, &job->res);
     pga_tb_atom(tb, outcome_atom(outcome));
-    pga_tb_term(tb, value);
+    put_value(tb, value, checked);
     if (outcome == PGA_ERROR) put_stack(tb, job);
     return;
   }
   switch (outcome) {
     case PGA_RETURN: pga_tb_atom(tb, "normal"); break;
-    case PGA_EXIT: pga_tb_term(tb, value); break;
+    case PGA_EXIT: put_value(tb, value, checked); break;
     case PGA_THROW:
       pga_tb_tuple(tb, 2);
       pga_tb_tuple(tb, 2);
       pga_tb_atom(tb, "nocatch");
-      pga_tb_term(tb, value);
+      put_value(tb, value, checked);
       put_stack(tb, job);
       break;
     default:
       pga_tb_tuple(tb, 2);
-      pga_tb_term(tb, value);
+      put_value(tb, value, checked);
       put_stack(tb, job);
       break;
   }
@@ -287,13 +342,14 @@ static void report_reason(pga_job_t *job, pga_conn_t *c,
 /* Builds the exit reason of a job ending with outcome and value, version
  * first, into tb; a reason over the cap becomes error pga_bad_result. */
 static void encode_reason(pga_tb_t *tb, const pga_job_t *job,
-                          pga_outcome_t outcome, const pga_term_t *value) {
+                          pga_outcome_t outcome, const pga_term_t *value,
+                          int checked) {
   pga_tb_reset(tb);
   pga__tb_version(tb);
   if (job->kind == JOB_ERPC_CAST)
     pga_tb_atom(tb, "normal");
   else
-    build_reason(tb, job, outcome, value);
+    build_reason(tb, job, outcome, value, checked);
   if (!pga_tb_error(tb)) return;
   pga_tb_t why;
   pga__tb_init(&why, 0);
@@ -301,7 +357,7 @@ static void encode_reason(pga_tb_t *tb, const pga_job_t *job,
   pga_term_t w = pga_tb_data(&why);
   pga_tb_reset(tb);
   pga__tb_version(tb);
-  build_reason(tb, job, PGA_ERROR, &w);
+  build_reason(tb, job, PGA_ERROR, &w, 1);
   pga__tb_destroy(&why);
 }
 
@@ -310,7 +366,7 @@ static void encode_reason(pga_tb_t *tb, const pga_job_t *job,
 static void encode_own_reply(pga_job_t *job) {
   if (job->kind != JOB_ERPC_CALL && job->kind != JOB_SPAWN) return;
   pga_term_t value = pga_tb_data(&job->out);
-  encode_reason(&job->reply, job, job->outcome, &value);
+  encode_reason(&job->reply, job, job->outcome, &value, 1);
 }
 
 /* Reports the end of a job, with this outcome and value, to whoever
@@ -327,7 +383,7 @@ static void report_value(pga_job_t *job, pga_conn_t *c,
   if (job->kind == JOB_ERPC_CAST) log_cast_failure(job, outcome, value);
   pga_tb_t reason;
   pga__tb_init(&reason, reason_cap(job->rpc));
-  encode_reason(&reason, job, outcome, value);
+  encode_reason(&reason, job, outcome, value, 0);
   report_reason(job, c, req_id, flags, &reason);
   pga__tb_destroy(&reason);
 }
