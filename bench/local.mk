@@ -7,11 +7,7 @@
 ## time per measurement), then the gateway's cost (bench/gateway.exs:
 ## Executor.execute_params!/1 on pga-node routed to the BEAM node's echo,
 ## bare, with a telemetry handler and with a global rate limit, against
-## calling that echo directly), then a big echo (bench/bigterm.exs: a
-## 5,000,000-element list while a bystander node echoes small terms: its
-## latency, the big call's time, pga-node's CPU and longest loop
-## iteration, against the BEAM node). BENCH_ONLY=echo,gateway,bigterm
-## picks the drivers.
+## calling that echo directly).
 EXTRA_DIST += bench/run.sh bench/common.exs bench/driver.exs bench/gateway.exs bench/target.exs \
 	bench/gateway_cpu.exs bench/beam_gateway.exs bench/library_gateway.exs \
 	bench/bigterm.exs
@@ -39,6 +35,11 @@ bench: bench-request src/pga-node$(EXEEXT)
 ## ERL_LIBS holds PhoenixGenApi, the library itself
 ## (bench/library_gateway.exs). BENCH_ONLY=execute BENCH_TARGETS=pga
 ## BENCH_SECONDS=30 gives steady load for `perf record -p PID`.
+.PHONY: bench-gateway
+bench-gateway: src/pga-node$(EXEEXT)
+	PGA_NODE=$(abs_top_builddir)/src/pga-node$(EXEEXT) ELIXIR='$(ELIXIR)' \
+	EPMD='$(EPMD)' BENCH_SUITE=gateway-cpu bash $(srcdir)/bench/run.sh
+
 .PHONY: bench-bigterm
 ## `make bench-bigterm`: a big echo (bench/bigterm.exs: a 5,000,000-element
 ## list) while a bystander node echoes small terms: the bystander's latency,
@@ -47,8 +48,3 @@ bench: bench-request src/pga-node$(EXEEXT)
 bench-bigterm: src/pga-node$(EXEEXT)
 	PGA_NODE=$(abs_top_builddir)/src/pga-node$(EXEEXT) ELIXIR='$(ELIXIR)' \
 	EPMD='$(EPMD)' BENCH_SUITE=bigterm bash $(srcdir)/bench/run.sh
-
-.PHONY: bench-gateway
-bench-gateway: src/pga-node$(EXEEXT)
-	PGA_NODE=$(abs_top_builddir)/src/pga-node$(EXEEXT) ELIXIR='$(ELIXIR)' \
-	EPMD='$(EPMD)' BENCH_SUITE=gateway-cpu bash $(srcdir)/bench/run.sh
