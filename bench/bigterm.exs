@@ -9,7 +9,8 @@
 # it (count, p50, p99, max latency), the bystander's latency when nothing
 # big happens (p99), and pga-node's CPU time (utime+stime from
 # /proc/PID/stat) per big call, and pga-node's longest event-loop
-# iteration during the big call (pga_node:loop_busy_max/0). Each target gets the same list, the same
+# iteration during the big call, in wall time and in the loop thread's CPU
+# time (pga_node:loop_busy_max/0, loop_busy_cpu_max/0). Each target gets the same list, the same
 # bystanders and the same rounds, the targets taking turns round by round.
 # `make bench-bigterm` (bench/run.sh, BENCH_SUITE=bigterm) starts the nodes
 # and this script.
@@ -66,10 +67,10 @@ defmodule PgaBigTermBench do
     IO.puts(
       String.pad_trailing("target", 7) <>
         cols(["big ms", "overlap", "p50 ms", "p99 ms", "max ms", "max med", "idle p99",
-              "CPU ms", "loop ms"])
+              "CPU ms", "loop ms", "loop CPU"])
     )
 
-    IO.puts(String.duplicate("-", 7 + 9 * 10))
+    IO.puts(String.duplicate("-", 7 + 10 * 10))
 
     # Rounds alternate between the targets, so a change in the machine's
     # load during the run hits both alike.
@@ -103,7 +104,8 @@ defmodule PgaBigTermBench do
               "bystander calls outside the big call; CPU ms: pga-node's " <>
               "utime+stime per big call (median); loop ms: pga-node's longest " <>
               "event-loop iteration during a big call (worst round; " <>
-              "pga_node:loop_busy_max/0).")
+              "pga_node:loop_busy_max/0), in wall time (preemption included) " <>
+              "and in the loop thread's CPU time (loop CPU).")
     System.halt(0)
   end
 
@@ -114,12 +116,14 @@ defmodule PgaBigTermBench do
     send(bystander, {:run, self(), ref, node, mod, callers})
     Process.sleep(@quiet_ms)
     _ = loop_busy(node, mod)
+    _ = loop_cpu(node, mod)
     cpu0 = cpu_ms(cpu_pid)
     t0 = :os.system_time(:microsecond)
     got = :erpc.call(node, mod, :echo, [big], @big_timeout)
     t1 = :os.system_time(:microsecond)
     cpu1 = cpu_ms(cpu_pid)
     loop_us = loop_busy(node, mod)
+    loop_cpu_us = loop_cpu(node, mod)
     unless got === big, do: die("#{node}: the big echo came back different")
     Process.sleep(@quiet_ms)
     send(bystander, {:stop, ref})
@@ -139,9 +143,23 @@ defmodule PgaBigTermBench do
       during: Enum.map(during, &elem(&1, 1)),
       idle: Enum.map(idle, &elem(&1, 1)),
       cpu_ms: if(cpu0 && cpu1, do: cpu1 - cpu0, else: nil),
-      loop_us: loop_us
+      loop_us: loop_us,
+      loop_cpu_us: loop_cpu_us
     }
   end
+
+  # The same in the loop thread's CPU time: pga-node started with
+  # PGA_LOOP_CPU_STATS (bench/run.sh does for this suite); else nil.
+  defp loop_cpu(node, :pga_node) do
+    case :erpc.call(node, :pga_node, :loop_busy_cpu_max, []) do
+      us when is_integer(us) -> us
+      _ -> nil
+    end
+  catch
+    _, _ -> nil
+  end
+
+  defp loop_cpu(_, _), do: nil
 
   # pga-node's longest event-loop iteration since the previous ask (µs);
   # nil for the BEAM.
@@ -158,6 +176,7 @@ defmodule PgaBigTermBench do
     idle = rounds |> Enum.flat_map(& &1.idle) |> Enum.sort()
     cpus = for r <- rounds, r.cpu_ms != nil, do: r.cpu_ms
     loops = for r <- rounds, r.loop_us != nil, do: r.loop_us
+    loop_cpus = for r <- rounds, r.loop_cpu_us != nil, do: r.loop_cpu_us
 
     round_max = for r <- rounds, r.during != [], do: Enum.max(r.during)
 
@@ -170,7 +189,8 @@ defmodule PgaBigTermBench do
       max_ms: if(during == [], do: nil, else: List.last(during) / 1000),
       idle_p99_ms: pct_ms(idle, 99),
       cpu_ms: if(cpus == [], do: nil, else: median(cpus)),
-      loop_ms: if(loops == [], do: nil, else: Enum.max(loops) / 1000)
+      loop_ms: if(loops == [], do: nil, else: Enum.max(loops) / 1000),
+      loop_cpu_ms: if(loop_cpus == [], do: nil, else: Enum.max(loop_cpus) / 1000)
     }
   end
 
@@ -217,7 +237,8 @@ defmodule PgaBigTermBench do
           fmt_ms(r.max_med_ms),
           fmt_ms(r.idle_p99_ms),
           fmt_ms(r.cpu_ms),
-          fmt_ms(r.loop_ms)
+          fmt_ms(r.loop_ms),
+          fmt_ms(r.loop_cpu_ms)
         ])
     )
   end

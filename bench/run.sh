@@ -156,7 +156,10 @@ pga_name=
 if [ "${BENCH_BASELINE_ONLY:-0}" != 1 ]; then
   pga_name="pga_bench_pga@$HOST"
   read -r -a pga_args <<<"${BENCH_PGA_ARGS:-}"
-  $server_nice "$PGA_NODE" --name "$pga_name" --cookie "$cookie" --log-level warn \
+  # the big-term suite reads the loop's CPU per iteration too
+  loop_env=()
+  [ "$SUITE" != bigterm ] || loop_env=(env PGA_LOOP_CPU_STATS=1)
+  $server_nice "${loop_env[@]}" "$PGA_NODE" --name "$pga_name" --cookie "$cookie" --log-level warn \
     "${pga_args[@]}" >"$tmp/pga.log" 2>&1 </dev/null &
   pga_pid=$!
   wait_for_line "$tmp/pga.log" "^pga-node ready" 15 "$pga_pid" \

@@ -108,6 +108,9 @@ struct pga_loop_s {
 
   uint64_t busy_since_us; /* the poller returned then; 0 before the first */
   uint64_t busy_max_us;   /* longest iteration since the last read */
+  int cpu_stats;          /* PGA_LOOP_CPU_STATS set: also on-CPU time */
+  uint64_t cpu_since_us;  /* thread CPU clock when the poller returned */
+  uint64_t cpu_max_us;    /* most CPU one iteration took since the read */
 };
 
 /* The backend defines api_create, api_free, api_resize, api_update and
@@ -133,6 +136,22 @@ static uint64_t clock_us(void) {
 
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* The calling thread's CPU time; a system call, hence opt-in. */
+static uint64_t thread_cpu_us(void) {
+  struct timespec ts;
+
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int pga_loop_busy_cpu_max_us(pga_loop_t *loop, uint64_t *max_us) {
+  if (!loop->cpu_stats)
+    return PGA_ENOTFOUND;
+  *max_us = loop->cpu_max_us;
+  loop->cpu_max_us = 0;
+  return 0;
 }
 
 uint64_t pga_loop_busy_max_us(pga_loop_t *loop) {
@@ -197,6 +216,8 @@ int pga_loop_new(pga_loop_t **out) {
   int rc;
 
   *out = NULL;
+  if (loop != NULL)
+    loop->cpu_stats = getenv("PGA_LOOP_CPU_STATS") != NULL;
   if (loop == NULL)
     return PGA_ENOMEM;
   loop->wake_rfd = loop->wake_wfd = -1;
@@ -583,6 +604,11 @@ static void busy_end(pga_loop_t *loop) {
   uint64_t busy = clock_us() - loop->busy_since_us;
   if (busy > loop->busy_max_us)
     loop->busy_max_us = busy;
+  if (!loop->cpu_stats)
+    return;
+  uint64_t cpu = thread_cpu_us() - loop->cpu_since_us;
+  if (cpu > loop->cpu_max_us)
+    loop->cpu_max_us = cpu;
 }
 
 static int iterate(pga_loop_t *loop) {
@@ -591,6 +617,8 @@ static int iterate(pga_loop_t *loop) {
   busy_end(loop);
   int n = api_poll(loop, wait_timeout(loop));
   loop->busy_since_us = clock_us();
+  if (loop->cpu_stats)
+    loop->cpu_since_us = thread_cpu_us();
   loop->now = loop->busy_since_us / 1000u;
   if (n < 0)
     return n;

@@ -81,6 +81,10 @@ void pga_loop_stop(pga_loop_t *loop);
  * call: callbacks, timers, posts, before-sleep) since the previous call,
  * which starts a new window. Loop thread only. */
 uint64_t pga_loop_busy_max_us(pga_loop_t *loop);
+/* The same in the loop thread's CPU time (preemption excluded), when the
+ * environment has PGA_LOOP_CPU_STATS at pga_loop_new (it costs a system
+ * call per iteration): 0, or PGA_ENOTFOUND when not measured. */
+int pga_loop_busy_cpu_max_us(pga_loop_t *loop, uint64_t *max_us);
 
 /* Monotonic milliseconds, cached once per iteration. */
 uint64_t pga_loop_now(const pga_loop_t *loop);

@@ -63,6 +63,19 @@ static pga_outcome_t fn_loop_busy_max(pga_call_t *call, size_t argc,
   return PGA_RETURN;
 }
 
+/* The same in the loop thread's CPU time, or undefined unless pga-node
+ * runs with PGA_LOOP_CPU_STATS set. */
+static pga_outcome_t fn_loop_busy_cpu_max(pga_call_t *call, size_t argc,
+                                          const pga_term_t *argv,
+                                          pga_tb_t *out) {
+  uint64_t us;
+  if (pga_loop_busy_cpu_max_us(((pga_job_t *)call)->rpc->loop, &us) == 0)
+    pga_tb_uint(out, us);
+  else
+    pga_tb_atom(out, "undefined");
+  return PGA_RETURN;
+}
+
 /* UTF-8 text of a binary or a list of code points; NULL if neither. */
 static char *text_of(const pga_term_t *t, size_t *len) {
   const char *data;
@@ -231,6 +244,8 @@ static const pga_fn_def_t builtins[] = {
     {"pga_node", "sleep", 1, fn_sleep, 0, NULL, 0, {0}},
     {"pga_node", "loop_busy_max", 0, fn_loop_busy_max, PGA_FN_INLINE, NULL, 0,
      {0}},
+    {"pga_node", "loop_busy_cpu_max", 0, fn_loop_busy_cpu_max, PGA_FN_INLINE,
+     NULL, 0, {0}},
     {"pga_node", "print", 1, fn_print, 0, NULL, 0, {0}},
     {"pga_node", "rpc", 4, fn_rpc, PGA_FN_ASYNC, NULL, 0, {0}},
     {"pga_node", "rpc", 5, fn_rpc, PGA_FN_ASYNC, NULL, 0, {0}},

@@ -182,6 +182,40 @@ START_TEST(loop_busy_max_reports_longest_iteration_once) {
 }
 END_TEST
 
+/* Spins until this thread has used 20 ms of CPU. */
+static int64_t spin_20ms_cpu(pga_loop_t *loop, uint64_t id, void *data) {
+  struct timespec t0, t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+  do {
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  } while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) <
+           20000000L);
+  return PGA_TIMER_NOMORE;
+}
+
+/* On-CPU time per iteration is measured only when asked for by the
+ * environment, and then reported once like the wall time. */
+START_TEST(loop_busy_cpu_max_is_opt_in) {
+  uint64_t us = 1;
+  unsetenv("PGA_LOOP_CPU_STATS");
+  pga_loop_t *loop = new_loop();
+  ck_assert_int_eq(pga_loop_busy_cpu_max_us(loop, &us), PGA_ENOTFOUND);
+  pga_loop_free(loop);
+
+  setenv("PGA_LOOP_CPU_STATS", "1", 1);
+  loop = new_loop();
+  unsetenv("PGA_LOOP_CPU_STATS");
+  pga_loop_timer(loop, 0, spin_20ms_cpu, NULL);
+  pga_loop_timer(loop, 50, stop_timer, NULL);
+  ck_assert_int_eq(pga_loop_run(loop), 0);
+  ck_assert_int_eq(pga_loop_busy_cpu_max_us(loop, &us), 0);
+  ck_assert_uint_ge(us, 20000);
+  ck_assert_int_eq(pga_loop_busy_cpu_max_us(loop, &us), 0);
+  ck_assert_uint_eq(us, 0);
+  pga_loop_free(loop);
+}
+END_TEST
+
 START_TEST(timer_returning_delay_rearms_until_nomore) {
   pga_loop_t *loop = new_loop();
   int count = 0;
@@ -1046,6 +1080,7 @@ static Suite *loop_suite(void) {
   tcase_add_test(timers, timer_cancel_unknown_id_is_ignored);
   tcase_add_test(timers, timer_ids_are_positive_and_distinct);
   tcase_add_test(timers, loop_busy_max_reports_longest_iteration_once);
+  tcase_add_test(timers, loop_busy_cpu_max_is_opt_in);
   tcase_add_test(timers, timer_ten_thousand_fire_in_order_with_cancels);
   tcase_add_test(timers, timer_wait_bounded_by_nearest_timer);
   tcase_add_test(timers, loop_now_is_cached_within_iteration);
