@@ -562,13 +562,16 @@ static int dist_ports(ctx_t *c, json_t *o) {
 
 static int dist(ctx_t *c, json_t *root) {
   static const char *const keys[] = {"interface", "port_min", "port_max",
-                                     "port", NULL};
+                                     "port", "proto", "ssl",
+                                     "ssl_dist_optfile", NULL};
   json_t *o, *iface;
   unsigned char addr[sizeof(struct in6_addr)];
   if (get_object(c, "dist", json_object_get(root, "dist"), &o) != 0)
     return -1;
   if (!o) return 0;
-  if (only_keys(c, "dist", o, keys) != 0 || dist_ports(c, o) != 0) return -1;
+  if (only_keys(c, "dist", o, keys) != 0 || dist_ports(c, o) != 0 ||
+      pga__conffile_dist(c->cf, c->name, o, c->err, c->errlen) != 0)
+    return -1;
   iface = json_object_get(o, "interface");
   if (!iface || json_is_null(iface)) return 0;
   if (!json_is_string(iface) ||
@@ -771,6 +774,7 @@ void pga_conffile_init(pga_conffile_t *cf) {
   cf->argument_handler.string_max_bytes = 3000;
   cf->argument_handler.list_max_items = 1000;
   cf->argument_handler.map_max_items = 1000;
+  pga_tls_conf_init(&cf->dist.ssl);
 }
 
 void pga_conffile_free(pga_conffile_t *cf) {
@@ -784,6 +788,8 @@ void pga_conffile_free(pga_conffile_t *cf) {
   free(cf->push_token);
   free(cf->dist.interface);
   free(cf->warnings);
+  free(cf->dist.optfile);
+  pga_tls_conf_free(&cf->dist.ssl);
   pga_conffile_init(cf);
 }
 

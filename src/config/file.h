@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "config/config.h"
+#include "dist/tls_conf.h"
 #include "pga/term.h"
 
 /* Admin actions (ops-plane.md §8.1), as bits of admin_actions. */
@@ -77,6 +78,11 @@ typedef struct pga_conffile_s {
     char *interface;               /* IPv4 or IPv6 literal (owned) */
     unsigned port_min, port_max;   /* listen port range */
     unsigned port;                 /* fixed port without epmd */
+    /* proto and TLS settings (file_dist.c) */
+    int tls;                       /* proto "inet_tls" */
+    char *optfile;                 /* ssl_dist_optfile, or NULL */
+    int has_ssl;                   /* ssl given: settings in ssl */
+    pga_tls_conf_t ssl;
   } dist;
   /* local_services: the plugins' FunConfigs are stored in this node's own
    * gateway as nodes: :local configs at start-up (src/plugin/local.h). */
@@ -101,5 +107,10 @@ int pga_conffile_parse(pga_conffile_t *cf, const char *name,
                        const char *text, size_t len, char *err,
                        size_t errlen);
 void pga_conffile_free(pga_conffile_t *cf);
+/* file_dist.c: the "dist" object (NULL = absent). 0, or -1 with err. */
+struct json_t;
+int pga__conffile_dist(pga_conffile_t *cf, const char *name,
+                       struct json_t *dist,
+                       char *err, size_t errlen);
 
 #endif

@@ -28,6 +28,7 @@
 #define WRITE_BUDGET (256 * 1024)  /* bytes written per flush and peer */
 
 static void on_io(pga_loop_t *loop, int fd, int events, void *data);
+static void retry_read_later(pga_conn_t *c);
 
 /* A big reply sent: its buffer goes back off the loop. */
 static void release_taken(void *ud, void *data) {
@@ -59,6 +60,11 @@ pga_conn_t *pga__conn_new(pga_dist_t *d, int fd, int outgoing,
   }
   c->timer = pga_loop_timer(d->loop, d->cfg.setup_timeout_ms,
                             on_setup_deadline, c);
+  if (fd >= 0 && pga__transport_start(c) != 0) {
+    c->fd = -1; /* the caller closes it */
+    pga__conn_close(c, "out of memory for TLS");
+    return NULL;
+  }
   return c;
 }
 
@@ -109,7 +115,7 @@ static void flush(pga_conn_t *c) {
     }
     size_t len;
     const char *p = pga_outq_peek(&c->wbuf, &len);
-    ssize_t n = send(c->fd, p, len < budget ? len : budget, MSG_NOSIGNAL);
+    ssize_t n = pga__transport_send(c, p, len < budget ? len : budget);
     if (n > 0) {
       pga_outq_consume(&c->wbuf, (size_t)n);
       budget -= (size_t)n;
@@ -118,10 +124,18 @@ static void flush(pga_conn_t *c) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      /* TLS waiting for the peer's bytes: on_io retries after reading. */
+      if (!pga__transport_wants_write(c)) {
+        if (c->want_write) {
+          c->want_write = 0;
+          pga__conn_watch(c);
+        }
+        return;
+      }
       wait_writable(c);
       return;
     }
-    pga__conn_close(c, "write failed");
+    pga__conn_close(c, pga__transport_error(c, "write failed"));
     return;
   }
   if (c->want_write && c->fd >= 0) {
@@ -153,7 +167,10 @@ int pga__conn_write(pga_conn_t *c, const void *data, size_t len) {
 }
 
 int pga__conn_write_msg(pga_conn_t *c, pga_dynbuf_t *m, int build_rc) {
+  static const unsigned char high16[2] = {0, 0};
   int rc = build_rc;
+  /* Inside TLS the BEAM frames handshake messages with 4 length bytes. */
+  if (rc == 0 && c->tls) rc = pga__conn_write(c, high16, sizeof high16);
   if (rc == 0) rc = pga__conn_write(c, pga_dynbuf_ptr(m), pga_dynbuf_size(m));
   pga_dynbuf_free(m);
   return rc;
@@ -302,16 +319,19 @@ void pga__conn_close(pga_conn_t *c, const char *why) {
      * out if the socket takes them now; we never wait for them. */
     size_t len;
     const char *p;
-    while ((p = pga_outq_peek(&c->wbuf, &len)) != NULL &&
-           send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)len)
+    int can_write = !c->tls || pga_tls_conn_established(c->tls);
+    while (can_write && (p = pga_outq_peek(&c->wbuf, &len)) != NULL &&
+           pga__transport_send(c, p, len) == (ssize_t)len)
       pga_outq_consume(&c->wbuf, len);
+    pga__transport_end(c);
     pga_loop_unwatch(d->loop, c->fd);
     close(c->fd);
     c->fd = -1;
   }
   if (c->timer) pga_loop_timer_cancel(d->loop, c->timer);
   if (c->start_timer) pga_loop_timer_cancel(d->loop, c->start_timer);
-  c->timer = c->start_timer = 0;
+  if (c->read_timer) pga_loop_timer_cancel(d->loop, c->read_timer);
+  c->timer = c->start_timer = c->read_timer = 0;
   if (c->registered) pga_dict_take(d->conns, c->node, NULL);
   c->registered = 0;
   pga_dict_take(d->conn_ids, PGA_U64_KEY(c->id), NULL);
@@ -398,7 +418,10 @@ void pga__conn_resume_reading(pga_conn_t *c) {
   if (c->state != CONN_UP) return;
   c->rx_paused = 0;
   read_frames(c);
-  if (c->state == CONN_UP && !c->rx_paused) pga__conn_watch(c);
+  if (c->state == CONN_UP && !c->rx_paused) {
+    pga__conn_watch(c);
+    retry_read_later(c); /* TLS may hold bytes the socket no longer shows */
+  }
 }
 
 /* Consumes complete handshake messages from rbuf. */
@@ -406,21 +429,22 @@ static void read_handshake(pga_conn_t *c) {
   while (c->state != CONN_UP && c->state != CONN_CLOSED) {
     size_t avail = pga_dynbuf_size(&c->rbuf);
     const unsigned char *p = (const unsigned char *)pga_dynbuf_ptr(&c->rbuf);
-    if (avail < 2) return;
-    size_t len = ((size_t)p[0] << 8) | p[1];
-    if (len == 0 || len > HS_MAX_MESSAGE) {
+    size_t head = c->tls ? 4 : 2; /* TLS: 4 length bytes (write_msg) */
+    if (avail < head) return;
+    size_t len = ((size_t)p[head - 2] << 8) | p[head - 1];
+    if ((head == 4 && (p[0] || p[1])) || len == 0 || len > HS_MAX_MESSAGE) {
       pga__conn_close(c, "malformed handshake");
       return;
     }
-    if (avail < 2 + len) return;
-    int rc = c->outgoing ? pga__hs_out_message(c, p + 2, len)
-                         : pga__hs_in_message(c, p + 2, len);
+    if (avail < head + len) return;
+    int rc = c->outgoing ? pga__hs_out_message(c, p + head, len)
+                         : pga__hs_in_message(c, p + head, len);
     if (c->state == CONN_CLOSED) return;
     if (rc != 0) {
       pga__conn_close(c, "handshake refused");
       return;
     }
-    pga_dynbuf_consume(&c->rbuf, 2 + len);
+    pga_dynbuf_consume(&c->rbuf, head + len);
   }
 }
 
@@ -439,7 +463,7 @@ static void on_readable(pga_conn_t *c) {
         pga__conn_close(c, "read buffer limit");
         return;
       }
-      n = recv(c->fd, dst, READ_CHUNK, 0);
+      n = pga__transport_recv(c, dst, READ_CHUNK);
       if (n > 0) pga_dynbuf_commit(&c->rbuf, (size_t)n);
     }
     if (n > 0) {
@@ -451,10 +475,34 @@ static void on_readable(pga_conn_t *c) {
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    pga__conn_close(c, n == 0 ? "closed by peer" : "read failed");
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (pga__transport_wants_write(c) && c->tls && !c->want_write) {
+        c->want_write = 1; /* TLS must write before it can read on */
+        pga__conn_watch(c);
+      }
+      return;
+    }
+    pga__conn_close(c, n == 0 ? "closed by peer"
+                              : pga__transport_error(c, "read failed"));
     return;
   }
+  retry_read_later(c); /* out of budget: TLS may hold decrypted bytes */
+}
+
+static int64_t on_read_again(pga_loop_t *loop, uint64_t id, void *data) {
+  pga_conn_t *c = data;
+  c->read_timer = 0;
+  if (c->state != CONN_CLOSED && !c->rx_paused) on_readable(c);
+  return PGA_TIMER_NOMORE;
+}
+
+/* Bytes TLS already took off the socket wake no poll: read them in the
+ * next loop iteration (a timer due now), after the other peers. */
+static void retry_read_later(pga_conn_t *c) {
+  if (!c->tls || c->read_timer || c->rx_paused || c->state == CONN_CLOSED ||
+      !pga_tls_conn_pending(c->tls))
+    return;
+  c->read_timer = pga_loop_timer(c->d->loop, 0, on_read_again, c);
 }
 
 static void on_io(pga_loop_t *loop, int fd, int events, void *data) {
@@ -464,5 +512,10 @@ static void on_io(pga_loop_t *loop, int fd, int events, void *data) {
     return;
   }
   if (events & PGA_WRITABLE) flush(c);
-  if ((events & PGA_READABLE) && c->state != CONN_CLOSED) on_readable(c);
+  /* TLS: a read may wait on writable, a write on readable; retry both. */
+  if ((events & PGA_READABLE || c->tls) && c->state != CONN_CLOSED &&
+      !c->rx_paused)
+    on_readable(c);
+  if (c->tls && c->state != CONN_CLOSED && pga_outq_size(&c->wbuf) > 0)
+    flush(c);
 }

@@ -12,6 +12,7 @@
 #include "dist/dist.h"
 #include "dist/handshake.h"
 #include "dist/outq.h"
+#include "dist/tls.h"
 
 /* Connection states (distribution.md §3):
  *
@@ -68,6 +69,8 @@ struct pga_conn_s {
   pga_conn_t *grave_next;
   uint64_t start_timer;  /* first outgoing step, run from the loop */
   int epmd_sent;         /* PORT_PLEASE2 written */
+  pga_tls_conn_t *tls;   /* the TLS session (inet_tls), else NULL */
+  uint64_t read_timer;   /* TLS holds bytes to read: read next iteration */
 };
 
 typedef struct nodedown_obs_s {
@@ -107,6 +110,7 @@ struct pga_dist_s {
   nodedown_obs_t obs[MAX_NODEDOWN_OBS];
   size_t nobs;
   int shutting_down;
+  pga_tls_t *tls;        /* inet_tls: contexts for every connection */
 };
 
 /* conn.c */
@@ -150,6 +154,18 @@ ssize_t pga__packet_recv(pga_conn_t *c);
 void pga__conn_resume_reading(pga_conn_t *c);
 /* Dispatches one parsed packet (conn.c and packet.c). */
 void pga__conn_dispatch(pga_conn_t *c, const pga_ctrl_t *m);
+/* transport.c: the socket's bytes, plain or through TLS (tls.h). */
+/* Starts the TLS session on c->fd when the node speaks inet_tls (incoming
+ * at accept, outgoing once connected). 0 or PGA_ENOMEM. */
+int pga__transport_start(pga_conn_t *c);
+void pga__transport_end(pga_conn_t *c);
+/* recv/send semantics: > 0, 0 (peer closed; recv only), -1 with errno. */
+ssize_t pga__transport_recv(pga_conn_t *c, void *buf, size_t len);
+ssize_t pga__transport_send(pga_conn_t *c, const void *buf, size_t len);
+/* After EAGAIN: 1 if the socket must become writable (else readable). */
+int pga__transport_wants_write(const pga_conn_t *c);
+/* The reason of the last failure (TLS), or fallback. */
+const char *pga__transport_error(const pga_conn_t *c, const char *fallback);
 
 /* handshake_out.c / handshake_in.c: one complete handshake message. */
 int pga__hs_out_message(pga_conn_t *c, const unsigned char *msg, size_t len);

@@ -91,6 +91,11 @@ int pga_frame_big_body(const unsigned char *buf, size_t len, size_t big,
 /* ---- the local node ---- */
 int pga_dist_new(pga_loop_t *loop, const pga_dist_config_t *cfg,
                  pga_dist_t **out, char *err, size_t errlen);
+/* Speaks inet_tls from now on (before pga_dist_start): every connection
+ * runs inside TLS with these contexts (src/dist/tls.h), owned by d from
+ * here. 0 or PGA_EINVAL (already listening). */
+struct pga_tls_s;
+int pga_dist_use_tls(pga_dist_t *d, struct pga_tls_s *tls);
 /* Listens and registers with epmd. */
 int pga_dist_start(pga_dist_t *d, char *err, size_t errlen);
 /* Unregisters from epmd (peers can no longer find us; shutdown's first

@@ -216,6 +216,10 @@ static void connect_step(pga_conn_t *c) {
     pga__conn_close(c, "connect failed");
     return;
   }
+  if (pga__transport_start(c) != 0) {
+    pga__conn_close(c, "out of memory for TLS");
+    return;
+  }
   c->state = CONN_OUT_STATUS;
   c->want_write = 0;
   pga__conn_watch(c);

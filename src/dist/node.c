@@ -246,7 +246,8 @@ int pga_dist_start(pga_dist_t *d, char *err, size_t errlen) {
   char where[80];
   show_endpoint(d, where, sizeof where);
   /* pga-node says it in its start-up summary (pga_dist_endpoint). */
-  pga_debug("%s listening on %s (creation %u)%s", d->name, where, d->creation,
+  pga_debug("%s listening on %s (creation %u, %s)%s", d->name, where,
+            d->creation, d->tls ? "inet_tls" : "inet_tcp",
            d->cfg.no_epmd ? ", without epmd: peers are reached on this port"
                           : "");
   return 0;
@@ -285,6 +286,7 @@ void pga_dist_free(pga_dist_t *d) {
   if (d->conn_ids) pga_dict_free(d->conn_ids);
   if (d->procs) pga_dict_free(d->procs);
   if (d->names) pga_dict_free(d->names);
+  pga_tls_free(d->tls);
   free(d->cookie);
   free(d);
 }

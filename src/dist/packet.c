@@ -126,7 +126,7 @@ ssize_t pga__packet_recv(pga_conn_t *c) {
   pga_packet_t *p = c->big_rx;
   size_t want = p->len - p->got;
   if (want > RECV_MAX) want = RECV_MAX;
-  ssize_t n = recv(c->fd, p->buf + p->got, want, 0);
+  ssize_t n = pga__transport_recv(c, p->buf + p->got, want); /* TCP or TLS */
   if (n > 0) {
     p->got += (size_t)n;
     if (p->got == p->len) complete(c);

@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "config/config.h"
 #include "config/file.h"
+#include "node/dist_tls.h"
 #include "node/notify.h"
 #include "node/options.h"
 #include "node/startup_push.h"
@@ -21,6 +22,7 @@
 #include "plugin/local.h"
 #include "relay/relay.h"
 #include "request/plane.h"
+#include "rpc/rpc.h"
 #include "telemetry/telemetry.h"
 
 static pga_node_t *running_node;
@@ -111,6 +113,16 @@ static void log_summary(const pga_cli_t *cli, const pga_conffile_t *conf,
   pga_info("%s", line);
 }
 
+/* --proto-dist, --ssl-dist-optfile or the config's "dist": a bad setting
+ * stops pga-node with exit status 2, naming it. */
+static int setup_dist(const pga_cli_t *cli, const pga_conffile_t *conf,
+                      pga_tls_t **tls) {
+  char err[512];
+  if (pga_node_dist_tls(cli, conf, tls, err, sizeof err) == 0) return 0;
+  fprintf(stderr, "pga-node: %s\n", err);
+  return -1;
+}
+
 /* Reverse start order; unknown nodes are ignored by each. */
 static void stop_planes(pga_node_t *node) {
   pga_ops_plane_stop(node);
@@ -140,8 +152,9 @@ static void dist_surface(const pga_cli_t *cli, const pga_conffile_t *conf,
 }
 
 static int start_all(const pga_cli_t *cli, const pga_conffile_t *conf,
-                     pga_node_t **node, pga_plugin_host_t **plugins,
-                     long *local, char *err, size_t errlen) {
+                     pga_tls_t *tls, pga_node_t **node,
+                     pga_plugin_host_t **plugins, long *local, char *err,
+                     size_t errlen) {
   pga_node_opts_t opts = {.struct_version = PGA_NODE_OPTS_VERSION,
                           .name = cli->name,
                           .short_names = cli->short_names,
@@ -152,8 +165,12 @@ static int start_all(const pga_cli_t *cli, const pga_conffile_t *conf,
                                                 : conf->max_term_bytes};
   dist_surface(cli, conf, &opts);
   pga_config_opts_t config = conf->config;
-  if (pga_node_new(&opts, node, err, errlen) != 0 ||
-      pga_telemetry_start(*node, err, errlen) != 0 ||
+  if (pga_node_new(&opts, node, err, errlen) != 0) {
+    pga_tls_free(tls);
+    return -1;
+  }
+  pga_dist_use_tls(pga__node_dist(*node), tls); /* the node owns tls now */
+  if (pga_telemetry_start(*node, err, errlen) != 0 ||
       pga_config_plane_start(*node, &config, err, errlen) != 0 ||
       pga_request_plane_start(*node, conf, err, errlen) != 0 ||
       pga_relay_start(*node, err, errlen) != 0 ||
@@ -167,12 +184,14 @@ static int start_all(const pga_cli_t *cli, const pga_conffile_t *conf,
   return 0;
 }
 
-static int run(const pga_cli_t *cli, const pga_conffile_t *conf) {
+static int run(const pga_cli_t *cli, const pga_conffile_t *conf,
+               pga_tls_t *tls) {
   pga_node_t *node = NULL;
   pga_plugin_host_t *plugins = NULL;
   char err[512];
   long local = -1;
-  if (start_all(cli, conf, &node, &plugins, &local, err, sizeof err) != 0) {
+  if (start_all(cli, conf, tls, &node, &plugins, &local, err, sizeof err) !=
+      0) {
     fprintf(stderr, "pga-node: %s\n", err);
     pga_plugin_host_free(plugins);
     stop_planes(node);
@@ -215,8 +234,10 @@ int main(int argc, char **argv) {
   pga_log_set_level(cli.log_level);
   pga_conffile_t conf;
   pga_conffile_init(&conf);
-  int rc = check_unsupported(&cli) == 0 && load_config(&cli, &conf) == 0
-               ? run(&cli, &conf)
+  pga_tls_t *tls = NULL;
+  int rc = check_unsupported(&cli) == 0 && load_config(&cli, &conf) == 0 &&
+                   setup_dist(&cli, &conf, &tls) == 0
+               ? run(&cli, &conf, tls)
                : 2;
   pga_conffile_free(&conf);
   pga_cli_free(&cli);

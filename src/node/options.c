@@ -16,7 +16,8 @@
 enum { OPT_NAME = 256, OPT_SNAME, OPT_COOKIE, OPT_DATA_DIR, OPT_CONFIG,
        OPT_PLUGIN, OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION, OPT_DIST_INTERFACE,
        OPT_DIST_PORT_MIN, OPT_DIST_PORT_MAX, OPT_DIST_PORT, OPT_LOCAL,
-       OPT_NO_LOCAL, OPT_MAX_TERM };
+       OPT_NO_LOCAL, OPT_MAX_TERM, OPT_PROTO_DIST,
+       OPT_SSL_DIST_OPTFILE };
 
 static const struct option long_opts[] = {
     {"name", required_argument, NULL, OPT_NAME},
@@ -31,6 +32,8 @@ static const struct option long_opts[] = {
     {"dist-port-max", required_argument, NULL, OPT_DIST_PORT_MAX},
     {"dist-port", required_argument, NULL, OPT_DIST_PORT},
     {"max-term-bytes", required_argument, NULL, OPT_MAX_TERM},
+    {"proto-dist", required_argument, NULL, OPT_PROTO_DIST},
+    {"ssl-dist-optfile", required_argument, NULL, OPT_SSL_DIST_OPTFILE},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {"local-services", no_argument, NULL, OPT_LOCAL},
@@ -46,6 +49,8 @@ void pga_cli_usage(FILE *out) {
         "                [--dist-interface ADDR] [--dist-port-min N "
         "[--dist-port-max M]]\n"
         "                [--dist-port N] [--max-term-bytes N[k|m]]\n"
+        "                [--proto-dist inet_tcp|inet_tls] "
+        "[--ssl-dist-optfile FILE]\n"
         "                [-h|--help] [-V|--version]\n",
         out);
 }
@@ -85,6 +90,13 @@ void pga_cli_help(FILE *out) {
       "  --max-term-bytes N   the largest term a message may carry, in bytes\n"
       "                       (k, m: KiB, MiB; 64k..512m, default 64m):\n"
       "                       bigger arguments are refused with badarg\n"
+      "  --proto-dist inet_tcp|inet_tls\n"
+      "                       the distribution over plain TCP (default) or\n"
+      "                       TLS, as erl -proto_dist\n"
+      "  --ssl-dist-optfile FILE\n"
+      "                       TLS settings: the file BEAM nodes take with\n"
+      "                       -ssl_dist_optfile ([{server, Opts}, {client,\n"
+      "                       Opts}].)\n"
       "  -h, --help           this text, then exit\n"
       "  -V, --version        the version, then exit\n"
       "\n"
@@ -220,6 +232,15 @@ static int one_option(pga_cli_t *cli, int opt, const char *v,
     case OPT_HELP: case 'h': cli->help = 1; return 0;
     case OPT_VERSION: case 'V': cli->version = 1; return 0;
     case OPT_LOCAL: cli->local_services = 1; return 0;
+    case OPT_PROTO_DIST:
+      if (strcmp(v, "inet_tcp") && strcmp(v, "inet_tls")) {
+        snprintf(err, errlen, "--proto-dist: '%s' is not inet_tcp or inet_tls",
+                 v);
+        return -1;
+      }
+      cli->proto_dist = v;
+      return 0;
+    case OPT_SSL_DIST_OPTFILE: cli->ssl_dist_optfile = v; return 0;
     case OPT_NO_LOCAL: cli->local_services = 0; return 0;
     default:
       snprintf(err, errlen, "unknown option");

@@ -34,6 +34,8 @@ typedef struct pga_cli_s {
   size_t nplugins;
   pga_log_level_t log_level;
   size_t max_term_bytes;    /* --max-term-bytes; 0 = not given */
+  const char *proto_dist;   /* --proto-dist inet_tcp | inet_tls */
+  const char *ssl_dist_optfile;
   int help, version;
   /* The distribution's network surface (0/NULL = not given). */
   const char *dist_interface;  /* IPv4 or IPv6 literal */
