@@ -18,6 +18,13 @@
 #   PGA_INTEROP_ENV     env.sh written by configure (ERL, ELIXIR, EPMD)
 #   PGA_TMO_SCALE       timeout multiplier (default 1, 6 with a wrapper)
 #   PGA_INTEROP_KEEP    1 = keep the run directory even when all passed
+#   PGA_INTEROP_TLS     1 = the whole run over TLS distribution: certificates
+#                       made with openssl (tls/make-certs.sh), the gateway
+#                       started with --proto-dist inet_tls --ssl-dist-optfile,
+#                       every BEAM node with -proto_dist inet_tls (ERL_AFLAGS)
+#                       and short names on this host (OTP 25 checks the host
+#                       name against the certificate; x@127.0.0.1 fails).
+#                       erl_call speaks no TLS: its checks are skipped
 #   TMPDIR              where the run directory goes (default /tmp)
 #
 # Output: "ok N - name" / "not ok N - name" per check, diagnostics as "# "
@@ -215,7 +222,21 @@ run=$(mktemp -d "${TMPDIR:-/tmp}/pga-interop.XXXXXX") || bail "harness: run dire
 : >"$run/pids"
 prefix="pgai$$x$RANDOM"
 cookie=$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
-gw="${prefix}_gw@127.0.0.1"
+node_host=127.0.0.1
+name_flag=--name
+if [ "${PGA_INTEROP_TLS:-0}" = 1 ]; then
+  node_host=$(hostname -s)
+  name_flag=--sname
+  "$srcdir/tls/make-certs.sh" "$run/tls" "$node_host" >"$run/tls.log" 2>&1 ||
+    bail "harness: TLS certificates made with openssl" "$run/tls.log"
+  export ERL_AFLAGS="-proto_dist inet_tls -ssl_dist_optfile $run/tls/dist.conf"
+  [ "$pga_node" = standin ] ||
+    gw_args+=(--proto-dist inet_tls --ssl-dist-optfile "$run/tls/dist.conf")
+  erl_call=
+  echo "# distribution over TLS (certificates in $run/tls)"
+fi
+export PGA_NODE_HOST=$node_host PGA_NAME_FLAG=$name_flag
+gw="${prefix}_gw@$node_host"
 
 # A private epmd: ERL_EPMD_PORT makes every node below (and erl_call, and
 # pga-node) use it, so parallel runs and a system epmd never interfere.
@@ -290,7 +311,8 @@ run_scenario() {
   local file=$1 name status line checks=0 done_n=
   name=$(basename "$file" .exs)
   counter=$((counter + 1))
-  local node="${prefix}_t${counter}@127.0.0.1"
+  local node="${prefix}_t${counter}"
+  [ "$name_flag" = --name ] && node="$node@$node_host"
   local out="$run/$name.out" err="$run/$name.err"
 
   # `timeout` puts itself and everything below it (the elixir node, the
@@ -299,7 +321,7 @@ run_scenario() {
     PGA_RUN_DIR=$run PGA_NAME_PREFIX="${prefix}_${counter}" \
     PGA_TMO_SCALE=$scale PGA_GW_OSPID=${gw_pid:-} \
     timeout -k 5 "$(secs 120)" \
-    "$ELIXIR" --name "$node" --cookie "$cookie" "$file" \
+    "$ELIXIR" "$name_flag" "$node" --cookie "$cookie" "$file" \
     >"$out" 2>"$err" </dev/null &
   scen_pid=$!
   wait "$scen_pid"

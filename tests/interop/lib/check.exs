@@ -22,6 +22,9 @@
 #   PGA_NAME_PREFIX   unique prefix for extra node names
 #   PGA_TMO_SCALE     multiplier for every timeout (slow wrappers: valgrind)
 #   PGA_GW_OSPID      OS pid of the gateway process (for 900_shutdown)
+#   PGA_NODE_HOST     host part of node names (127.0.0.1; this host's short
+#                     name in a TLS run, PGA_INTEROP_TLS=1)
+#   PGA_NAME_FLAG     --name, or --sname in a TLS run
 
 defmodule Check do
   @moduledoc false
@@ -50,10 +53,22 @@ defmodule Check do
   @doc "A timeout in ms, scaled for slow gateways (valgrind)."
   def tmo(ms), do: round(ms * scale())
 
-  @doc "A fresh node name on 127.0.0.1, unique across runs and calls."
+  @doc "A fresh node name on this run's host, unique across runs and calls."
   def node_name(tag) do
     prefix = System.get_env("PGA_NAME_PREFIX") || "pgat#{System.pid()}"
-    :"#{prefix}_#{tag}_#{:erlang.unique_integer([:positive])}@127.0.0.1"
+    :"#{prefix}_#{tag}_#{:erlang.unique_integer([:positive])}@#{node_host()}"
+  end
+
+  @doc "The host part of node names (127.0.0.1, or this host in a TLS run)."
+  def node_host, do: System.get_env("PGA_NODE_HOST") || "127.0.0.1"
+
+  @doc "elixir's name option for node_name/1 names: --name or --sname."
+  def name_flag, do: System.get_env("PGA_NAME_FLAG") || "--name"
+
+  @doc "The node name as elixir's name_flag/0 option wants it."
+  def name_arg(name) do
+    s = Atom.to_string(name)
+    if name_flag() == "--sname", do: s |> String.split("@") |> hd(), else: s
   end
 
   # ---- running checks ----------------------------------------------------
@@ -303,7 +318,7 @@ defmodule Check do
     """
 
     args =
-      ["--name", Atom.to_string(name), "--cookie", c] ++
+      [name_flag(), name_arg(name), "--cookie", c] ++
         if(Keyword.get(opts, :hidden, false), do: ["--hidden"], else: []) ++
         ["-e", boot <> code]
 
@@ -313,7 +328,8 @@ defmodule Check do
         :exit_status,
         :stderr_to_stdout,
         {:line, 4096},
-        args: args
+        args: args,
+        env: Keyword.get(opts, :env, [])
       ])
 
     {port, name}
