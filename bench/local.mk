@@ -10,7 +10,8 @@
 ## calling that echo directly).
 EXTRA_DIST += bench/run.sh bench/common.exs bench/driver.exs bench/gateway.exs bench/target.exs \
 	bench/gateway_cpu.exs bench/beam_gateway.exs bench/library_gateway.exs \
-	bench/bigterm.exs
+	bench/bigterm.exs \
+	bench/tls.sh bench/tls_driver.exs
 
 EXTRA_PROGRAMS = bench/limiter_bench bench/config_bench
 CLEANFILES += $(EXTRA_PROGRAMS)
@@ -19,7 +20,7 @@ bench_limiter_bench_LDADD = libpga_core.la
 bench_config_bench_SOURCES = bench/config_bench.c
 bench_config_bench_LDADD = libpga_core.la
 
-.PHONY: bench bench-request
+.PHONY: bench bench-request bench-tls
 bench-request: bench/limiter_bench$(EXEEXT) bench/config_bench$(EXEEXT)
 	./bench/limiter_bench$(EXEEXT)
 	./bench/config_bench$(EXEEXT)
@@ -48,3 +49,8 @@ bench-gateway: src/pga-node$(EXEEXT)
 bench-bigterm: src/pga-node$(EXEEXT)
 	PGA_NODE=$(abs_top_builddir)/src/pga-node$(EXEEXT) ELIXIR='$(ELIXIR)' \
 	EPMD='$(EPMD)' BENCH_SUITE=bigterm bash $(srcdir)/bench/run.sh
+
+## Distribution over TLS against BEAM-to-BEAM TLS (bench/tls.sh).
+bench-tls: src/pga-node$(EXEEXT)
+	PGA_NODE=$(abs_top_builddir)/src/pga-node$(EXEEXT) ELIXIR='$(ELIXIR)' \
+	EPMD='$(EPMD)' bash $(srcdir)/bench/tls.sh

@@ -1,6 +1,6 @@
 /* The "dist" section of pga-node's --config file, its protocol and TLS
- * keys (file.c reads the listener's and refuses unknown keys), the JSON twin of -proto_dist and
- * -ssl_dist_optfile (docs/compat.md D30):
+ * keys (file.c reads the listener's keys and refuses unknown ones), the
+ * JSON twin of -proto_dist and -ssl_dist_optfile (docs/compat.md T1):
  *
  *   "dist": {"proto": "inet_tls",
  *            "ssl_dist_optfile": "/etc/ssl/dist.conf"   (or)

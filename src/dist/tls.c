@@ -102,7 +102,7 @@ static SSL_CTX *side_ctx(const pga_tls_side_t *s, int server, char **pw,
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
                             SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   /* Renegotiation is never needed by the distribution (secure_renegotiate
-   * is accepted; docs/compat.md D31). */
+   * is accepted; docs/compat.md T4). */
 #ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
   /* A peer that closes without close_notify has closed (as the BEAM's
    * nodes do when they halt). */

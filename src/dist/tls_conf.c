@@ -195,6 +195,11 @@ int pga_tls_conf_set_all(pga_tls_conf_t *conf, const pga_tls_val_t *tree,
     }
     const char *side = sec->items[0].text;
     const pga_tls_val_t *opts = &sec->items[1];
+    if (strcmp(side, "server") && strcmp(side, "client")) {
+      snprintf(err, errlen, "unknown section '%s' (want server or client)",
+               side);
+      return -1;
+    }
     for (size_t j = 0; j < opts->n; j++) {
       const pga_tls_val_t *o = &opts->items[j];
       if (!is_pair(o)) {

@@ -1,7 +1,7 @@
 /* Distribution over TLS: the settings (the options of an OTP
  * -ssl_dist_optfile, [{server, Opts}, {client, Opts}]), read from that file
  * or from any other source through one setter, and turned into OpenSSL
- * contexts (docs/compat.md D30-D33).
+ * contexts (docs/compat.md T1-T5).
  *
  * Values reach the setter as a small tree (pga_tls_val_t) so the Erlang-term
  * file reader (tls_optfile.c) and the --config JSON reader share the checks:

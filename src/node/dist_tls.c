@@ -1,5 +1,5 @@
 /* Which distribution protocol pga-node speaks, and its TLS contexts
- * (docs/compat.md D30). As on the BEAM, a node speaks either plain TCP or
+ * (docs/compat.md T1). As on the BEAM, a node speaks either plain TCP or
  * TLS, never both. */
 #include "config.h"
 

@@ -6,12 +6,15 @@
 ## the environment to test another binary or the BEAM stand-in:
 ##   PGA_NODE=standin make check TESTS=tests/interop/run.sh
 TESTS += tests/interop/run.sh
+## The connect/rpc/request subset again over TLS distribution (issue 11).
+TESTS += tests/interop/run-tls.sh
 AM_TESTS_ENVIRONMENT = \
 	PGA_NODE="$${PGA_NODE:-$(abs_top_builddir)/src/pga-node}"; export PGA_NODE; \
 	PGA_INTEROP_SRCDIR='$(abs_top_srcdir)/tests/interop'; export PGA_INTEROP_SRCDIR; \
 	PGA_INTEROP_ENV='$(abs_top_builddir)/tests/interop/env.sh'; export PGA_INTEROP_ENV;
 
 EXTRA_DIST += tests/interop/run.sh tests/interop/lib/check.exs \
+	tests/interop/run-tls.sh \
 	tests/interop/standin/pga_standin.exs \
 	tests/interop/000_connect.exs tests/interop/010_rpc.exs \
 	tests/interop/015_big_terms.exs \
@@ -32,7 +35,8 @@ EXTRA_DIST += tests/interop/300_request_executor.exs \
 	tests/interop/310_request_limits.exs tests/interop/320_request_adapter.exs \
 	tests/interop/330_request_hooks.exs tests/interop/335_request_native.exs
 EXTRA_DIST += tests/interop/340_request_streams.exs tests/interop/470_ops_hostile.exs \
-	tests/interop/460_relay.exs \
+	tests/interop/460_relay.exs tests/interop/480_dist_tls.exs \
+	tests/interop/tls/make-certs.sh \
 	tests/interop/350_request_ops.exs
 ## ops-plane scenarios: rate-limit operator API, shell prints
 EXTRA_DIST += tests/interop/440_ops_limits.exs tests/interop/450_ops_prints.exs

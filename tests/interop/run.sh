@@ -224,14 +224,16 @@ prefix="pgai$$x$RANDOM"
 cookie=$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
 node_host=127.0.0.1
 name_flag=--name
+tls_args=()
 if [ "${PGA_INTEROP_TLS:-0}" = 1 ]; then
   node_host=$(hostname -s)
   name_flag=--sname
   "$srcdir/tls/make-certs.sh" "$run/tls" "$node_host" >"$run/tls.log" 2>&1 ||
     bail "harness: TLS certificates made with openssl" "$run/tls.log"
   export ERL_AFLAGS="-proto_dist inet_tls -ssl_dist_optfile $run/tls/dist.conf"
-  [ "$pga_node" = standin ] ||
-    gw_args+=(--proto-dist inet_tls --ssl-dist-optfile "$run/tls/dist.conf")
+  export PGA_GW_TLS_ARGS="--proto-dist inet_tls --ssl-dist-optfile $run/tls/dist.conf"
+  [ "$pga_node" = standin ] || read -r -a tls_args <<<"$PGA_GW_TLS_ARGS"
+  gw_args+=("${tls_args[@]}")
   erl_call=
   echo "# distribution over TLS (certificates in $run/tls)"
 fi

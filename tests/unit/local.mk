@@ -5,10 +5,13 @@ unit_cflags = $(AM_CFLAGS) $(CHECK_CFLAGS)
 UNIT_TESTS = tests/unit/check_loop tests/unit/check_pool \
 	tests/unit/check_dict tests/unit/check_dynbuf tests/unit/check_errors \
 	tests/unit/check_term tests/unit/check_dist tests/unit/check_rpc \
-	tests/unit/check_plugin
+	tests/unit/check_plugin tests/unit/check_dist_tls
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
+tests_unit_check_dist_tls_SOURCES = tests/unit/check_dist_tls.c
+tests_unit_check_dist_tls_CFLAGS = $(unit_cflags)
+tests_unit_check_dist_tls_LDADD = $(unit_libs)
 tests_unit_check_loop_SOURCES = tests/unit/check_loop.c
 tests_unit_check_loop_CFLAGS = $(unit_cflags)
 tests_unit_check_loop_LDADD = $(unit_libs)

@@ -25,6 +25,8 @@
 #   PGA_NODE_HOST     host part of node names (127.0.0.1; this host's short
 #                     name in a TLS run, PGA_INTEROP_TLS=1)
 #   PGA_NAME_FLAG     --name, or --sname in a TLS run
+#   PGA_GW_TLS_ARGS   a TLS run's pga-node arguments (--proto-dist inet_tls
+#                     --ssl-dist-optfile FILE), for private gateways
 
 defmodule Check do
   @moduledoc false
@@ -58,6 +60,12 @@ defmodule Check do
     prefix = System.get_env("PGA_NAME_PREFIX") || "pgat#{System.pid()}"
     :"#{prefix}_#{tag}_#{:erlang.unique_integer([:positive])}@#{node_host()}"
   end
+
+  @doc "Arguments a private pga-node needs to join this run (TLS runs)."
+  def gw_tls_args, do: String.split(System.get_env("PGA_GW_TLS_ARGS") || "", " ", trim: true)
+
+  @doc "True in a TLS run (PGA_INTEROP_TLS=1)."
+  def tls_run?, do: gw_tls_args() != []
 
   @doc "The host part of node names (127.0.0.1, or this host in a TLS run)."
   def node_host, do: System.get_env("PGA_NODE_HOST") || "127.0.0.1"

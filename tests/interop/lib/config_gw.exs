@@ -41,7 +41,8 @@ defmodule ConfigGw do
   """
   def start(name, args, log, ms \\ 20_000, env \\ []) do
     bin = binary() || raise "no pga-node binary (PGA_NODE)"
-    argv = wrapper() ++ [bin, "--name", Atom.to_string(name), "--cookie", Check.cookie()] ++ args
+    argv = wrapper() ++ [bin, "--name", Atom.to_string(name), "--cookie", Check.cookie()] ++
+        Check.gw_tls_args() ++ args
 
     port =
       Port.open({:spawn_executable, "/bin/sh"}, [

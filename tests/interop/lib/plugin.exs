@@ -92,7 +92,8 @@ defmodule PgaPlugin do
     bin = binary() || raise "no pga-node binary (PGA_NODE)"
     name = Check.node_name(tag)
     log = Path.join(Check.run_dir(), "#{tag}_#{System.unique_integer([:positive])}.err")
-    argv = wrapper() ++ [bin, "--name", Atom.to_string(name), "--cookie", Check.cookie()] ++ args
+    argv = wrapper() ++ [bin, "--name", Atom.to_string(name), "--cookie", Check.cookie()] ++
+        Check.gw_tls_args() ++ args
 
     port =
       Port.open({:spawn_executable, "/bin/sh"}, [
