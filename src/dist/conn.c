@@ -286,6 +286,7 @@ void pga__conn_up(pga_conn_t *c, uint64_t peer_flags, uint32_t creation) {
   c->peer_creation = creation;
   c->state = CONN_UP;
   c->was_up = 1;
+  pga__admission_leave(c);
   d->up_count++;
   if (c->timer) pga_loop_timer_cancel(d->loop, c->timer);
   c->timer = pga_loop_timer(d->loop, d->cfg.tick_interval_ms, on_tick, c);
@@ -313,6 +314,7 @@ void pga__conn_close(pga_conn_t *c, const char *why) {
   else
     pga_debug("incoming connection closed: %s", why);
   c->state = CONN_CLOSED;
+  pga__admission_leave(c);
   if (was_up) d->up_count--;
   if (c->fd >= 0) {
     /* Last words (a refusal status, replies queued before a shutdown) go
@@ -469,6 +471,7 @@ static void on_readable(pga_conn_t *c) {
     if (n > 0) {
       c->last_read = pga_loop_now(c->d->loop);
       budget -= (size_t)n < budget ? (size_t)n : budget;
+      pga__admission_got_bytes(c);
       if (c->state != CONN_UP) read_handshake(c);
       if (c->state == CONN_UP) read_frames(c);
       if (c->state == CONN_CLOSED || c->fd < 0) return;

@@ -71,6 +71,12 @@ struct pga_conn_s {
   int epmd_sent;         /* PORT_PLEASE2 written */
   pga_tls_conn_t *tls;   /* the TLS session (inet_tls), else NULL */
   uint64_t read_timer;   /* TLS holds bytes to read: read next iteration */
+  /* admission.c: incoming and not up yet */
+  int in_admission;
+  int awaiting_first_bytes;
+  uint64_t src_key;      /* pga__admission_source */
+  uint64_t accepted_at;
+  pga_conn_t *adm_prev, *adm_next;
 };
 
 typedef struct nodedown_obs_s {
@@ -111,6 +117,10 @@ struct pga_dist_s {
   size_t nobs;
   int shutting_down;
   pga_tls_t *tls;        /* inet_tls: contexts for every connection */
+  /* admission.c: incoming connections before their handshake */
+  pga_conn_t *adm_head, *adm_tail;   /* oldest first */
+  size_t adm_count;
+  pga_dict_t *adm_sources;           /* source key -> count */
 };
 
 /* conn.c */
@@ -154,6 +164,22 @@ ssize_t pga__packet_recv(pga_conn_t *c);
 void pga__conn_resume_reading(pga_conn_t *c);
 /* Dispatches one parsed packet (conn.c and packet.c). */
 void pga__conn_dispatch(pga_conn_t *c, const pga_ctrl_t *m);
+/* admission.c: fair admission before the handshake (see its comment). */
+/* The key a peer address counts under: an IPv4 address, or an IPv6 /64
+ * (one host usually holds a whole /64). */
+struct sockaddr_storage;
+uint64_t pga__admission_source(const struct sockaddr_storage *sa);
+/* A connection for the accepted fd from source key src, after evicting
+ * the oldest one of that source or of all if over a limit; NULL on ENOMEM
+ * (the caller closes fd). */
+pga_conn_t *pga__admit(pga_dist_t *d, int fd, uint64_t src);
+/* c is up or closing: it leaves the admission set. */
+void pga__admission_leave(pga_conn_t *c);
+/* c sent its first bytes: the set-up deadline applies from now on. */
+void pga__admission_got_bytes(pga_conn_t *c);
+/* Out of descriptors: closes the oldest pending connection; 0 if none. */
+int pga__admission_make_room(pga_dist_t *d);
+
 /* transport.c: the socket's bytes, plain or through TLS (tls.h). */
 /* Starts the TLS session on c->fd when the node speaks inet_tls (incoming
  * at accept, outgoing once connected). 0 or PGA_ENOMEM. */

@@ -23,8 +23,6 @@
  * serials; pid ids are spread over both (2^28 pids before wrapping). */
 #define PID_NUM_BITS 15
 #define PID_ID_LIMIT (UINT64_C(1) << 28)
-/* Incoming connections allowed at once before their handshake is done. */
-#define MAX_HANDSHAKING 1024
 /* The first word of a reference holds 18 bits on older peers. */
 #define REF_WORD0_BITS 18
 
@@ -85,7 +83,9 @@ int pga_dist_new(pga_loop_t *loop, const pga_dist_config_t *cfg,
   d->conn_ids = pga_dict_new(&pga_dict_u64_type);
   d->procs = pga_dict_new(&pga_dict_u64_type);
   d->names = pga_dict_new(&pga_dict_str_type);
-  int rc = d->cookie && d->conns && d->conn_ids && d->procs && d->names
+  d->adm_sources = pga_dict_new(&pga_dict_u64_type);
+  int rc = d->cookie && d->conns && d->conn_ids && d->procs && d->names &&
+                   d->adm_sources
                ? split_name(d, cfg->name ? cfg->name : "", err, errlen)
                : PGA_ENOMEM;
   if (rc != 0) {
@@ -100,7 +100,13 @@ int pga_dist_new(pga_loop_t *loop, const pga_dist_config_t *cfg,
 static void on_accept(pga_loop_t *loop, int fd, int events, void *data) {
   pga_dist_t *d = data;
   for (;;) {
-    int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    struct sockaddr_storage src = {0};
+    socklen_t srclen = sizeof src;
+    int cfd = accept4(fd, (struct sockaddr *)&src, &srclen,
+                      SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (cfd < 0 && (errno == EMFILE || errno == ENFILE) &&
+        pga__admission_make_room(d))
+      continue; /* a pending connection's descriptor is free again */
     if (cfd < 0) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
         pga_warn("accept: %s", strerror(errno));
@@ -109,11 +115,10 @@ static void on_accept(pga_loop_t *loop, int fd, int events, void *data) {
     }
     int one = 1;
     setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    /* Connections still in their handshake are bounded, so a flood of
-     * half-open sockets cannot exhaust memory or descriptors. */
-    int crowded = pga_dict_size(d->conn_ids) - d->up_count >= MAX_HANDSHAKING;
-    pga_conn_t *c = d->shutting_down || crowded ? NULL
-                                                : pga__conn_new(d, cfd, 0, NULL);
+    /* Admission before the handshake is bounded and fair (admission.c). */
+    pga_conn_t *c = d->shutting_down
+                        ? NULL
+                        : pga__admit(d, cfd, pga__admission_source(&src));
     if (!c) {
       close(cfd);
       continue;
@@ -286,6 +291,7 @@ void pga_dist_free(pga_dist_t *d) {
   if (d->conn_ids) pga_dict_free(d->conn_ids);
   if (d->procs) pga_dict_free(d->procs);
   if (d->names) pga_dict_free(d->names);
+  if (d->adm_sources) pga_dict_free(d->adm_sources);
   pga_tls_free(d->tls);
   free(d->cookie);
   free(d);

@@ -20,6 +20,7 @@ EXTRA_DIST += tests/interop/run.sh tests/interop/lib/check.exs \
 	tests/interop/015_big_terms.exs \
 	tests/interop/020_genserver.exs tests/interop/030_io.exs \
 	tests/interop/040_outgoing.exs tests/interop/050_robustness.exs \
+	tests/interop/055_admission.exs \
 	tests/interop/060_load.exs tests/interop/070_monitor.exs \
 	tests/interop/045_outgoing_load.exs tests/interop/080_many_nodes.exs \
 	tests/interop/090_ticks.exs tests/interop/095_dist_surface.exs \
