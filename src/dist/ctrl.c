@@ -14,7 +14,10 @@ static int versioned_term(const char *buf, size_t len, size_t *pos,
   if (*pos >= len || (unsigned char)buf[*pos] != PGA_VERSION_MAGIC)
     return PGA_EBADTERM;
   size_t used;
-  if (pga__term_check(buf + *pos + 1, len - *pos - 1, &used) != 0)
+  /* The envelope may add a few levels to the values (D9): those are
+   * counted where they are used (the rpc layer's arguments). */
+  if (pga__term_check_depth(buf + *pos + 1, len - *pos - 1,
+                            PGA__TERM_WIRE_DEPTH, &used) != 0)
     return PGA_EBADTERM;
   out->buf = buf + *pos + 1;
   out->len = used;

@@ -98,7 +98,7 @@ static void run_or_refuse(pga_rpc_t *r, pga_conn_t *c, const pga_term_t *req,
   pga__tb_init(&err, 0);
   pga_tb_tuple(&err, 2);
   pga_tb_atom(&err, "badrpc");
-  if (rc == PGA_EBUSY) {
+  if (rc == PGA_EBUSY || rc == PGA_ETOOBIG) {
     pga_tb_tuple(&err, 2);
     pga_tb_atom(&err, "EXIT");
     pga_tb_atom(&err, "system_limit");

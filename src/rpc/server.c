@@ -155,10 +155,25 @@ static int set_plain_args(pga_job_t *job, const pga_term_t *args) {
   return 1;
 }
 
+/* D9: each argument may nest PGA_TERM_MAX_DEPTH levels, counted on the
+ * argument itself (the packet around it may add a few). A term needs a
+ * byte per level, so shorter argument lists need no second look. */
+static int args_too_deep(const pga_job_t *job, size_t list_len) {
+  if (list_len <= PGA_TERM_MAX_DEPTH) return 0;
+  for (size_t i = 0; i < job->argc; i++) {
+    size_t used;
+    if (pga__term_check(job->argv[i].buf, job->argv[i].len, &used) ==
+        PGA_ETOOBIG)
+      return 1;
+  }
+  return 0;
+}
+
 /* Normalises the argument list and splits it into argv views. */
 static int set_args(pga_job_t *job, const pga_term_t *args) {
   int plain = set_plain_args(job, args);
-  if (plain != 0) return plain == 1 ? 0 : plain;
+  if (plain == 1) return args_too_deep(job, args->len) ? PGA_ETOOBIG : 0;
+  if (plain != 0) return plain;
   pga__tb_list_normalized(&job->args, args);
   if (pga_tb_error(&job->args)) return PGA_EBADTERM;
   pga_term_t list = pga_tb_data(&job->args);
@@ -176,7 +191,8 @@ static int set_args(pga_job_t *job, const pga_term_t *args) {
     job->argc++;
   pga_term_t tail;
   pga_term_iter_tail(&it, &tail);
-  return pga_term_type(&tail) == PGA_T_NIL ? 0 : PGA_EBADTERM;
+  if (pga_term_type(&tail) != PGA_T_NIL) return PGA_EBADTERM;
+  return args_too_deep(job, list.len) ? PGA_ETOOBIG : 0;
 }
 
 /* [{M, F, Args, []}]: the stack frame the BEAM reports for undef and for
@@ -692,8 +708,9 @@ static void big_done(void *data, int status) {
   if (status != 0 || !c || !pga_conn_is_up(c)) {
     pga__job_free(job); /* nobody left to answer */
   } else if (job->decode_rc != 0) {
+    int too_deep = job->decode_rc == PGA_ETOOBIG;
     pga__job_free(job);
-    refuse(r, c, &rq, "badarg");
+    refuse(r, c, &rq, too_deep ? "system_limit" : "badarg");
   } else if (job->ran) {
     job->id = pga__dist_next_pid(r->d);
     spawn_reply(r, c, &rq, job->id);
@@ -738,9 +755,10 @@ static void on_spawn_request(void *ud, pga_conn_t *c, const pga_ctrl_t *m) {
     return;
   }
   if (decode_off_loop(job, c, m, rq.flags) == 0) return;
-  if (decode_target(job, &rq) != 0) {
+  int rc = decode_target(job, &rq);
+  if (rc != 0) {
     pga__job_free(job);
-    refuse(r, c, &rq, "badarg");
+    refuse(r, c, &rq, rc == PGA_ETOOBIG ? "system_limit" : "badarg");
     return;
   }
   serve(r, job, c, &rq);

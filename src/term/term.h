@@ -174,8 +174,19 @@ typedef struct pga__stack_s {
   pga__frame_t inline_[PGA__STACK_INLINE];
 } pga__stack_t;
 
+/* How deep a whole distribution packet may nest: PGA_TERM_MAX_DEPTH (D9)
+ * counts on the values a peer sends (a call's arguments, a message), and
+ * the envelopes around them (erpc's [Ref, M, F, [Arg]], rex's gen_server
+ * call) add a few levels. Callers check the values themselves with
+ * pga__term_check. */
+#define PGA__TERM_WIRE_DEPTH (PGA_TERM_MAX_DEPTH + 16)
+
+/* pga__term_check with another depth limit (<= PGA__TERM_WIRE_DEPTH). */
+int pga__term_check_depth(const char *buf, size_t len, size_t max_depth,
+                          size_t *used);
+
 void pga__stack_init(pga__stack_t *s);
-/* Frame i (i <= PGA_TERM_MAX_DEPTH), growing the stack as needed; NULL if
+/* Frame i (i <= PGA__TERM_WIRE_DEPTH), growing the stack as needed; NULL if
  * memory runs out. Frames below i keep their contents. */
 pga__frame_t *pga__stack_at(pga__stack_t *s, size_t i);
 void pga__stack_free(pga__stack_t *s);

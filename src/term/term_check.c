@@ -554,11 +554,11 @@ pga__frame_t *pga__stack_at(pga__stack_t *s, size_t i) {
 
   if (i < s->cap)
     return &s->f[i];
-  if (i > PGA_TERM_MAX_DEPTH)
+  if (i > PGA__TERM_WIRE_DEPTH)
     return NULL;
   cap = s->cap * 2 > i ? s->cap * 2 : i + 1;
-  if (cap > (size_t)PGA_TERM_MAX_DEPTH + 1)
-    cap = (size_t)PGA_TERM_MAX_DEPTH + 1;
+  if (cap > (size_t)PGA__TERM_WIRE_DEPTH + 1)
+    cap = (size_t)PGA__TERM_WIRE_DEPTH + 1;
   if (s->f == s->inline_) {
     if ((f = malloc(cap * sizeof *f)) == NULL)
       return NULL;
@@ -665,8 +665,8 @@ static int shape_of(const char *buf, size_t len, shape_t *s) {
 
 /* One step of the check: the next term's head, and a frame for what nests
  * in it. 1 to go on, 0 when the term is complete, or an error. */
-static int check_step(const char *buf, size_t len, pga__stack_t *st,
-                      size_t *top, size_t *pos) {
+static int check_step(const char *buf, size_t len, size_t max_depth,
+                      pga__stack_t *st, size_t *top, size_t *pos) {
   pga__frame_t *f = &st->f[*top], *up;
   shape_t h;
   size_t start;
@@ -690,7 +690,7 @@ static int check_step(const char *buf, size_t len, pga__stack_t *st,
     return 1;
   if (h.n > len - *pos) /* each nested term needs one byte at least */
     return PGA_EBADTERM;
-  if (*top == PGA_TERM_MAX_DEPTH)
+  if (*top >= max_depth)
     return PGA_ETOOBIG;
   if ((up = pga__stack_at(st, *top + 1)) == NULL)
     return PGA_ENOMEM;
@@ -701,6 +701,11 @@ static int check_step(const char *buf, size_t len, pga__stack_t *st,
 }
 
 int pga__term_check(const char *buf, size_t len, size_t *used) {
+  return pga__term_check_depth(buf, len, PGA_TERM_MAX_DEPTH, used);
+}
+
+int pga__term_check_depth(const char *buf, size_t len, size_t max_depth,
+                          size_t *used) {
   pga__stack_t st;
   size_t top = 0, pos = 0;
   int rc;
@@ -710,7 +715,9 @@ int pga__term_check(const char *buf, size_t len, size_t *used) {
   pga__stack_init(&st);
   st.f[0].left = 1;
   st.f[0].end = 0;
-  while ((rc = check_step(buf, len, &st, &top, &pos)) == 1)
+  if (max_depth > PGA__TERM_WIRE_DEPTH)
+    max_depth = PGA__TERM_WIRE_DEPTH;
+  while ((rc = check_step(buf, len, max_depth, &st, &top, &pos)) == 1)
     ;
   pga__stack_free(&st);
   if (rc == 0)

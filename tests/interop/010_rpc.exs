@@ -105,6 +105,31 @@ defmodule Scenario do
         {:ok, :erpc.call(gw, :pga_node, :echo, [:still])}
       end)
 
+    # ---- nesting limit (docs/compat.md D9), counted on the argument ----
+    deep = fn n -> Enum.reduce(1..n, [], fn _, acc -> [acc] end) end
+    d10k = deep.(10_000)
+    d10k1 = deep.(10_001)
+    Check.eq(":erpc.call echo of a 10,000-deep list (the limit) is answered", true, fn ->
+      :erpc.call(gw, :pga_node, :echo, [d10k], Check.tmo(10_000)) == d10k
+    end, timeout: 20_000)
+    Check.eq(":rpc.call echo of a 10,000-deep list is answered", true, fn ->
+      :rpc.call(gw, :pga_node, :echo, [d10k], Check.tmo(10_000)) == d10k
+    end, timeout: 20_000)
+    Check.eq("a 10,001-deep argument is refused: erpc error {:erpc, :system_limit}",
+      {:error, {:erpc, :system_limit}}, fn ->
+        try do
+          :erpc.call(gw, :pga_node, :echo, [d10k1], Check.tmo(10_000))
+        catch
+          :error, e -> {:error, e}
+        end
+      end, timeout: 20_000)
+    Check.match("... and by rpc: {:badrpc, {:EXIT, :system_limit}}",
+      {:badrpc, {:EXIT, :system_limit}},
+      :rpc.call(gw, :pga_node, :echo, [d10k1], Check.tmo(10_000)))
+    Check.eq("the connection survives the refusal", {:pong, 1}, fn ->
+      {Node.ping(gw), :erpc.call(gw, :pga_node, :echo, [1])}
+    end)
+
     # ---- multicall ----
     me = node()
     Check.eq(":rpc.multicall [gw, node()] :erlang.node", {[gw, me], []}, fn ->

@@ -95,6 +95,9 @@ defmodule Scenario do
 
   def run do
     ConfigGw.require_binary!()
+    # Private gateways here choose their protocol themselves, also in a TLS
+    # run (PGA_INTEROP_TLS=1) whose certificates are not these.
+    System.delete_env("PGA_GW_TLS_ARGS")
     dir = make_certs()
     conf = Path.join(dir, "dist.conf")
     gw_name = TlsNodes.name("tlsgw")
