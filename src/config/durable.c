@@ -8,9 +8,12 @@
  *                    "store": [FunConfig], "pushed": [[service, PushConfig]],
  *                    "services": [ServiceConfig]}; every term as its
  *                    external term format bytes (no version byte) in a bin
- *   config.journal   "PGAJRNL1", generation (u64 BE), then records:
- *                    length (u32 BE), CRC-32 of the payload (u32 BE),
- *                    payload = msgpack array of operations [op, args...]
+ *   config.journal   version 2 (journal.h): "PGAJRNL2", generation, a
+ *                    random salt, then self-synchronising records that
+ *                    carry a label (the [service, version] pairs they
+ *                    change) and a payload = msgpack array of operations
+ *                    [op, args...]; version 1 journals ("PGAJRNL1",
+ *                    length + CRC + payload records) are still read
  *
  * Invariants:
  *   1. The journal in use has the snapshot's generation; a journal of
@@ -18,10 +21,11 @@
  *      compaction) and is ignored, its content being in the snapshot.
  *   2. A record is the whole of one change (a push with its store writes,
  *      registration and state), written under the plane lock in the order
- *      of the changes; replay applies records in file order and stops at
- *      the first record that is short, fails its CRC or does not decode:
- *      that record and everything after it are reported (offset, bytes)
- *      and skipped, never trusted.
+ *      of the changes; replay applies records in file order. A record that
+ *      is short, fails a CRC or does not decode is skipped alone and
+ *      reported (offset, bytes, and the service and version its label
+ *      names); replay resumes at the next record that checks out (a
+ *      version 1 journal stops there, as it always did).
  *   3. A change is acknowledged only after pga_durable_sync returned 0 for
  *      its record (fsync of the journal, outside the plane lock; the
  *      snapshot and the new journal of a compaction are fsync'ed, renamed
@@ -47,8 +51,10 @@
 
 #include "base/log.h"
 #include "config/durable.h"
+#include "config/journal.h"
 #include "config/plane_int.h"
 #include "pga/errno.h"
+#include "term/inspect.h"
 #include "term/term.h"
 
 #define SNAP_NAME "config.snapshot"
@@ -56,8 +62,8 @@
 #define JRNL_NAME "config.journal"
 #define JRNL_TMP "config.journal.tmp"
 #define LOCK_NAME "config.lock"
-#define JRNL_MAGIC "PGAJRNL1"
-#define JRNL_HEADER 16
+#define JRNL_MAGIC PGA_JRNL_MAGIC_V1
+#define JRNL_HEADER PGA_JRNL_HEADER_V1
 #define REC_HEADER 8
 #define SNAP_FORMAT "pga-config-snapshot"
 #define SNAP_VERSION 1
@@ -78,7 +84,18 @@ struct pga_durable_s {
   int broken;              /* invariant 4 */
   int fail_syncs;          /* test hook */
   pga_durable_load_t load;
+  pga_jrnl_head_t head;    /* the journal in use (salt) */
+  struct skipped_s *skipped; /* damaged records of the last open */
+  size_t nskipped;
 };
+
+/* A damaged record the last open skipped: its label's pair (ETF bytes,
+ * NULL when unknown) and offset. */
+typedef struct skipped_s {
+  char *svc, *ver;
+  size_t svc_len, ver_len;
+  uint64_t off;
+} skipped_t;
 
 /* ---- CRC-32 ---- */
 
@@ -99,13 +116,6 @@ uint32_t pga__crc32(const void *data, size_t len) {
   return c ^ 0xFFFFFFFFu;
 }
 
-static void put_u32(unsigned char *p, uint32_t v) {
-  p[0] = (unsigned char)(v >> 24);
-  p[1] = (unsigned char)(v >> 16);
-  p[2] = (unsigned char)(v >> 8);
-  p[3] = (unsigned char)v;
-}
-
 static uint32_t get_u32(const unsigned char *p) {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
          p[3];
@@ -118,6 +128,34 @@ void pga_txn_init(pga_txn_t *t, const pga_config_plane_t *p) {
   t->on = p->durable != NULL;
   msgpack_sbuffer_init(&t->sb);
   msgpack_packer_init(&t->pk, &t->sb, msgpack_sbuffer_write);
+  msgpack_sbuffer_init(&t->lsb);
+  msgpack_packer_init(&t->lpk, &t->lsb, msgpack_sbuffer_write);
+}
+
+/* Names what the record changes: [service, version] (version may be NULL),
+ * each pair once in a row; the label stays under PGA_JRNL_LABEL_MAX. */
+static void label(pga_txn_t *t, const pga_term_t *svc, const pga_term_t *ver) {
+  if (!t->on || !svc || t->label_locked) return;
+  size_t at = t->lsb.size;
+  if (at + svc->len + (ver ? ver->len : 0) + 16 > PGA_JRNL_LABEL_MAX - 8)
+    return;
+  msgpack_pack_array(&t->lpk, 2);
+  msgpack_pack_bin(&t->lpk, svc->len);
+  msgpack_pack_bin_body(&t->lpk, svc->buf, svc->len);
+  if (ver) {
+    msgpack_pack_bin(&t->lpk, ver->len);
+    msgpack_pack_bin_body(&t->lpk, ver->buf, ver->len);
+  } else {
+    msgpack_pack_nil(&t->lpk);
+  }
+  size_t n = t->lsb.size - at;
+  if (t->nlabels && n == at - t->last_at &&
+      !memcmp(t->lsb.data + at, t->lsb.data + t->last_at, n)) {
+    t->lsb.size = at; /* the same pair as the one before */
+    return;
+  }
+  t->last_at = at;
+  t->nlabels++;
 }
 
 static void pack_bin(pga_txn_t *t, const void *p, size_t n) {
@@ -158,7 +196,11 @@ static void enc_fc(pga_tb_t *tb, const void *fc) {
 static void enc_rec(pga_tb_t *tb, const void *r) { pga__rec_encode(tb, r, 1); }
 
 void pga_txn_store_put(pga_txn_t *t, const pga_funconfig_t *fc) {
-  if (op(t, PGA_OP_STORE_PUT, 2)) pack_encoded(t, enc_fc, fc);
+  if (!op(t, PGA_OP_STORE_PUT, 2)) return;
+  pack_encoded(t, enc_fc, fc);
+  pga_term_t svc = pga_funconfig_get(fc, PGA_FC_SERVICE);
+  pga_term_t ver = pga_funconfig_get(fc, PGA_FC_VERSION);
+  label(t, &svc, &ver);
 }
 
 void pga_txn_store_del(pga_txn_t *t, const pga_term_t *svc,
@@ -167,6 +209,7 @@ void pga_txn_store_del(pga_txn_t *t, const pga_term_t *svc,
   pack_term(t, svc);
   pack_term(t, rt);
   pack_term(t, ver);
+  label(t, svc, ver);
 }
 
 void pga_txn_store_disable(pga_txn_t *t, const pga_term_t *svc,
@@ -178,6 +221,7 @@ void pga_txn_store_disable(pga_txn_t *t, const pga_term_t *svc,
   pack_term(t, ver);
   t->err |= (disabled ? msgpack_pack_true(&t->pk)
                       : msgpack_pack_false(&t->pk)) != 0;
+  label(t, svc, ver);
 }
 
 void pga_txn_store_clear(pga_txn_t *t) { (void)op(t, PGA_OP_STORE_CLEAR, 1); }
@@ -187,24 +231,41 @@ void pga_txn_pushed_put(pga_txn_t *t, const pga_term_t *svc,
   if (!op(t, PGA_OP_PUSHED_PUT, 3)) return;
   pack_term(t, svc);
   pack_encoded(t, enc_rec, pc);
+  /* A push is named by its service and config_version alone, not by
+   * each of its FunConfigs. */
+  pga_term_t ver = pga__rec_get(pc, PGA_PC_CONFIG_VERSION);
+  t->lsb.size = 0;
+  t->nlabels = 0;
+  t->label_locked = 0;
+  label(t, svc, &ver);
+  t->label_locked = 1;
 }
 
 void pga_txn_pushed_del(pga_txn_t *t, const pga_term_t *svc) {
-  if (op(t, PGA_OP_PUSHED_DEL, 2)) pack_term(t, svc);
+  if (!op(t, PGA_OP_PUSHED_DEL, 2)) return;
+  pack_term(t, svc);
+  label(t, svc, NULL);
 }
 
 void pga_txn_service_put(pga_txn_t *t, const pga__rec_t *sc) {
-  if (op(t, PGA_OP_SERVICE_PUT, 2)) pack_encoded(t, enc_rec, sc);
+  if (!op(t, PGA_OP_SERVICE_PUT, 2)) return;
+  pack_encoded(t, enc_rec, sc);
+  pga_term_t svc = pga__rec_get(sc, PGA_SC_SERVICE);
+  label(t, &svc, NULL);
 }
 
 void pga_txn_service_del(pga_txn_t *t, const pga_term_t *svc) {
-  if (op(t, PGA_OP_SERVICE_DEL, 2)) pack_term(t, svc);
+  if (!op(t, PGA_OP_SERVICE_DEL, 2)) return;
+  pack_term(t, svc);
+  label(t, svc, NULL);
 }
 
 static void txn_free(pga_txn_t *t) {
   msgpack_sbuffer_destroy(&t->sb);
   msgpack_sbuffer_init(&t->sb);
-  t->nops = 0;
+  msgpack_sbuffer_destroy(&t->lsb);
+  msgpack_sbuffer_init(&t->lsb);
+  t->nops = t->nlabels = 0;
 }
 
 void pga_txn_discard(pga_txn_t *t) { txn_free(t); }
@@ -387,10 +448,12 @@ static int compact(pga_config_plane_t *p) {
   snap_t s;
   int rc = snapshot_build(p, gen, &s);
   if (rc != 0) return rc;
-  unsigned char head[JRNL_HEADER];
-  memcpy(head, JRNL_MAGIC, 8);
-  put_u32(head + 8, (uint32_t)(gen >> 32));
-  put_u32(head + 12, (uint32_t)gen);
+  unsigned char head[PGA_JRNL_HEADER_V2];
+  pga_jrnl_head_t jh;
+  if (pga_jrnl_head_new(&jh, gen, head) != 0) {
+    msgpack_sbuffer_destroy(&s.sb);
+    return PGA_ESYS;
+  }
   /* The new journal first (unused until renamed), then the snapshot, then
    * the journal: a crash in between leaves a stale journal (inv. 1). */
   int jfd = openat(d->dirfd, JRNL_TMP,
@@ -419,7 +482,8 @@ static int compact(pga_config_plane_t *p) {
   if (d->fd >= 0) close(d->fd);
   d->fd = jfd;
   d->generation = gen;
-  d->bytes = JRNL_HEADER;
+  d->head = jh;
+  d->bytes = sizeof head;
   d->synced = d->written; /* everything so far is in the snapshot */
   d->broken = 0;
   pthread_mutex_unlock(&d->mu);
@@ -470,12 +534,24 @@ int pga_txn_commit(pga_config_plane_t *p, pga_txn_t *t, int may_compact,
     txn_free(t);
     return rc;
   }
-  unsigned char head[REC_HEADER];
-  put_u32(head, (uint32_t)all.size);
-  put_u32(head + 4, pga__crc32(all.data, all.size));
+  /* label = msgpack array of the [service, version] pairs */
+  unsigned char lhead[5], head[PGA_JRNL_REC_FIXED + PGA_JRNL_LABEL_MAX];
+  size_t lh = 1;
+  lhead[0] = 0xdc; /* array 16 */
+  lhead[1] = (unsigned char)(t->nlabels >> 8);
+  lhead[2] = (unsigned char)t->nlabels;
+  lh = 3;
+  char lab[PGA_JRNL_LABEL_MAX];
+  size_t llen = lh + t->lsb.size <= sizeof lab ? lh + t->lsb.size : 0;
+  if (llen) {
+    memcpy(lab, lhead, lh);
+    memcpy(lab + lh, t->lsb.data, t->lsb.size);
+  }
+  size_t hlen = pga_jrnl_rec_head(head, &d->head, lab, llen, all.data,
+                                  all.size);
   pthread_mutex_lock(&d->mu);
   uint64_t before = d->bytes;
-  if (write_all(d->fd, head, sizeof head) != 0 ||
+  if (write_all(d->fd, head, hlen) != 0 ||
       write_all(d->fd, all.data, all.size) != 0) {
     int e = errno;
     /* Cut the partial record off (the records of later changes must
@@ -487,7 +563,7 @@ int pga_txn_commit(pga_config_plane_t *p, pga_txn_t *t, int may_compact,
               "snapshot)", d->dir, JRNL_NAME, strerror(e));
     rc = PGA_ESYS;
   } else {
-    d->bytes += sizeof head + all.size;
+    d->bytes += hlen + all.size;
     *seq = ++d->written;
   }
   pthread_mutex_unlock(&d->mu);
@@ -702,18 +778,27 @@ static int replay_record(pga_config_plane_t *p, const char *buf, size_t len) {
   return rc;
 }
 
+static void replay_v2(pga_config_plane_t *p, const char *buf, size_t len,
+                      const pga_jrnl_head_t *head);
+
 static void replay_journal(pga_config_plane_t *p, const char *buf,
                            size_t len) {
   pga_durable_t *d = p->durable;
   pga_durable_load_t *ld = &d->load;
-  if (len < JRNL_HEADER || memcmp(buf, JRNL_MAGIC, 8) != 0) {
+  pga_jrnl_head_t head;
+  pga_jrnl_head_parse(buf, len, &head);
+  if (head.version == 0) {
     ld->journal_state = 3;
     pga_warn("config: %s/%s: no valid journal header (%zu bytes): ignored",
              d->dir, JRNL_NAME, len);
     return;
   }
-  uint64_t gen = (uint64_t)get_u32((const unsigned char *)buf + 8) << 32 |
-                 get_u32((const unsigned char *)buf + 12);
+  uint64_t gen = head.generation;
+  if (gen == d->generation && head.version == 2) {
+    ld->journal_state = 1;
+    replay_v2(p, buf, len, &head);
+    return;
+  }
   if (gen != d->generation) {
     ld->journal_state = 2;
     pga_info("config: %s/%s: generation %llu, snapshot %llu: stale, "
@@ -751,6 +836,146 @@ static void replay_journal(pga_config_plane_t *p, const char *buf,
     off += REC_HEADER + plen;
     ld->records++;
   }
+}
+
+/* ---- damaged records (journal version 2) ---- */
+
+static void skipped_add(pga_durable_t *d, const char *svc, size_t svc_len,
+                        const char *ver, size_t ver_len, uint64_t off) {
+  skipped_t *grown = realloc(d->skipped, (d->nskipped + 1) * sizeof *grown);
+  if (!grown) return;
+  d->skipped = grown;
+  skipped_t *k = &d->skipped[d->nskipped];
+  memset(k, 0, sizeof *k);
+  k->off = off;
+  if (svc && (k->svc = malloc(svc_len ? svc_len : 1))) {
+    memcpy(k->svc, svc, svc_len);
+    k->svc_len = svc_len;
+  }
+  if (ver && (k->ver = malloc(ver_len ? ver_len : 1))) {
+    memcpy(k->ver, ver, ver_len);
+    k->ver_len = ver_len;
+  }
+  d->nskipped++;
+}
+
+static const char *show(const char *etf, size_t len, char *out, size_t n) {
+  pga_term_t t = {etf, len};
+  if (!etf) return "unknown";
+  if (pga_term_view(etf, len, &t) != 0) return "(unreadable)";
+  pga_term_inspect(&t, out, n);
+  return out;
+}
+
+/* Records what a damaged record's label names (or "unknown"), and logs
+ * each pair. */
+static void report_damaged(pga_durable_t *d, const pga_jrnl_rec_t *r,
+                           const char *why) {
+  msgpack_unpacked u;
+  size_t off = 0, named = 0;
+  msgpack_unpacked_init(&u);
+  if (r->llen && msgpack_unpack_next(&u, r->label, r->llen, &off) ==
+                     MSGPACK_UNPACK_SUCCESS &&
+      u.data.type == MSGPACK_OBJECT_ARRAY) {
+    for (uint32_t i = 0; i < u.data.via.array.size; i++) {
+      const msgpack_object *pr = &u.data.via.array.ptr[i];
+      if (pr->type != MSGPACK_OBJECT_ARRAY || pr->via.array.size != 2 ||
+          pr->via.array.ptr[0].type != MSGPACK_OBJECT_BIN)
+        continue;
+      const msgpack_object *sv = &pr->via.array.ptr[0], *vv = &pr->via.array.ptr[1];
+      int has_ver = vv->type == MSGPACK_OBJECT_BIN;
+      char a[128], b[128];
+      skipped_add(d, sv->via.bin.ptr, sv->via.bin.size,
+                  has_ver ? vv->via.bin.ptr : NULL,
+                  has_ver ? vv->via.bin.size : 0, r->off);
+      pga_warn("config: %s/%s: %s at offset %zu skipped: service %s, "
+               "version %s", d->dir, JRNL_NAME, why, r->off,
+               show(sv->via.bin.ptr, sv->via.bin.size, a, sizeof a),
+               has_ver ? show(vv->via.bin.ptr, vv->via.bin.size, b, sizeof b)
+                       : "-");
+      named++;
+    }
+  }
+  msgpack_unpacked_destroy(&u);
+  if (!named) {
+    skipped_add(d, NULL, 0, NULL, 0, r->off);
+    pga_warn("config: %s/%s: %s at offset %zu skipped (%zu bytes; what it "
+             "changed is unknown)", d->dir, JRNL_NAME, why, r->off, r->size);
+  }
+}
+
+static void note_damage(pga_durable_load_t *ld, size_t off, size_t len) {
+  if (ld->bad_offset < 0) ld->bad_offset = (int64_t)off;
+  ld->skipped_bytes += len;
+  ld->damaged++;
+}
+
+static void replay_v2(pga_config_plane_t *p, const char *buf, size_t len,
+                      const pga_jrnl_head_t *head) {
+  pga_durable_t *d = p->durable;
+  pga_durable_load_t *ld = &d->load;
+  size_t off = PGA_JRNL_HEADER_V2;
+  pga_jrnl_rec_t rec;
+  pga_jrnl_gap_t gap;
+  int kind;
+  while ((kind = pga_jrnl_next(buf, len, head, MAX_RECORD, &off, &rec,
+                               &gap)) != 0) {
+    if (kind == 1 && replay_record(p, rec.payload, rec.plen) == 0) {
+      ld->records++;
+      continue;
+    }
+    if (kind == 1) {
+      note_damage(ld, rec.off, rec.size);
+      report_damaged(d, &rec, "record that does not decode");
+      continue;
+    }
+    note_damage(ld, gap.off, gap.len);
+    for (size_t i = 0; i < gap.nnamed; i++)
+      report_damaged(d, &gap.named[i], gap.named[i].off + gap.named[i].size >
+                                           len ? "torn record"
+                                               : "corrupt record");
+    if (gap.unnamed) {
+      pga_jrnl_rec_t none = {gap.off, gap.len, NULL, NULL, 0, 0};
+      report_damaged(d, &none, gap.off + gap.len == len && !gap.nnamed
+                                   ? "damaged or torn tail"
+                                   : "damaged record header");
+    }
+  }
+  if (ld->damaged)
+    pga_warn("config: %s/%s: %zu damaged stretch(es), %llu bytes skipped; "
+             "%zu records replayed (the ones after the damage too)", d->dir,
+             JRNL_NAME, ld->damaged, (unsigned long long)ld->skipped_bytes,
+             ld->records);
+}
+
+size_t pga__durable_skipped_count(const pga_config_plane_t *p) {
+  return p->durable ? p->durable->nskipped : 0;
+}
+
+static void put_etf_or(pga_tb_t *out, const char *etf, size_t len,
+                       const char *atom) {
+  pga_term_t t;
+  if (etf && pga_term_view(etf, len, &t) == 0)
+    pga_tb_term(out, &t);
+  else
+    pga_tb_atom(out, atom);
+}
+
+void pga__durable_put_skipped(const pga_config_plane_t *p, pga_tb_t *out) {
+  size_t n = pga__durable_skipped_count(p);
+  pga_tb_list(out, n); /* n == 0: that is [] already */
+  if (n == 0) return;
+  for (size_t i = 0; i < n; i++) {
+    const skipped_t *k = &p->durable->skipped[i];
+    pga_tb_map(out, 3); /* keys in term order, as the BEAM keeps them */
+    pga_tb_atom(out, "offset");
+    pga_tb_int(out, (long long)k->off);
+    pga_tb_atom(out, "service");
+    put_etf_or(out, k->svc, k->svc_len, "unknown");
+    pga_tb_atom(out, "version");
+    put_etf_or(out, k->ver, k->ver_len, k->svc ? "nil" : "unknown");
+  }
+  pga_tb_nil(out);
 }
 
 static int open_dir(pga_durable_t *d, char *err, size_t errlen) {
@@ -846,13 +1071,18 @@ void pga_durable_close(pga_durable_t *d) {
   if (d->lockfd >= 0) close(d->lockfd); /* releases the flock */
   if (d->dirfd >= 0) close(d->dirfd);
   pthread_mutex_destroy(&d->mu);
+  for (size_t i = 0; i < d->nskipped; i++) {
+    free(d->skipped[i].svc);
+    free(d->skipped[i].ver);
+  }
+  free(d->skipped);
   free(d->dir);
   free(d);
 }
 
 void pga__durable_last_load(const pga_config_plane_t *p,
                             pga_durable_load_t *out) {
-  static const pga_durable_load_t none = {0, 0, 0, 0, -1, 0};
+  static const pga_durable_load_t none = {0, 0, 0, 0, -1, 0, 0};
   *out = p->durable ? p->durable->load : none;
 }
 

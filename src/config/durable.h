@@ -16,6 +16,7 @@
 #include <msgpack.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "config/config_int.h"
 #include "config/funconfig.h"
@@ -41,6 +42,12 @@ typedef struct pga_txn_s {
   size_t nops;
   msgpack_sbuffer sb;
   msgpack_packer pk;
+  /* the record's label: [service, version] pairs it changes (journal.h) */
+  msgpack_sbuffer lsb;
+  msgpack_packer lpk;
+  size_t nlabels;
+  size_t last_at;         /* where the previous pair starts in lsb */
+  int label_locked;       /* a push named the record: nothing more */
 } pga_txn_t;
 
 /* Each can't fail: an error is kept in t and reported by commit. */
@@ -87,10 +94,20 @@ typedef struct pga_durable_load_s {
   size_t records;          /* journal records replayed */
   int journal_state;       /* 0 none, 1 replayed, 2 stale, 3 bad header */
   int64_t bad_offset;      /* first torn/corrupt record, -1 = none */
-  uint64_t skipped_bytes;  /* from bad_offset to the end */
+  uint64_t skipped_bytes;  /* damaged bytes skipped in all */
+  size_t damaged;          /* damaged stretches (each skipped alone) */
 } pga_durable_load_t;
 void pga__durable_last_load(const pga_config_plane_t *p,
                             pga_durable_load_t *out);
+/* Writes the records the last open skipped as damaged, a list of
+ * %{service: s, version: v | nil, offset: n} (a record whose label was
+ * damaged too: service and version :unknown). 0 entries: []. */
+void pga__durable_put_skipped(const pga_config_plane_t *p, pga_tb_t *out);
+size_t pga__durable_skipped_count(const pga_config_plane_t *p);
+/* --check-data-dir DIR: reads the snapshot and the journal, reports on out
+ * what they hold and what is damaged, changes nothing. 0 clean, 1 damage
+ * found, 2 unreadable (datadir_check.c). */
+int pga_durable_check(const char *dir, FILE *out);
 /* Test hooks: fold the journal once it passes bytes (0 = default 8 MiB);
  * make the next n syncs fail. */
 void pga__durable_set_compact_bytes(pga_config_plane_t *p, size_t bytes);

@@ -366,13 +366,20 @@ static pga_outcome_t fn_status(pga_config_plane_t *p, const pga_term_t *argv,
                                pga_tb_t *out) {
   (void)argv;
   pthread_mutex_lock(&p->lock);
-  pga_tb_map(out, 3);
+  /* journal_skipped only after damage (C32): the library's keys alone
+   * otherwise. */
+  size_t skipped = pga__durable_skipped_count(p);
+  pga_tb_map(out, skipped ? 4 : 3);
   pga_tb_atom(out, "status");
   pga_tb_atom(out, "ok");
   pga_tb_atom(out, "pushed_services");
   put_pushed_map(p, out, 0);
   pga_tb_atom(out, "pushed_configs");
   put_pushed_map(p, out, 1);
+  if (skipped) {
+    pga_tb_atom(out, "journal_skipped");
+    pga__durable_put_skipped(p, out);
+  }
   pthread_mutex_unlock(&p->lock);
   return PGA_RETURN;
 }

@@ -11,6 +11,7 @@
 
 #include "base/log.h"
 #include "config/config.h"
+#include "config/durable.h"
 #include "config/file.h"
 #include "node/dist_tls.h"
 #include "node/notify.h"
@@ -230,6 +231,12 @@ int main(int argc, char **argv) {
     if (cli.version) printf("pga-node %s\n", pga_version_string());
     pga_cli_free(&cli);
     return 0;
+  }
+  if (cli.check_data_dir) {
+    /* Reads the data dir, reports, changes nothing (0 clean, 1 damage). */
+    int st = pga_durable_check(cli.check_data_dir, stdout);
+    pga_cli_free(&cli);
+    return st;
   }
   pga_log_set_level(cli.log_level);
   pga_conffile_t conf;

@@ -17,7 +17,7 @@ enum { OPT_NAME = 256, OPT_SNAME, OPT_COOKIE, OPT_DATA_DIR, OPT_CONFIG,
        OPT_PLUGIN, OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION, OPT_DIST_INTERFACE,
        OPT_DIST_PORT_MIN, OPT_DIST_PORT_MAX, OPT_DIST_PORT, OPT_LOCAL,
        OPT_NO_LOCAL, OPT_MAX_TERM, OPT_PROTO_DIST,
-       OPT_SSL_DIST_OPTFILE };
+       OPT_SSL_DIST_OPTFILE, OPT_CHECK_DATA_DIR };
 
 static const struct option long_opts[] = {
     {"name", required_argument, NULL, OPT_NAME},
@@ -34,6 +34,7 @@ static const struct option long_opts[] = {
     {"max-term-bytes", required_argument, NULL, OPT_MAX_TERM},
     {"proto-dist", required_argument, NULL, OPT_PROTO_DIST},
     {"ssl-dist-optfile", required_argument, NULL, OPT_SSL_DIST_OPTFILE},
+    {"check-data-dir", required_argument, NULL, OPT_CHECK_DATA_DIR},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {"local-services", no_argument, NULL, OPT_LOCAL},
@@ -51,7 +52,8 @@ void pga_cli_usage(FILE *out) {
         "                [--dist-port N] [--max-term-bytes N[k|m]]\n"
         "                [--proto-dist inet_tcp|inet_tls] "
         "[--ssl-dist-optfile FILE]\n"
-        "                [-h|--help] [-V|--version]\n",
+        "                [-h|--help] [-V|--version]\n"
+        "       pga-node --check-data-dir DIR\n",
         out);
 }
 
@@ -97,6 +99,9 @@ void pga_cli_help(FILE *out) {
       "                       TLS settings: the file BEAM nodes take with\n"
       "                       -ssl_dist_optfile ([{server, Opts}, {client,\n"
       "                       Opts}].)\n"
+      "  --check-data-dir DIR report what DIR's snapshot and journal hold and\n"
+      "                       what is damaged, change nothing, exit 0 clean,\n"
+      "                       1 damaged, 2 unreadable (no other option needed)\n"
       "  -h, --help           this text, then exit\n"
       "  -V, --version        the version, then exit\n"
       "\n"
@@ -242,6 +247,7 @@ static int one_option(pga_cli_t *cli, int opt, const char *v,
       return 0;
     case OPT_SSL_DIST_OPTFILE: cli->ssl_dist_optfile = v; return 0;
     case OPT_NO_LOCAL: cli->local_services = 0; return 0;
+    case OPT_CHECK_DATA_DIR: cli->check_data_dir = v; return 0;
     default:
       snprintf(err, errlen, "unknown option");
       return -1;

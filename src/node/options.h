@@ -36,6 +36,7 @@ typedef struct pga_cli_s {
   size_t max_term_bytes;    /* --max-term-bytes; 0 = not given */
   const char *proto_dist;   /* --proto-dist inet_tcp | inet_tls */
   const char *ssl_dist_optfile;
+  const char *check_data_dir; /* --check-data-dir DIR: report and exit */
   int help, version;
   /* The distribution's network surface (0/NULL = not given). */
   const char *dist_interface;  /* IPv4 or IPv6 literal */

@@ -73,16 +73,23 @@ static long file_size(const char *name) {
   return stat(path_of(name), &st) == 0 ? (long)st.st_size : -1;
 }
 
-/* Offsets of the journal's records (after the 16-byte header). */
+#define JHEAD 28 /* journal version 2 header (src/config/journal.h) */
+
+/* Offsets of the journal's records (after the header); a record is salt 8,
+ * payload length 4, label length 2, label, two CRCs, payload. */
+static long label_len[16];
 static size_t record_offsets(long *off, size_t max) {
   FILE *f = fopen(path_of("config.journal"), "rb");
   ck_assert_ptr_nonnull(f);
   size_t n = 0;
-  long pos = 16;
-  unsigned char h[8];
-  while (n < max && fseek(f, pos, SEEK_SET) == 0 && fread(h, 1, 8, f) == 8) {
+  long pos = JHEAD;
+  unsigned char h[14];
+  while (n < max && fseek(f, pos, SEEK_SET) == 0 && fread(h, 1, 14, f) == 14) {
+    long plen = (long)h[8] << 24 | h[9] << 16 | h[10] << 8 | h[11];
+    long llen = (long)h[12] << 8 | h[13];
+    if (n < 16) label_len[n] = llen;
     off[n++] = pos;
-    pos += 8 + ((long)h[0] << 24 | h[1] << 16 | h[2] << 8 | h[3]);
+    pos += 22 + llen + plen;
   }
   fclose(f);
   return n;
@@ -233,26 +240,70 @@ START_TEST(durable_torn_tail_skipped) {
   /* A torn record header (fewer than 8 bytes) likewise. */
   push(PF("3.0.0", "3"));
   crash();
-  ck_assert_int_eq(truncate(path_of("config.journal"), 16 + 5), 0);
+  ck_assert_int_eq(truncate(path_of("config.journal"), JHEAD + 5), 0);
   ck_assert_msg(open_plane(NULL, 0) == 0, "%s", err);
-  ck_assert_int_eq(last_load().bad_offset, 16);
+  ck_assert_int_eq(last_load().bad_offset, JHEAD);
   ck_assert_uint_eq(last_load().records, 0);
   ck_assert_term(C(DB, "count", NULL, NULL, NULL), "2");
 }
 END_TEST
 
-START_TEST(durable_corrupt_record_and_the_rest_skipped) {
+/* Where in record 2 four bytes are flipped (from its start, or from its
+ * end when negative), and whether its label still names it. */
+static const struct {
+  const char *where;
+  long at;
+  int named;
+} flips[] = {
+    {"salt", 0, 0},
+    {"payload length", 9, 0},
+    {"label length", 12, 0},
+    {"label", 20, 0},
+    {"header CRC", -1000, 0}, /* placeholder: resolved from the label */
+    {"payload CRC", -1001, 1},
+    {"payload start", -1002, 1},
+    {"payload middle", -40, 1},
+    {"payload end", -4, 1},
+};
+
+START_TEST(durable_corrupt_record_skipped_alone) {
   three_pushes();
   long off[8];
   ck_assert_uint_eq(record_offsets(off, 8), 3);
+  long hcrc = off[1] + 14 + label_len[1];
+  long at = flips[_i].at == -1000   ? hcrc
+            : flips[_i].at == -1001 ? hcrc + 4
+            : flips[_i].at == -1002 ? hcrc + 8
+            : flips[_i].at < 0      ? off[2] + flips[_i].at
+                                    : off[1] + flips[_i].at;
   crash();
-  poke(off[1] + 8 + 20, 0x5A); /* inside record 2's payload */
+  for (int k = 0; k < 4; k++) poke(at + k, (unsigned char)(0xA5 ^ k));
   ck_assert_msg(open_plane(NULL, 0) == 0, "%s", err);
-  ck_assert_uint_eq(last_load().records, 1);
+  /* Records 1 and 3 replayed: only the damaged one is lost. */
+  ck_assert_msg(last_load().records == 2, "%s: %zu records", flips[_i].where,
+                last_load().records);
   ck_assert_int_eq(last_load().bad_offset, off[1]);
-  ck_assert_term(C(RECV, "verify", "\"test_service\"", "\"1\"", NULL),
+  ck_assert_uint_eq(last_load().damaged, 1);
+  ck_assert_term(C(RECV, "verify", "\"test_service\"", "\"3\"", NULL),
                  "{:ok, :matched}");
-  ck_assert_term(C(DB, "count", NULL, NULL, NULL), "1");
+  ck_assert_term(C(DB, "count", NULL, NULL, NULL), "2");
+  /* ConfigReceiver.status/0 names what was skipped. */
+  const char *want = flips[_i].named
+                         ? "[%{offset: OFF, service: \"test_service\", "
+                           "version: \"2\"}]"
+                         : "[%{offset: OFF, service: :unknown, "
+                           "version: :unknown}]";
+  char expect[256];
+  const char *o = strstr(want, "OFF");
+  snprintf(expect, sizeof expect, "%.*s%ld%s", (int)(o - want), want, off[1],
+           o + 3);
+  ck_assert_term(key(C(RECV, "status", NULL, NULL, NULL), "journal_skipped"),
+                 expect);
+  /* The next start is clean and the receiver's status back to its keys. */
+  reopen();
+  ck_assert_int_eq(last_load().bad_offset, -1);
+  pga_term_t st = C(RECV, "status", NULL, NULL, NULL), v;
+  ck_assert_int_ne(pga_term_map_get_atom(&st, "journal_skipped", &v), 0);
 }
 END_TEST
 
@@ -307,7 +358,7 @@ END_TEST
 START_TEST(durable_compaction_keeps_state) {
   pga__durable_set_compact_bytes(plane, 1);
   three_pushes(); /* each commit folds the journal */
-  ck_assert_int_eq(file_size("config.journal"), 16);
+  ck_assert_int_eq(file_size("config.journal"), JHEAD);
   ck_assert_term(C(DB, "add", "%FC{" G "}", NULL, NULL), ":ok");
   reopen();
   ck_assert_term(C(DB, "count", NULL, NULL, NULL), "4");
@@ -401,8 +452,8 @@ START_TEST(durable_random_journals_never_crash) {
     unsigned char buf[512];
     size_t n = (size_t)(rand_r(&seed) % sizeof buf);
     for (size_t i = 0; i < n; i++) buf[i] = (unsigned char)rand_r(&seed);
-    /* keep the header (magic + generation) of the current journal */
-    ck_assert_int_eq(truncate(path_of("config.journal"), 16), 0);
+    /* keep the header (magic, generation, salt) of the current journal */
+    ck_assert_int_eq(truncate(path_of("config.journal"), JHEAD), 0);
     append_bytes(buf, n);
     ck_assert_msg(open_plane(NULL, 0) == 0, "%s", err);
     ck_assert_term(C(DB, "count", NULL, NULL, NULL), "1");
@@ -421,7 +472,8 @@ static Suite *suite(void) {
   tcase_add_test(tc, durable_changes_survive_a_crash);
   tcase_add_test(tc, durable_replay_keeps_the_order_of_changes);
   tcase_add_test(tc, durable_torn_tail_skipped);
-  tcase_add_test(tc, durable_corrupt_record_and_the_rest_skipped);
+  tcase_add_loop_test(tc, durable_corrupt_record_skipped_alone, 0,
+                      (int)(sizeof flips / sizeof flips[0]));
   tcase_add_test(tc, durable_garbage_after_records_skipped);
   tcase_add_test(tc, durable_bad_header_ignored);
   tcase_add_test(tc, durable_stale_journal_ignored);
