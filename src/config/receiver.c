@@ -366,7 +366,7 @@ static pga_outcome_t fn_status(pga_config_plane_t *p, const pga_term_t *argv,
                                pga_tb_t *out) {
   (void)argv;
   pthread_mutex_lock(&p->lock);
-  /* journal_skipped only after damage (C32): the library's keys alone
+  /* journal_skipped only after damage (C28): the library's keys alone
    * otherwise. */
   size_t skipped = pga__durable_skipped_count(p);
   pga_tb_map(out, skipped ? 4 : 3);

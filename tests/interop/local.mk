@@ -30,6 +30,7 @@ EXTRA_DIST += tests/interop/lib/config_structs.exs \
 	tests/interop/lib/config_gw.exs \
 	tests/interop/100_config_push.exs tests/interop/110_config_pull.exs \
 	tests/interop/120_config_file.exs tests/interop/130_config_durable.exs \
+	tests/interop/135_config_journal_damage.exs \
 	tests/interop/140_config_json.exs
 ## request-plane scenarios
 EXTRA_DIST += tests/interop/300_request_executor.exs \
