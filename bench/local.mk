@@ -11,7 +11,8 @@
 EXTRA_DIST += bench/run.sh bench/common.exs bench/driver.exs bench/gateway.exs bench/target.exs \
 	bench/gateway_cpu.exs bench/beam_gateway.exs bench/library_gateway.exs \
 	bench/bigterm.exs \
-	bench/tls.sh bench/tls_driver.exs
+	bench/tls.sh bench/tls_driver.exs bench/deadclients.sh bench/deadclients.exs \
+	bench/soak.sh bench/soak.exs
 
 EXTRA_PROGRAMS = bench/limiter_bench bench/config_bench
 CLEANFILES += $(EXTRA_PROGRAMS)
@@ -20,7 +21,7 @@ bench_limiter_bench_LDADD = libpga_core.la
 bench_config_bench_SOURCES = bench/config_bench.c
 bench_config_bench_LDADD = libpga_core.la
 
-.PHONY: bench bench-request bench-tls
+.PHONY: bench bench-request bench-tls bench-deadclients bench-soak
 bench-request: bench/limiter_bench$(EXEEXT) bench/config_bench$(EXEEXT)
 	./bench/limiter_bench$(EXEEXT)
 	./bench/config_bench$(EXEEXT)
@@ -54,3 +55,15 @@ bench-bigterm: src/pga-node$(EXEEXT)
 bench-tls: src/pga-node$(EXEEXT)
 	PGA_NODE=$(abs_top_builddir)/src/pga-node$(EXEEXT) ELIXIR='$(ELIXIR)' \
 	EPMD='$(EPMD)' bash $(srcdir)/bench/tls.sh
+
+## Memory when client nodes die mid-request (bench/deadclients.sh;
+## BENCH_ROUNDS, default 50).
+bench-deadclients: src/pga-node$(EXEEXT)
+	PGA_NODE=$(abs_top_builddir)/src/pga-node$(EXEEXT) ELIXIR='$(ELIXIR)' \
+	EPMD='$(EPMD)' bash $(srcdir)/bench/deadclients.sh
+
+## Mixed load with faults for BENCH_SOAK_SECONDS (600): lost, duplicated and
+## hung answers (all must be 0) and memory at start, middle, end.
+bench-soak: src/pga-node$(EXEEXT)
+	PGA_NODE=$(abs_top_builddir)/src/pga-node$(EXEEXT) ELIXIR='$(ELIXIR)' \
+	EPMD='$(EPMD)' bash $(srcdir)/bench/soak.sh

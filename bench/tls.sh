@@ -47,11 +47,13 @@ export ERL_AFLAGS="-proto_dist inet_tls -ssl_dist_optfile $conf"
   --proto-dist inet_tls --ssl-dist-optfile "$conf" >"$tmp/pga.log" 2>&1 </dev/null &
 pids+=($!)
 pga_ospid=$!
+disown "$pga_ospid" # killed by pid at exit: no job notice
 wait_line "$tmp/pga.log" "^pga-node ready" 15
 
 "$ELIXIR" --sname pga_tls_bench_beam --cookie "$cookie" "$here/target.exs" \
   >"$tmp/beam.log" 2>&1 </dev/null &
 pids+=($!)
+disown "$!"
 wait_line "$tmp/beam.log" "^pga-bench target ready" 30
 # elixir's wrapper script execs erl: the OS process serving is the beam.smp
 # child of that pid, or the pid itself.
