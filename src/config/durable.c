@@ -535,18 +535,14 @@ int pga_txn_commit(pga_config_plane_t *p, pga_txn_t *t, int may_compact,
     return rc;
   }
   /* label = msgpack array of the [service, version] pairs */
-  unsigned char lhead[5], head[PGA_JRNL_REC_FIXED + PGA_JRNL_LABEL_MAX];
-  size_t lh = 1;
-  lhead[0] = 0xdc; /* array 16 */
-  lhead[1] = (unsigned char)(t->nlabels >> 8);
-  lhead[2] = (unsigned char)t->nlabels;
-  lh = 3;
+  unsigned char head[PGA_JRNL_REC_FIXED + PGA_JRNL_LABEL_MAX];
   char lab[PGA_JRNL_LABEL_MAX];
+  size_t lh = 3; /* msgpack array 16 header */
+  lab[0] = (char)0xdc;
+  lab[1] = (char)(t->nlabels >> 8);
+  lab[2] = (char)t->nlabels;
   size_t llen = lh + t->lsb.size <= sizeof lab ? lh + t->lsb.size : 0;
-  if (llen) {
-    memcpy(lab, lhead, lh);
-    memcpy(lab + lh, t->lsb.data, t->lsb.size);
-  }
+  if (llen && t->lsb.size) memcpy(lab + lh, t->lsb.data, t->lsb.size);
   size_t hlen = pga_jrnl_rec_head(head, &d->head, lab, llen, all.data,
                                   all.size);
   pthread_mutex_lock(&d->mu);
