@@ -293,7 +293,7 @@ int pga_cli_parse(int argc, char **argv, pga_cli_t *cli, char *err,
     snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
     return -1;
   }
-  if (cli->help || cli->version) return 0;
+  if (cli->help || cli->version || cli->check_data_dir) return 0;
   if (check_dist_ports(cli, err, errlen) != 0) return -1;
   if (!cli->name) {
     snprintf(err, errlen, "--name or --sname is required");
