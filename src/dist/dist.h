@@ -107,7 +107,8 @@ void pga_dist_free(pga_dist_t *d);
 const char *pga_dist_name(const pga_dist_t *d);
 uint32_t pga_dist_creation(const pga_dist_t *d);
 /* Where the node listens (after pga_dist_start), for pga-node's summary:
- * "0.0.0.0:9100", "[::1]:9100", plus " without epmd" in that mode. */
+ * "0.0.0.0:9100", "[::1]:9100", plus " over TLS (inet_tls)" and
+ * " without epmd" in those modes. */
 void pga_dist_endpoint(const pga_dist_t *d, char *out, size_t outlen);
 pga_loop_t *pga_dist_loop(const pga_dist_t *d);
 /* Number of connections that are up. */

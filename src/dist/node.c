@@ -302,7 +302,8 @@ uint32_t pga_dist_creation(const pga_dist_t *d) { return d->creation; }
 void pga_dist_endpoint(const pga_dist_t *d, char *out, size_t outlen) {
   char where[80];
   show_endpoint(d, where, sizeof where);
-  snprintf(out, outlen, "%s%s", where, d->cfg.no_epmd ? " without epmd" : "");
+  snprintf(out, outlen, "%s%s%s", where, d->tls ? " over TLS (inet_tls)" : "",
+           d->cfg.no_epmd ? " without epmd" : "");
 }
 pga_loop_t *pga_dist_loop(const pga_dist_t *d) { return d->loop; }
 size_t pga_dist_conn_count(const pga_dist_t *d) { return d->up_count; }
