@@ -12,6 +12,11 @@ defmodule Scenario do
   require Check
 
   def run do
+    if Check.tls_run?() do
+      # IP-literal hosts, inet6_tcp and -erl_epmd_port peers: plain TCP
+      Check.diag("skipped in a TLS run (PGA_INTEROP_TLS=1): plain-TCP listener cases")
+      Check.finish()
+    end
     if ConfigGw.binary() do
       refused()
       range()

@@ -124,6 +124,10 @@ defmodule Scenario do
   end
 
   def run do
+    if Check.tls_run?() do
+      Check.diag("skipped in a TLS run (PGA_INTEROP_TLS=1): the README demo is plain TCP")
+      Check.finish()
+    end
     text = File.read!(Readme.path())
     so = PgaPlugin.plugin("pga_example")
 

@@ -54,8 +54,12 @@ defmodule ConfigGw do
               for({k, v} <- env, do: {String.to_charlist(k), if(v, do: String.to_charlist(v), else: false)})]
       ])
 
-    {:os_pid, ospid} = Port.info(port, :os_pid)
-    File.write!(Path.join(Check.run_dir(), "pids"), "#{ospid}\n", [:append])
+    # nil when pga-node already exited (a usage error is that quick)
+    ospid = case Port.info(port, :os_pid) do
+      {:os_pid, p} -> p
+      nil -> nil
+    end
+    if ospid, do: File.write!(Path.join(Check.run_dir(), "pids"), "#{ospid}\n", [:append])
     gw = %{port: port, ospid: ospid, node: name, log: log}
 
     case wait_ready(port, "pga-node ready #{name}", Check.tmo(ms)) do
