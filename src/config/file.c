@@ -719,7 +719,7 @@ static int top(ctx_t *c, json_t *root) {
   static const char *const keys[] = {
       "gen_api", "push_token", "mfa_allowlist", "detail_error",
       "admin_actions", "client_mode", "rate_limiter", "worker_pool",
-      "request", "argument_handler", "config_pusher", "dist",
+      "request", "argument_handler", "config_pusher", "dist", "endpoint",
       "local_services", "max_term_bytes",
       /* gen_api's keys may also sit here (C22) */
       "pull_timeout", "pull_interval", "service_configs", NULL};
@@ -749,6 +749,13 @@ static int top(ctx_t *c, json_t *root) {
       get_bool(c, "local_services", json_object_get(root, "local_services"),
                &c->cf->local_services) != 0)
     return -1;
+  json_t *ep = json_object_get(root, "endpoint");
+  if (ep && !json_is_null(ep)) { /* read by pga-node (endpoint_conf.c) */
+    if (!json_is_object(ep))
+      return fail(c, "endpoint", "expected an object, got %s", type_name(ep));
+    if (!(c->cf->endpoint_json = json_dumps(ep, JSON_COMPACT)))
+      return fail(c, "endpoint", "out of memory");
+  }
   return 0;
 }
 
@@ -787,6 +794,7 @@ void pga_conffile_free(pga_conffile_t *cf) {
   pga_tb_free(cf->pusher_opts);
   free(cf->push_token);
   free(cf->dist.interface);
+  free(cf->endpoint_json);
   free(cf->warnings);
   free(cf->dist.optfile);
   pga_tls_conf_free(&cf->dist.ssl);

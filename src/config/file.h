@@ -87,6 +87,9 @@ typedef struct pga_conffile_s {
   /* local_services: the plugins' FunConfigs are stored in this node's own
    * gateway as nodes: :local configs at start-up (src/plugin/local.h). */
   int local_services;              /* true */
+  /* The "endpoint" object as compact JSON text, or NULL; pga-node reads
+   * it (src/node/endpoint_conf.c), errors naming "endpoint.KEY". */
+  char *endpoint_json;
   /* Advice that is not an error (binary node names...), one per line. */
   char *warnings;
   /* owned storage behind config */

@@ -34,7 +34,7 @@ static void send_buf(conn_t *c, pga_dynbuf_t *b, int rc) {
 static void reply(conn_t *c, const char *join_ref, const char *ref,
                   const char *topic, const char *status, const char *resp) {
   pga_dynbuf_t b;
-  pga_dynbuf_init(&b, 0);
+  pga_dynbuf_init(&b, EP_BUF_CAP);
   send_buf(c, &b, pga__ep_phx_reply(c->vsn, &b, join_ref, ref, topic, status,
                                     resp, strlen(resp)));
 }
@@ -42,7 +42,7 @@ static void reply(conn_t *c, const char *join_ref, const char *ref,
 void pga__ep_push(join_t *j, const char *event, const char *payload,
                   size_t plen) {
   pga_dynbuf_t b;
-  pga_dynbuf_init(&b, 0);
+  pga_dynbuf_init(&b, EP_BUF_CAP);
   send_buf(j->c, &b, pga__ep_phx_message(j->c->vsn, &b, j->join_ref, NULL,
                                          j->topic, event, payload, plen));
 }
@@ -51,7 +51,7 @@ void pga__ep_push(join_t *j, const char *event, const char *payload,
  * {}] (phx_close, phx_error). */
 static void control(join_t *j, const char *event) {
   pga_dynbuf_t b;
-  pga_dynbuf_init(&b, 0);
+  pga_dynbuf_init(&b, EP_BUF_CAP);
   send_buf(j->c, &b, pga__ep_phx_message(j->c->vsn, &b, j->join_ref,
                                          j->join_ref, j->topic, event, "{}",
                                          2));

@@ -22,6 +22,7 @@
 #define EP_UPGRADE_TIMEOUT_MS 10000 /* slowloris: the whole request by then */
 #define EP_READ_BUDGET (256u * 1024u) /* bytes read per readiness event */
 #define EP_MAILBOX_MAX 256          /* queued client messages per connection */
+#define EP_BUF_CAP (256u * 1024u * 1024u) /* one encoded message */
 
 typedef struct ep_s ep_t;
 typedef struct conn_s conn_t;

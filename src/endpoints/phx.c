@@ -118,7 +118,7 @@ int pga__ep_phx_reply(ep_vsn_t vsn, pga_dynbuf_t *out, const char *join_ref,
                       const char *response, size_t rlen) {
   pga_dynbuf_t p;
   int rc;
-  pga_dynbuf_init(&p, 0);
+  pga_dynbuf_init(&p, EP_BUF_CAP);
   rc = adds(&p, "{\"response\":");
   if (!rc) rc = add(&p, response, rlen);
   if (!rc) rc = adds(&p, ",\"status\":\"");

@@ -29,7 +29,7 @@ void pga__ep_pending_free(pending_t *p) {
  * crashes the channel, as in Phoenix (the encoding runs in the channel). */
 static void push_term(join_t *j, const pga_term_t *t) {
   pga_dynbuf_t b;
-  pga_dynbuf_init(&b, 0);
+  pga_dynbuf_init(&b, EP_BUF_CAP);
   if (pga__ep_term_to_json(t, &b) != 0) {
     pga_warn("endpoint: a push to \"%s\" cannot be encoded as JSON", j->topic);
     j->crashed = 1;
@@ -66,8 +66,8 @@ static void push_error(join_t *j, const pga_term_t *rid, const char *msg) {
 static void reply_text(join_t *j, const char *ref, const char *status,
                        const char *text, size_t len) {
   pga_dynbuf_t r, b;
-  pga_dynbuf_init(&r, 0);
-  pga_dynbuf_init(&b, 0);
+  pga_dynbuf_init(&r, EP_BUF_CAP);
+  pga_dynbuf_init(&b, EP_BUF_CAP);
   if (pga__ep_json_string(&r, text, len) == 0 &&
       pga__ep_phx_reply(j->c->vsn, &b, j->join_ref, ref, j->topic, status,
                         pga_dynbuf_ptr(&r), pga_dynbuf_size(&r)) == 0)
@@ -79,7 +79,7 @@ static void reply_text(join_t *j, const char *ref, const char *status,
 static void reply_json(join_t *j, const char *ref, const char *status,
                        const char *json) {
   pga_dynbuf_t b;
-  pga_dynbuf_init(&b, 0);
+  pga_dynbuf_init(&b, EP_BUF_CAP);
   if (pga__ep_phx_reply(j->c->vsn, &b, j->join_ref, ref, j->topic, status,
                         json, strlen(json)) == 0)
     pga__ep_send(j->c, pga_dynbuf_ptr(&b), pga_dynbuf_size(&b), 0);

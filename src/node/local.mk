@@ -3,7 +3,8 @@ bin_PROGRAMS += src/pga-node
 src_pga_node_SOURCES = src/node/main.c src/node/options.c src/node/options.h \
 	src/node/startup_push.c src/node/startup_push.h src/node/summary.c \
 	src/node/summary.h src/node/notify.c src/node/notify.h \
-	src/node/dist_tls.c src/node/dist_tls.h
+	src/node/dist_tls.c src/node/dist_tls.h \
+	src/node/endpoint_conf.c src/node/endpoint_conf.h
 src_pga_node_LDADD = libpga_core.la
 # Plugins (--plugin) resolve the pga_* API from the executable itself.
 src_pga_node_LDFLAGS = $(AM_LDFLAGS) -export-dynamic

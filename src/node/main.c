@@ -13,7 +13,9 @@
 #include "config/config.h"
 #include "config/durable.h"
 #include "config/file.h"
+#include "endpoints/endpoint.h"
 #include "node/dist_tls.h"
+#include "node/endpoint_conf.h"
 #include "node/notify.h"
 #include "node/options.h"
 #include "node/startup_push.h"
@@ -185,15 +187,31 @@ static int start_all(const pga_cli_t *cli, const pga_conffile_t *conf,
   return 0;
 }
 
+/* The "endpoint" object, when the config has one: 1 configured, 0 not,
+ * -1 refused (exit status 2, naming the key). */
+static int load_endpoint(const pga_cli_t *cli, const pga_conffile_t *conf,
+                         pga_endpoint_opts_t *ep) {
+  char err[512];
+  pga_endpoint_opts_init(ep);
+  if (!conf->endpoint_json) return 0;
+  if (pga_endpoint_conf_read(conf->endpoint_json, ep, err, sizeof err) != 0) {
+    fprintf(stderr, "pga-node: config %s: %s\n", cli->config, err);
+    return -1;
+  }
+  return 1;
+}
+
 static int run(const pga_cli_t *cli, const pga_conffile_t *conf,
-               pga_tls_t *tls) {
+               pga_tls_t *tls, const pga_endpoint_opts_t *ep) {
   pga_node_t *node = NULL;
   pga_plugin_host_t *plugins = NULL;
   char err[512];
   long local = -1;
   if (start_all(cli, conf, tls, &node, &plugins, &local, err, sizeof err) !=
-      0) {
+          0 ||
+      (ep && pga_endpoint_start(node, ep, err, sizeof err) != 0)) {
     fprintf(stderr, "pga-node: %s\n", err);
+    pga_endpoint_stop(node);
     pga_plugin_host_free(plugins);
     stop_planes(node);
     pga_node_free(node);
@@ -210,6 +228,7 @@ static int run(const pga_cli_t *cli, const pga_conffile_t *conf,
   (void)pga_notify("STOPPING=1");
   running_node = NULL;
   /* pga_node_run has finished every job: no worker runs plane code. */
+  pga_endpoint_stop(node);
   pga_plugin_host_free(plugins);
   stop_planes(node);
   pga_node_free(node);
@@ -240,12 +259,17 @@ int main(int argc, char **argv) {
   }
   pga_log_set_level(cli.log_level);
   pga_conffile_t conf;
+  pga_endpoint_opts_t ep;
+  int has_ep = 0;
   pga_conffile_init(&conf);
+  pga_endpoint_opts_init(&ep);
   pga_tls_t *tls = NULL;
   int rc = check_unsupported(&cli) == 0 && load_config(&cli, &conf) == 0 &&
+                   (has_ep = load_endpoint(&cli, &conf, &ep)) >= 0 &&
                    setup_dist(&cli, &conf, &tls) == 0
-               ? run(&cli, &conf, tls)
+               ? run(&cli, &conf, tls, has_ep ? &ep : NULL)
                : 2;
+  pga_endpoint_opts_free(&ep);
   pga_conffile_free(&conf);
   pga_cli_free(&cli);
   return rc;
