@@ -56,3 +56,6 @@ EXTRA_DIST += tests/interop/420_ops_callflow.exs \
 	tests/interop/430_ops_security.exs tests/interop/435_ops_trace.exs
 ## telemetry (ops-plane.md §6)
 EXTRA_DIST += tests/interop/400_telemetry.exs
+## the Phoenix Channels endpoint: the real phoenix npm client (tests/clients)
+EXTRA_DIST += tests/interop/500_channels.exs tests/clients/package.json \
+	tests/clients/package-lock.json tests/clients/channels.test.js
