@@ -173,3 +173,10 @@ TESTS += tests/unit/check_ops_limiter
 tests_unit_check_ops_limiter_SOURCES = tests/unit/check_ops_limiter.c
 tests_unit_check_ops_limiter_CFLAGS = $(unit_cflags)
 tests_unit_check_ops_limiter_LDADD = $(unit_libs)
+
+## the Phoenix Channels endpoint's codecs (src/endpoints)
+check_PROGRAMS += tests/unit/check_endpoint
+TESTS += tests/unit/check_endpoint
+tests_unit_check_endpoint_SOURCES = tests/unit/check_endpoint.c
+tests_unit_check_endpoint_CFLAGS = $(unit_cflags)
+tests_unit_check_endpoint_LDADD = $(unit_libs)
