@@ -182,6 +182,8 @@ static void ws_msg(wslay_event_context_ptr ctx,
 static const struct wslay_event_callbacks ws_cbs = {
     ws_recv, ws_send, NULL, NULL, NULL, NULL, ws_msg};
 
+static int64_t heartbeat_check(pga_loop_t *loop, uint64_t id, void *data);
+
 /* ---- output ---- */
 
 static void flush(conn_t *c) {
@@ -239,6 +241,9 @@ void pga__ep_close(conn_t *c, uint16_t code, const char *reason) {
   c->state = CS_CLOSING;
   wslay_event_queue_close(c->ws, code, (const uint8_t *)reason,
                           strlen(reason));
+  /* the peer's close frame is awaited this long, then the socket goes */
+  if (c->timer) pga_loop_timer_cancel(c->ep->loop, c->timer);
+  c->timer = pga_loop_timer(c->ep->loop, EP_CLOSE_WAIT_MS, heartbeat_check, c);
   flush(c);
 }
 
@@ -290,7 +295,7 @@ static int64_t heartbeat_check(pga_loop_t *loop, uint64_t id, void *data) {
   if (now - c->last_in_ms >= to) {
     /* as Phoenix's transport timeout; 1001 lets phoenix.js reconnect */
     pga__ep_close(c, WSLAY_CODE_GOING_AWAY, "heartbeat timeout");
-    return 5000; /* then the socket goes, answered or not */
+    return PGA_TIMER_NOMORE; /* pga__ep_close armed the close wait */
   }
   return (int64_t)(to - (now - c->last_in_ms));
 }

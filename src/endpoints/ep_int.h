@@ -20,6 +20,7 @@
 
 #define EP_HTTP_MAX_BYTES 8192      /* upgrade request, headers included */
 #define EP_UPGRADE_TIMEOUT_MS 10000 /* slowloris: the whole request by then */
+#define EP_CLOSE_WAIT_MS 1000     /* for the peer's close frame */
 #define EP_READ_BUDGET (256u * 1024u) /* bytes read per readiness event */
 #define EP_MAILBOX_MAX 256          /* queued client messages per connection */
 #define EP_BUF_CAP (256u * 1024u * 1024u) /* one encoded message */

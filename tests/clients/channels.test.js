@@ -439,6 +439,163 @@ test('1,000 clients at once: each joins and runs one request', async () => {
   expectEq([good, pushed], [n, n], 'replies and pushes');
 });
 
+
+// ---- hostile input: raw TCP ---------------------------------------------------
+
+const net = require('net');
+const crypto = require('crypto');
+
+// One WebSocket frame as a client writes it (masked unless told).
+function frame(opcode, payload, {mask = true, fin = true, rsv = 0} = {}) {
+  const data = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
+  const len = data.length;
+  const head = [((fin ? 0x80 : 0) | (rsv << 4) | opcode)];
+  const m = mask ? 0x80 : 0;
+  if (len < 126) head.push(m | len);
+  else if (len < 65536) head.push(m | 126, len >> 8, len & 255);
+  else {
+    head.push(m | 127, 0, 0, 0, 0);
+    head.push((len >>> 24) & 255, (len >>> 16) & 255, (len >>> 8) & 255, len & 255);
+  }
+  if (!mask) return Buffer.concat([Buffer.from(head), data]);
+  const key = crypto.randomBytes(4);
+  const body = Buffer.alloc(len);
+  for (let i = 0; i < len; i++) body[i] = data[i] ^ key[i & 3];
+  return Buffer.concat([Buffer.from(head), key, body]);
+}
+
+// A TCP connection that sends the upgrade request; resolves once the 101
+// (or another status) is in. r.data collects what follows; r.closed is
+// set at the end.
+function tcp(base, {params = {}, head = null} = {}) {
+  return new Promise((resolve) => {
+    const u = new URL(wsUrl(base, params));
+    const r = {data: Buffer.alloc(0), status: null, closed: false};
+    const sock = net.connect(Number(u.port), u.hostname);
+    r.sock = sock;
+    sock.on('connect', () => sock.write(head !== null ? head :
+      `GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n` +
+      'Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n' +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n'));
+    sock.on('data', (d) => {
+      r.data = Buffer.concat([r.data, d]);
+      if (r.status === null) {
+        const end = r.data.indexOf('\r\n\r\n');
+        if (end >= 0) {
+          r.status = Number(r.data.slice(9, 12).toString());
+          r.data = r.data.slice(end + 4);
+          resolve(r);
+        }
+      }
+    });
+    sock.on('error', () => {});
+    sock.on('close', () => { r.closed = true; if (r.status === null) { r.status = 'closed'; resolve(r); } });
+  });
+}
+
+// The close code of the server's close frame in r.data, or null.
+function closeCode(r) {
+  const d = r.data;
+  for (let i = 0; i + 1 < d.length;) {
+    const op = d[i] & 15;
+    let len = d[i + 1] & 127;
+    let off = i + 2;
+    if (len === 126) { len = d.readUInt16BE(off); off += 2; }
+    else if (len === 127) { len = Number(d.readBigUInt64BE(off)); off += 8; }
+    if (op === 8) return len >= 2 ? d.readUInt16BE(off) : 1005;
+    i = off + len;
+  }
+  return null;
+}
+
+async function stillServes() {
+  const s = phx(OPEN_URL, {});
+  await connect(s);
+  const ch = s.socket.channel('room:lobby');
+  await join(ch);
+  s.socket.disconnect();
+}
+
+const closes = [
+  ['an unmasked client frame', () => frame(1, '[null,"1","phoenix","heartbeat",{}]', {mask: false}), 1002],
+  ['reserved bits set', () => frame(1, '[null,"1","phoenix","heartbeat",{}]', {rsv: 4}), 1002],
+  ['an unknown opcode', () => frame(3, 'x'), 1002],
+  ['invalid UTF-8 in a text frame', () => frame(1, Buffer.from([0x5b, 0xff, 0xfe, 0x5d])), 1007],
+  ['junk JSON', () => frame(1, '{"not json'), 1003],
+  ['a JSON array of the wrong arity', () => frame(1, '["1","2","t"]'), 1003],
+  ['a message over max_frame_bytes', () => frame(2, Buffer.alloc(1048577, 0x20)), 1009],
+  ['a binary message', () => frame(2, Buffer.from([0, 1, 2])), 1003],
+];
+for (const [what, make, code] of closes) {
+  test(`hostile: ${what} -> close ${code}, other clients unaffected`, async () => {
+    const r = await tcp(OPEN_URL);
+    expectEq(r.status, 101, 'upgrade');
+    r.sock.write(make());
+    await waitFor(() => closeCode(r) !== null || r.closed, 'the close');
+    expectEq(closeCode(r), code, 'close code');
+    await waitFor(() => r.closed, 'the socket closed');
+    await stillServes();
+  });
+}
+
+test('hostile: a fragmented message is reassembled', async () => {
+  const r = await tcp(OPEN_URL);
+  const text = '[null,"7","phoenix","heartbeat",{}]';
+  r.sock.write(Buffer.concat([frame(1, text.slice(0, 10), {fin: false}),
+    frame(0, text.slice(10, 20), {fin: false}), frame(9, 'ping'), frame(0, text.slice(20))]));
+  await waitFor(() => r.data.toString().includes('"7"'), 'the heartbeat reply');
+  check(r.data.toString().includes('[null,"7","phoenix","phx_reply",{"response":{},"status":"ok"}]'), 'reply', r.data.toString());
+  r.sock.destroy();
+});
+
+const refusals = [
+  ['a head over 8 KiB', `GET /socket/websocket HTTP/1.1\r\nX: ${'a'.repeat(9000)}\r\n\r\n`, 431],
+  ['not an upgrade', 'GET /socket/websocket HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+  ['another path', 'GET /elsewhere HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+    'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n', 404],
+  ['an old WebSocket version', 'GET /socket/websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n' +
+    'Connection: Upgrade\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n', 426],
+  ['an unknown vsn', 'GET /socket/websocket?vsn=3.0.0 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n' +
+    'Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n', 403],
+  ['binary junk', '\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n', 400],
+];
+for (const [what, head, status] of refusals) {
+  test(`hostile: ${what} -> HTTP ${status} and close`, async () => {
+    const r = await tcp(OPEN_URL, {head});
+    expectEq(r.status, status, 'status');
+    await waitFor(() => r.closed, 'the close');
+  });
+}
+
+test('hostile: slowloris upgrades are dropped after 10 s; 10,000 idle connects never joining leave others served', async () => {
+  const slow = [];
+  for (let i = 0; i < 20; i++) {
+    const u = new URL(OPEN_URL);
+    const sock = net.connect(Number(u.port), u.hostname);
+    const r = {closed: false};
+    sock.on('error', () => {});
+    sock.on('close', () => { r.closed = true; });
+    sock.on('connect', () => sock.write('GET /socket/websocket HTTP/1.1\r\n'));
+    r.timer = setInterval(() => { if (!r.closed) sock.write('X: y\r\n'); }, 500);
+    slow.push(r);
+  }
+  const idle = [];
+  const t0 = Date.now();
+  for (let i = 0; i < 10000; i += 500) {
+    const batch = await Promise.all(Array.from({length: 500}, () => tcp(OPEN_URL)));
+    idle.push(...batch);
+  }
+  const up = idle.filter((r) => r.status === 101).length;
+  console.log(`#   10,000 idle WebSocket connections opened in ${Date.now() - t0} ms`);
+  const t1 = Date.now();
+  await stillServes();
+  console.log(`#   a client joined beside them in ${Date.now() - t1} ms`);
+  await waitFor(() => slow.every((r) => r.closed), 'the slowloris closes', 15000);
+  slow.forEach((r) => clearInterval(r.timer));
+  idle.forEach((r) => r.sock.destroy());
+  expectEq(up, 10000, 'upgraded');
+});
+
 // ---- runner -----------------------------------------------------------------
 
 async function main() {
