@@ -10,13 +10,15 @@
 ## libFuzzer flags. fuzz/capture_corpus.exs regenerates the handshake and ctrl seeds.
 FUZZ_CC = clang
 FUZZ_SECONDS = 30
-FUZZ_TARGETS = term handshake ctrl ops
+FUZZ_TARGETS = term handshake ctrl ops endpoint
 FUZZ_SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer $(FUZZ_SANITIZE)
 FUZZ_CPPFLAGS = -DPGA_BUILDING -I$(top_builddir) -I$(top_srcdir)/include \
 	-I$(top_srcdir)/src $(EI_CPPFLAGS) $(OPENSSL_CFLAGS)
-FUZZ_LIBS = $(EI_LIBS) $(OPENSSL_LIBS) -lpthread
-FUZZ_PROGS = fuzz/fuzz_term fuzz/fuzz_handshake fuzz/fuzz_ctrl fuzz/fuzz_ops
+FUZZ_LIBS = $(EI_LIBS) $(OPENSSL_LIBS) $(JANSSON_LIBS) $(WSLAY_LIBS) \
+	$(HTTP_PARSER_LIBS) -lpthread
+FUZZ_PROGS = fuzz/fuzz_term fuzz/fuzz_handshake fuzz/fuzz_ctrl fuzz/fuzz_ops \
+	fuzz/fuzz_endpoint
 ## The pure ops and relay files fuzz_ops calls, and the src/rpc files that
 ## render.c's pga_ops_print links against. The renderers of diag_print.c,
 ## limiter_print.c, failed_print.c and callflow_print.c are left out: their
@@ -24,13 +26,16 @@ FUZZ_PROGS = fuzz/fuzz_term fuzz/fuzz_handshake fuzz/fuzz_ctrl fuzz/fuzz_ops
 FUZZ_LIB_MORE = src/ops/render.c src/ops/eval.c src/ops/trace_args.c \
 	src/ops/trace_msg.c src/ops/callflow_steps.c src/relay/groups.c \
 	src/relay/terms.c src/rpc/registry.c src/rpc/server.c src/rpc/io.c \
-	src/rpc/client.c src/rpc/stream.c
+	src/rpc/client.c src/rpc/stream.c \
+	src/endpoints/phx.c src/endpoints/json_term.c src/endpoints/upgrade.c \
+	src/endpoints/token.c
 
 EXTRA_DIST += fuzz/fuzz_term.c fuzz/fuzz_handshake.c fuzz/fuzz_ctrl.c \
-	fuzz/fuzz_ops.c fuzz/run.sh fuzz/capture_corpus.exs fuzz/ops_corpus.escript \
+	fuzz/fuzz_ops.c fuzz/fuzz_endpoint.c fuzz/run.sh fuzz/capture_corpus.exs fuzz/ops_corpus.escript fuzz/endpoint_corpus.py \
 	fuzz/corpus
 CLEANFILES += $(FUZZ_PROGS) fuzz/libpga-fuzz.a fuzz/fuzz_term.log \
-	fuzz/fuzz_handshake.log fuzz/fuzz_ctrl.log fuzz/fuzz_ops.log
+	fuzz/fuzz_handshake.log fuzz/fuzz_ctrl.log fuzz/fuzz_ops.log \
+	fuzz/fuzz_endpoint.log
 
 ## The src/base, src/term, src/dist and FUZZ_LIB_MORE files of libpga_core,
 ## one object each (objects are named after their path, so equal basenames
@@ -65,6 +70,10 @@ fuzz/fuzz_ops: fuzz/fuzz_ops.c fuzz/libpga-fuzz.a
 	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) \
 	  $(srcdir)/fuzz/fuzz_ops.c fuzz/libpga-fuzz.a $(FUZZ_LIBS) -o $@
 
+fuzz/fuzz_endpoint: fuzz/fuzz_endpoint.c fuzz/libpga-fuzz.a
+	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) \
+	  $(srcdir)/fuzz/fuzz_endpoint.c fuzz/libpga-fuzz.a $(FUZZ_LIBS) -o $@
+
 .PHONY: fuzz fuzz-build fuzz-smoke
 fuzz-build:
 	@targets=; for t in $(FUZZ_TARGETS); do targets="$$targets fuzz/fuzz_$$t"; done; \
@@ -89,3 +98,9 @@ fuzz-smoke:
 ## transitive over the term's elements). Traps on any invalid built term or
 ## broken model invariant. Seeds fuzz/corpus/ops/*.bin are written by
 ## fuzz/ops_corpus.escript (escript, run from the source tree).
+
+## fuzz_endpoint (fuzz/fuzz_endpoint.c): a selector byte, then WebSocket
+## frames through wslay (as the endpoint configures it) into the V2
+## decoder, a V2 or V1 message, an HTTP upgrade head, a Phoenix.Token, or
+## a term through the JSON encoder (round trip through jansson must encode
+## again). Seeds fuzz/corpus/endpoint/* (fuzz/endpoint_corpus.py).
