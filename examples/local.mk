@@ -9,3 +9,4 @@ examples_pga_example_la_CPPFLAGS = -I$(top_srcdir)/include
 examples_pga_example_la_CFLAGS = $(WARN_CFLAGS) -Wunused-parameter $(SAN_CFLAGS) \
 	-fvisibility=hidden
 examples_pga_example_la_LDFLAGS = -module -avoid-version -shared
+EXTRA_DIST += examples/demo.json

@@ -11,6 +11,7 @@
 Code.require_file("lib/check.exs", __DIR__)
 Code.require_file("lib/config_structs.exs", __DIR__)
 Code.require_file("lib/config_gw.exs", __DIR__)
+Code.require_file("lib/plugin.exs", __DIR__)
 
 # Phoenix.Token.sign/4 by Plug.Crypto's rules: PBKDF2-HMAC-SHA256 key
 # (1000 iterations, 32 bytes), HS256 over "SFMyNTY.<payload>", payload the
@@ -226,7 +227,34 @@ defmodule Scenario do
 
     ConfigGw.stop(tgw)
     ConfigGw.stop(ogw)
+    readme_demo()
     Check.finish()
+  end
+
+  # The README's demo: pga-node with the example plugin (its FunConfigs
+  # stored as :local, local_services) and an endpoint;
+  # tests/clients/demo.js runs a request and a stream.
+  def readme_demo do
+    Check.run("README demo: the example plugin through the endpoint (demo.js: add, ticks)", fn ->
+      so = PgaPlugin.plugin("pga_example")
+      name = Check.node_name("wsdemo")
+      cfg = ConfigGw.path("demo") <> ".json"
+      File.write!(cfg, """
+      {"endpoint": {"listen": "127.0.0.1:0", "path": "/socket",
+                    "topics": ["gen_api:*"], "auth": "none",
+                    "require_verified_user_id": false}}
+      """)
+      log = ConfigGw.path("demo") <> ".err"
+      {:ok, gw} = ConfigGw.start(name, ["--plugin", so, "--config", cfg], log)
+      url = ws_url(gw)
+      js = Path.join([__DIR__, "..", "clients", "demo.js"])
+      {out, st} = System.cmd(System.find_executable("node"), [js, url], stderr_to_stdout: true)
+      ConfigGw.stop(gw)
+      want = ~s(a1 3 end\nt1 "init" ...\n) <>
+        ~s(t1 {"async":false,"can_retry":false,"error":null,"has_more":false,"request_id":"t1","result":"started","success":true} ...\n) <>
+        ~s(t1 {"tick":1} ...\nt1 {"tick":2} ...\nt1 {"tick":3} ...\nt1 null end\n)
+      if {st, out} == {0, want}, do: :ok, else: {:fail, "demo output", {st, out}}
+    end, timeout: 40_000)
   end
 end
 

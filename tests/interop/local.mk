@@ -58,4 +58,5 @@ EXTRA_DIST += tests/interop/420_ops_callflow.exs \
 EXTRA_DIST += tests/interop/400_telemetry.exs
 ## the Phoenix Channels endpoint: the real phoenix npm client (tests/clients)
 EXTRA_DIST += tests/interop/500_channels.exs tests/clients/package.json \
-	tests/clients/package-lock.json tests/clients/channels.test.js
+	tests/clients/package-lock.json tests/clients/channels.test.js \
+	tests/clients/demo.js
