@@ -7,26 +7,30 @@
 ## time per measurement), then the gateway's cost (bench/gateway.exs:
 ## Executor.execute_params!/1 on pga-node routed to the BEAM node's echo,
 ## bare, with a telemetry handler and with a global rate limit, against
-## calling that echo directly).
+## calling that echo directly), then the Phoenix Channels endpoint
+## (bench/channels.exs: the same request over rpc from BEAM callers and
+## over WebSocket from bench/ws_load, req/s and pga-node CPU per request).
 EXTRA_DIST += bench/run.sh bench/common.exs bench/driver.exs bench/gateway.exs bench/target.exs \
 	bench/gateway_cpu.exs bench/beam_gateway.exs bench/library_gateway.exs \
 	bench/bigterm.exs \
 	bench/tls.sh bench/tls_driver.exs bench/deadclients.sh bench/deadclients.exs \
-	bench/soak.sh bench/soak.exs
+	bench/soak.sh bench/soak.exs bench/channels.exs
 
-EXTRA_PROGRAMS = bench/limiter_bench bench/config_bench
+EXTRA_PROGRAMS = bench/limiter_bench bench/config_bench bench/ws_load
 CLEANFILES += $(EXTRA_PROGRAMS)
 bench_limiter_bench_SOURCES = bench/limiter_bench.c
 bench_limiter_bench_LDADD = libpga_core.la
 bench_config_bench_SOURCES = bench/config_bench.c
 bench_config_bench_LDADD = libpga_core.la
+# the C WebSocket load driver of bench/channels.exs (no pga code)
+bench_ws_load_SOURCES = bench/ws_load.c
 
 .PHONY: bench bench-request bench-tls bench-deadclients bench-soak
 bench-request: bench/limiter_bench$(EXEEXT) bench/config_bench$(EXEEXT)
 	./bench/limiter_bench$(EXEEXT)
 	./bench/config_bench$(EXEEXT)
 
-bench: bench-request src/pga-node$(EXEEXT)
+bench: bench-request src/pga-node$(EXEEXT) bench/ws_load$(EXEEXT)
 	PGA_NODE=$(abs_top_builddir)/src/pga-node$(EXEEXT) ELIXIR='$(ELIXIR)' \
 	EPMD='$(EPMD)' bash $(srcdir)/bench/run.sh
 

@@ -24,6 +24,10 @@
 #   BENCH_GATEWAY_CSV    also write the gateway figures to this CSV file
 #   BENCH_GATEWAY        0 = skip the gateway benchmark
 #   BENCH_BASELINE_ONLY  1 = measure the BEAM baseline only (no pga-node)
+#   BENCH_CHANNELS       0 = skip the Phoenix Channels endpoint benchmark
+#                        (bench/channels.exs with the C driver
+#                        BENCH_WS_LOAD, default bench/ws_load beside the
+#                        build's pga-node)
 #   BENCH_KEEP_LOGS      1 = keep the node logs (their folder is printed)
 #   BENCH_SUITE          echo (default), gateway-cpu or bigterm
 #   BENCH_PGA_ARGS       extra words for pga-node's command line
@@ -159,8 +163,12 @@ if [ "${BENCH_BASELINE_ONLY:-0}" != 1 ]; then
   # the big-term suite reads the loop's CPU per iteration too
   loop_env=()
   [ "$SUITE" != bigterm ] || loop_env=(env PGA_LOOP_CPU_STATS=1)
+  # the channels benchmark's endpoint (bench/channels.exs)
+  ws_port=$(free_port) || fail "no free port for the endpoint"
+  printf '{"endpoint": {"listen": "%s:%s", "topics": ["gen_api:*"], "auth": "none", "require_verified_user_id": false}}\n' \
+    "$HOST" "$ws_port" >"$tmp/pga.json"
   $server_nice "${loop_env[@]}" "$PGA_NODE" --name "$pga_name" --cookie "$cookie" --log-level warn \
-    "${pga_args[@]}" >"$tmp/pga.log" 2>&1 </dev/null &
+    --config "$tmp/pga.json" "${pga_args[@]}" >"$tmp/pga.log" 2>&1 </dev/null &
   pga_pid=$!
   wait_for_line "$tmp/pga.log" "^pga-node ready" 15 "$pga_pid" \
     || fail "pga-node did not get ready"
@@ -248,6 +256,14 @@ if [ -n "$pga_name" ] && [ "${BENCH_GATEWAY:-1}" != 0 ]; then
   run_driver gateway.exs pga_bench_gateway
   gw_rc=$rc
 fi
+ch_rc=0
+if [ -n "$pga_name" ] && [ "${BENCH_CHANNELS:-1}" != 0 ]; then
+  export BENCH_PGA_OSPID=$pga_pid BENCH_WS_PORT=$ws_port
+  export BENCH_WS_LOAD=${BENCH_WS_LOAD:-$(dirname "$PGA_NODE")/../bench/ws_load}
+  run_driver channels.exs pga_bench_channels
+  ch_rc=$rc
+fi
+[ "$ch_rc" = 0 ] || fail "the channels driver failed (exit $ch_rc)"
 [ "$echo_rc" = 0 ] || fail "the echo driver failed (exit $echo_rc)"
 [ "$gw_rc" = 0 ] || fail "the gateway driver failed (exit $gw_rc)"
 exit 0
