@@ -33,6 +33,7 @@
 
 static void io_cb(pga_loop_t *loop, int fd, int events, void *data);
 static void update_watch(conn_t *c);
+static void undirty(conn_t *c);
 
 static int64_t wall_ms(void) {
   struct timespec ts;
@@ -44,6 +45,7 @@ static int64_t wall_ms(void) {
 
 static void conn_free(conn_t *c) {
   ep_t *ep = c->ep;
+  if (c->dirty) undirty(c);
   pga__ep_channel_close_all(c);
   if (c->timer) pga_loop_timer_cancel(ep->loop, c->timer);
   if (c->fd >= 0) {
@@ -125,21 +127,20 @@ static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
   return -1;
 }
 
+/* wslay's frames go into c->out (bounded by max_out_bytes) and reach the
+ * socket in one send per flush: a push and its reply share a syscall. */
 static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data,
                        size_t len, int flags, void *user) {
   conn_t *c = user;
   (void)flags;
-  ssize_t r = send(c->fd, data, len, MSG_NOSIGNAL);
-  if (r >= 0) {
-    c->ep->st.bytes_out += (uint64_t)r;
-    c->out_pending = c->out_pending > (size_t)r ? c->out_pending - (size_t)r : 0;
-    return r;
-  }
-  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-    wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-  else
+  if (pga_dynbuf_add(&c->out, data, len) != 0) {
+    /* the client does not read: drop it rather than grow without bound */
+    pga_warn("endpoint: client output over %zu bytes; closing",
+             c->ep->o.max_out_bytes);
     wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-  return -1;
+    return -1;
+  }
+  return (ssize_t)len;
 }
 
 /* 1 if s[0..len) is valid UTF-8 (text frames must be, RFC 6455 §8.1). */
@@ -186,50 +187,74 @@ static int64_t heartbeat_check(pga_loop_t *loop, uint64_t id, void *data);
 
 /* ---- output ---- */
 
+/* Writes c->out to the socket until it is empty or the socket is full. */
+static int write_out(conn_t *c) {
+  while (pga_dynbuf_size(&c->out) > 0) {
+    ssize_t r = send(c->fd, pga_dynbuf_ptr(&c->out), pga_dynbuf_size(&c->out),
+                     MSG_NOSIGNAL);
+    if (r < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
+      return -1;
+    }
+    c->ep->st.bytes_out += (uint64_t)r;
+    pga_dynbuf_consume(&c->out, (size_t)r);
+  }
+  return 0;
+}
+
 static void flush(conn_t *c) {
   if (c->state == CS_DEAD || c->in_recv) return;
-  if (c->ws) {
-    if (wslay_event_send(c->ws) != 0) {
-      pga__ep_kill(c);
-      return;
-    }
-  } else {
-    while (pga_dynbuf_size(&c->out) > 0) {
-      ssize_t r = send(c->fd, pga_dynbuf_ptr(&c->out),
-                       pga_dynbuf_size(&c->out), MSG_NOSIGNAL);
-      if (r < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
-        pga__ep_kill(c);
-        return;
-      }
-      c->ep->st.bytes_out += (uint64_t)r;
-      pga_dynbuf_consume(&c->out, (size_t)r);
-    }
-    if (c->close_after_write && pga_dynbuf_size(&c->out) == 0) {
-      pga__ep_kill(c);
-      return;
-    }
+  if ((c->ws && wslay_event_send(c->ws) != 0) || write_out(c) != 0 ||
+      (c->close_after_write && pga_dynbuf_size(&c->out) == 0)) {
+    pga__ep_kill(c);
+    return;
   }
   update_watch(c);
+}
+
+/* The connections with frames queued in this loop iteration are flushed
+ * once, at its end (a loop post). */
+static void flush_dirty(pga_loop_t *loop, void *data) {
+  ep_t *ep = data;
+  (void)loop;
+  ep->flush_posted = 0;
+  while (ep->dirty) {
+    conn_t *c = ep->dirty;
+    ep->dirty = c->dirty_next;
+    c->dirty = 0;
+    c->dirty_next = NULL;
+    flush(c);
+  }
+}
+
+static void mark_dirty(conn_t *c) {
+  ep_t *ep = c->ep;
+  if (c->dirty) return;
+  c->dirty = 1;
+  c->dirty_next = ep->dirty;
+  ep->dirty = c;
+  if (!ep->flush_posted && pga_loop_post(ep->loop, flush_dirty, ep) == 0)
+    ep->flush_posted = 1;
+}
+
+static void undirty(conn_t *c) {
+  for (conn_t **pc = &c->ep->dirty; *pc; pc = &(*pc)->dirty_next)
+    if (*pc == c) {
+      *pc = c->dirty_next;
+      break;
+    }
+  c->dirty = 0;
 }
 
 int pga__ep_send(conn_t *c, const char *data, size_t len, int binary) {
   struct wslay_event_msg m = {binary ? WSLAY_BINARY_FRAME : WSLAY_TEXT_FRAME,
                               (const uint8_t *)data, len};
   if (c->state != CS_WS || !c->ws) return PGA_EINVAL;
-  if (c->out_pending + len > c->ep->o.max_out_bytes) {
-    /* the client does not read: drop it rather than grow without bound */
-    pga_warn("endpoint: client output over %zu bytes; closing",
-             c->ep->o.max_out_bytes);
-    pga__ep_kill(c);
-    return PGA_ENOMEM;
-  }
   if (wslay_event_queue_msg(c->ws, &m) != 0) {
     pga__ep_kill(c);
     return PGA_ENOMEM;
   }
-  c->out_pending += len + 14;
-  flush(c);
+  mark_dirty(c);
   return 0;
 }
 
@@ -249,7 +274,7 @@ void pga__ep_close(conn_t *c, uint16_t code, const char *reason) {
 
 void pga__ep_resume(conn_t *c) {
   if (c->state == CS_WS && c->paused && c->nmail < EP_MAILBOX_MAX / 2 &&
-      c->out_pending < c->ep->o.max_out_bytes / 2) {
+      pga_dynbuf_size(&c->out) < c->ep->o.max_out_bytes / 2) {
     c->paused = 0;
     update_watch(c);
   }
@@ -259,15 +284,16 @@ static void update_watch(conn_t *c) {
   int mask = 0;
   if (c->state == CS_DEAD) return;
   if (c->ws) {
-    if (c->nmail >= EP_MAILBOX_MAX || c->out_pending > c->ep->o.max_out_bytes / 2)
+    size_t out = pga_dynbuf_size(&c->out);
+    if (c->nmail >= EP_MAILBOX_MAX || out > c->ep->o.max_out_bytes / 2)
       c->paused = 1;
     int wr = wslay_event_want_read(c->ws), ww = wslay_event_want_write(c->ws);
-    if (!wr && !ww) { /* closed both ways */
+    if (!wr && !ww && out == 0) { /* closed both ways */
       pga__ep_kill(c);
       return;
     }
     if (wr && !c->paused) mask |= PGA_READABLE;
-    if (ww) mask |= PGA_WRITABLE;
+    if (ww || out) mask |= PGA_WRITABLE;
   } else {
     mask = pga_dynbuf_size(&c->out) > 0 ? PGA_WRITABLE : PGA_READABLE;
     if (c->close_after_write) mask &= ~PGA_READABLE;
@@ -364,6 +390,8 @@ static int authenticate(conn_t *c, const char *query) {
 static int start_ws(conn_t *c) {
   if (wslay_event_context_server_init(&c->ws, &ws_cbs, c) != 0) return -1;
   wslay_event_config_set_max_recv_msg_length(c->ws, c->ep->o.max_frame_bytes);
+  pga_dynbuf_free(&c->out);
+  pga_dynbuf_init(&c->out, c->ep->o.max_out_bytes);
   c->ep->st.connections++;
   c->ep->st.accepted++;
   c->state = CS_WS;

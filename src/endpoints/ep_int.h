@@ -134,6 +134,8 @@ struct ep_s {
   conn_t *conns;
   uint64_t reaper;         /* 0 ms timer freeing closed connections */
   stream_ref_t *stops;     /* relays to stop (sent from a 0 ms timer) */
+  conn_t *dirty;           /* connections to flush (flush_posted) */
+  int flush_posted;
   uint64_t stopper;
   pga_endpoint_stats_t st;
 };
@@ -149,10 +151,11 @@ struct conn_s {
   int paused;              /* reading stopped (back-pressure) */
   ep_vsn_t vsn;
   pga_dynbuf_t in;         /* HTTP phase; then bytes wslay has not read */
-  pga_dynbuf_t out;        /* HTTP phase answer */
+  pga_dynbuf_t out;        /* bytes for the socket (HTTP answer, frames) */
   size_t budget;           /* bytes left to read in this event */
   wslay_event_context_ptr ws;
-  size_t out_pending;      /* bytes queued to wslay, not yet written */
+  int dirty;               /* frames queued: flushed at the iteration's end */
+  conn_t *dirty_next;
   uint64_t timer;          /* upgrade deadline, then heartbeat timeout */
   uint64_t last_in_ms;     /* last message from the client */
   pga_tb_t user_id;        /* verified user_id term (empty: none) */
@@ -199,9 +202,9 @@ struct pending_s {
 /* ---- conn.c ---- */
 int pga__ep_listen(ep_t *ep, char *err, size_t errlen);
 void pga__ep_close_all(ep_t *ep);
-/* Queues one frame (text or binary) on c; never writes inline when
- * called from outside the connection's own event (it writes now, errors
- * only mark the connection closing). 0 or PGA_E*. */
+/* Queues one frame (text or binary) on c; it is written at the end of
+ * the loop iteration, with the others queued meanwhile (errors only mark
+ * the connection). 0 or PGA_E*. */
 int pga__ep_send(conn_t *c, const char *data, size_t len, int binary);
 /* Closes with a close frame (code, reason), then the socket. */
 void pga__ep_close(conn_t *c, uint16_t code, const char *reason);
