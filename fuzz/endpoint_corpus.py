@@ -38,6 +38,10 @@ seeds = {
     "term-map": bytes([5, 131, 116, 0, 0, 0, 2, 100, 0, 1, 97, 108, 0, 0, 0, 3, 97, 1,
                        70, 64, 4, 0, 0, 0, 0, 0, 0, 109, 0, 0, 0, 1, 120, 106,
                        109, 0, 0, 0, 1, 107, 100, 0, 3, 110, 105, 108]),
+    # ["1","2","t:1","phoenix_gen_api",{"request_id":"r1","args":{"n":[1,2.5,true,null]}}]
+    "msgpack-request": bytes([6, 0x95, 0xa1, 0x31, 0xa1, 0x32, 0xa3, 0x74, 0x3a, 0x31, 0xaf]) + b"phoenix_gen_api"
+    + bytes([0x82, 0xaa]) + b"request_id" + bytes([0xa2]) + b"r1" + bytes([0xa4]) + b"args"
+    + bytes([0x81, 0xa1, 0x6e, 0x94, 0x01, 0xcb, 0x40, 0x04, 0, 0, 0, 0, 0, 0, 0xc3, 0xc0]),
 }
 for name, data in seeds.items():
     with open(os.path.join(here, name), "wb") as f:

@@ -5,6 +5,7 @@
  *   1  a V2 message     2  a V1 message
  *   3  an HTTP upgrade head, then its query parameters
  *   4  a Phoenix.Token  5  a versioned term through the JSON encoder
+ *   6  a MessagePack message, and its JSON text back to MessagePack
  * Oracles beyond "no crash, no sanitizer report": a decoded message has a
  * topic, an event and a payload; the JSON the encoder writes is accepted
  * by jansson and, decoded into a term and encoded again, reads back the
@@ -136,17 +137,33 @@ static void to_json(const uint8_t *d, size_t n) {
   pga_dynbuf_free(&out);
 }
 
+static void mp(const uint8_t *d, size_t n) {
+  phx_msg_t m;
+  if (pga__ep_mp_decode((const char *)d, n, &m) != 0) return;
+  CHECK(m.topic && m.event && m.payload);
+  char *text = json_dumps(m.payload, JSON_ENCODE_ANY | JSON_COMPACT);
+  if (text) {
+    pga_dynbuf_t out;
+    pga_dynbuf_init(&out, 1u << 24);
+    CHECK(pga__ep_mp_from_json(text, strlen(text), &out) == 0);
+    pga_dynbuf_free(&out);
+    free(text);
+  }
+  pga__ep_phx_clear(&m);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1) return 0;
   const uint8_t *d = data + 1;
   size_t n = size - 1;
-  switch (data[0] % 6) {
+  switch (data[0] % 7) {
   case 0: frames(d, n); break;
   case 1: message(EP_V2, d, n); break;
   case 2: message(EP_V1, d, n); break;
   case 3: upgrade(d, n); break;
   case 4: token(d, n); break;
-  default: to_json(d, n); break;
+  case 5: to_json(d, n); break;
+  default: mp(d, n); break;
   }
   return 0;
 }

@@ -15,7 +15,7 @@ FUZZ_SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer $(FUZZ_SANITIZE)
 FUZZ_CPPFLAGS = -DPGA_BUILDING -I$(top_builddir) -I$(top_srcdir)/include \
 	-I$(top_srcdir)/src $(EI_CPPFLAGS) $(OPENSSL_CFLAGS)
-FUZZ_LIBS = $(EI_LIBS) $(OPENSSL_LIBS) $(JANSSON_LIBS) $(WSLAY_LIBS) \
+FUZZ_LIBS = $(EI_LIBS) $(OPENSSL_LIBS) $(JANSSON_LIBS) $(MSGPACK_LIBS) $(WSLAY_LIBS) \
 	$(HTTP_PARSER_LIBS) -lpthread
 FUZZ_PROGS = fuzz/fuzz_term fuzz/fuzz_handshake fuzz/fuzz_ctrl fuzz/fuzz_ops \
 	fuzz/fuzz_endpoint
@@ -28,7 +28,7 @@ FUZZ_LIB_MORE = src/ops/render.c src/ops/eval.c src/ops/trace_args.c \
 	src/relay/terms.c src/rpc/registry.c src/rpc/server.c src/rpc/io.c \
 	src/rpc/client.c src/rpc/stream.c \
 	src/endpoints/phx.c src/endpoints/json_term.c src/endpoints/upgrade.c \
-	src/endpoints/token.c
+	src/endpoints/token.c src/endpoints/msgpack.c
 
 EXTRA_DIST += fuzz/fuzz_term.c fuzz/fuzz_handshake.c fuzz/fuzz_ctrl.c \
 	fuzz/fuzz_ops.c fuzz/fuzz_endpoint.c fuzz/run.sh fuzz/capture_corpus.exs fuzz/ops_corpus.escript fuzz/endpoint_corpus.py \
@@ -103,4 +103,4 @@ fuzz-smoke:
 ## frames through wslay (as the endpoint configures it) into the V2
 ## decoder, a V2 or V1 message, an HTTP upgrade head, a Phoenix.Token, or
 ## a term through the JSON encoder (round trip through jansson must encode
-## again). Seeds fuzz/corpus/endpoint/* (fuzz/endpoint_corpus.py).
+## again), or a MessagePack message (its payload transcoded back). Seeds fuzz/corpus/endpoint/* (fuzz/endpoint_corpus.py).

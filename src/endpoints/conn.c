@@ -175,6 +175,13 @@ static void ws_msg(wslay_event_context_ptr ctx,
     }
     pga__ep_channel_in(c, &m);
     pga__ep_phx_clear(&m);
+  } else if (a->opcode == WSLAY_BINARY_FRAME && c->msgpack) {
+    if (pga__ep_mp_decode((const char *)a->msg, a->msg_length, &m)) {
+      pga__ep_close(c, WSLAY_CODE_UNSUPPORTED_DATA, "invalid message");
+      return;
+    }
+    pga__ep_channel_in(c, &m);
+    pga__ep_phx_clear(&m);
   } else if (a->opcode == WSLAY_BINARY_FRAME) {
     pga__ep_close(c, WSLAY_CODE_UNSUPPORTED_DATA, "binary messages unsupported");
   }
@@ -249,11 +256,22 @@ static void undirty(conn_t *c) {
 int pga__ep_send(conn_t *c, const char *data, size_t len, int binary) {
   struct wslay_event_msg m = {binary ? WSLAY_BINARY_FRAME : WSLAY_TEXT_FRAME,
                               (const uint8_t *)data, len};
+  pga_dynbuf_t mp;
+  int rc = 0;
   if (c->state != CS_WS || !c->ws) return PGA_EINVAL;
-  if (wslay_event_queue_msg(c->ws, &m) != 0) {
+  pga_dynbuf_init(&mp, EP_BUF_CAP);
+  if (c->msgpack && !binary) { /* the JSON message, as MessagePack */
+    rc = pga__ep_mp_from_json(data, len, &mp);
+    m.opcode = WSLAY_BINARY_FRAME;
+    m.msg = (const uint8_t *)pga_dynbuf_ptr(&mp);
+    m.msg_length = pga_dynbuf_size(&mp);
+  }
+  if (rc != 0 || wslay_event_queue_msg(c->ws, &m) != 0) {
+    pga_dynbuf_free(&mp);
     pga__ep_kill(c);
     return PGA_ENOMEM;
   }
+  pga_dynbuf_free(&mp);
   mark_dirty(c);
   return 0;
 }
@@ -422,9 +440,14 @@ static void upgrade(conn_t *c, size_t head) {
     status = 403;
   if (!status) {
     char *vsn = pga__ep_query_param(r.query, "vsn");
+    char *ser = pga__ep_query_param(r.query, "serializer");
     c->vsn = negotiate(vsn);
+    c->msgpack = ser && !strcmp(ser, "msgpack");
+    /* MessagePack carries the V2 shape; other serializers are unknown */
+    if (!c->vsn || (ser && !c->msgpack) || (c->msgpack && c->vsn != EP_V2))
+      status = 403;
     free(vsn);
-    if (!c->vsn) status = 403;
+    free(ser);
   }
   if (!status) status = authenticate(c, r.query);
   if (!status && ep->st.connections >= ep->o.max_connections) status = 503;

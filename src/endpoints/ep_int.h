@@ -56,6 +56,18 @@ typedef struct phx_msg_s {
 int pga__ep_phx_decode(ep_vsn_t vsn, const char *text, size_t len,
                        phx_msg_t *m);
 void pga__ep_phx_clear(phx_msg_t *m);
+/* The same from a decoded JSON value (the MessagePack serializer). */
+int pga__ep_phx_from_json(ep_vsn_t vsn, const json_t *root, phx_msg_t *m);
+
+/* ---- msgpack.c: the MessagePack serializer ---- */
+
+/* One binary frame: a MessagePack [join_ref, ref, topic, event, payload].
+ * 0 or PGA_EPROTO (not MessagePack, trailing bytes, wrong shape, invalid
+ * UTF-8, non-string map keys, extensions, nesting past 128). */
+int pga__ep_mp_decode(const char *buf, size_t len, phx_msg_t *m);
+/* A message built as JSON text (phx.c), as MessagePack appended to out.
+ * 0 or PGA_EINVAL/PGA_ENOMEM. */
+int pga__ep_mp_from_json(const char *text, size_t len, pga_dynbuf_t *out);
 /* A message: [join_ref, ref, topic, event, payload] (V2) or the V1 object;
  * join_ref/ref are JSON texts (NULL: null), payload JSON text. 0 or
  * PGA_ENOMEM. */
@@ -150,6 +162,7 @@ struct conn_s {
   int watched;             /* the mask last given to the loop */
   int paused;              /* reading stopped (back-pressure) */
   ep_vsn_t vsn;
+  int msgpack;             /* serializer=msgpack: binary frames */
   pga_dynbuf_t in;         /* HTTP phase; then bytes wslay has not read */
   pga_dynbuf_t out;        /* bytes for the socket (HTTP answer, frames) */
   size_t budget;           /* bytes left to read in this event */

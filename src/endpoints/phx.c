@@ -53,13 +53,9 @@ static int fill(phx_msg_t *m, json_t *join_ref, json_t *ref, json_t *topic,
   return 0;
 }
 
-int pga__ep_phx_decode(ep_vsn_t vsn, const char *text, size_t len,
-                       phx_msg_t *m) {
-  json_error_t je;
+int pga__ep_phx_from_json(ep_vsn_t vsn, const json_t *root, phx_msg_t *m) {
   int rc = PGA_EPROTO;
   memset(m, 0, sizeof *m);
-  json_t *root = json_loadb(text, len, JSON_DECODE_ANY, &je);
-  if (!root) return PGA_EPROTO;
   if (vsn == EP_V2 && json_is_array(root) && json_array_size(root) >= 5) {
     /* [join_ref, ref, topic, event, payload | _] */
     rc = fill(m, json_array_get(root, 0), json_array_get(root, 1),
@@ -73,6 +69,16 @@ int pga__ep_phx_decode(ep_vsn_t vsn, const char *text, size_t len,
                 json_object_get(root, "event"),
                 json_object_get(root, "payload"));
   }
+  return rc;
+}
+
+int pga__ep_phx_decode(ep_vsn_t vsn, const char *text, size_t len,
+                       phx_msg_t *m) {
+  json_error_t je;
+  memset(m, 0, sizeof *m);
+  json_t *root = json_loadb(text, len, JSON_DECODE_ANY, &je);
+  if (!root) return PGA_EPROTO;
+  int rc = pga__ep_phx_from_json(vsn, root, m);
   json_decref(root);
   return rc;
 }

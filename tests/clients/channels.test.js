@@ -440,6 +440,45 @@ test('1,000 clients at once: each joins and runs one request', async () => {
 });
 
 
+// ---- MessagePack ---------------------------------------------------------------
+
+const msgpack = require(path.join(__dirname, 'node_modules', '@msgpack', 'msgpack'));
+// phoenix.js with @msgpack/msgpack: the V2 array, one binary frame each.
+const mpCodec = {
+  encode: (m, cb) => cb(msgpack.encode([m.join_ref, m.ref, m.topic, m.event, m.payload])),
+  decode: (raw, cb) => {
+    const [join_ref, ref, topic, event, payload] = msgpack.decode(new Uint8Array(raw));
+    cb({join_ref, ref, topic, event, payload});
+  },
+};
+
+test('msgpack serializer (serializer=msgpack): join, a sync request and a stream, as with JSON', async () => {
+  const s = phx(TOKEN_URL, {token: U1, serializer: 'msgpack'}, mpCodec);
+  await connect(s);
+  const ch = s.socket.channel('gen_api:mp');
+  expectEq(await join(ch), {}, 'join');
+  const from = s.log.length;
+  let r = await request(ch, {request_id: 'mp1', request_type: 'echo', service: 'svc', args: {msg: 'ü'}});
+  expectEq(r, {status: 'ok', response: 'echo'}, 'reply');
+  r = await request(ch, {request_id: 'mp2', request_type: 'stream', service: 'svc', args: {n: 2}});
+  await waitFor(() => pushesFor(s, 'gen_api:mp', 'mp2').some((p) => !p.has_more), 'the last chunk');
+  const chunk = (result, more = true) => [EVENT, resp({request_id: 'mp2', async: true, has_more: more, result, success: true})];
+  expectEq(frames(s, 'gen_api:mp', from), [
+    [EVENT, resp({request_id: 'mp1', result: 'ü', success: true})],
+    ['phx_reply', {status: 'ok', response: 'echo'}],
+    chunk('init'), ['phx_reply', {status: 'ok', response: 'stream'}],
+    chunk(resp({request_id: 'mp2', result: 'started', success: true})),
+    chunk({i: 1}), chunk({i: 2}), chunk('end', false)], 'frames');
+  s.socket.disconnect();
+});
+
+test('msgpack: an unknown serializer, or msgpack with vsn 1.0.0, is a refused connect (403)', async () => {
+  let r = await raw(wsUrl(TOKEN_URL, {token: U1, serializer: 'bert'}));
+  expectEq(r.status, 403, 'unknown serializer');
+  r = await raw(wsUrl(TOKEN_URL, {token: U1, serializer: 'msgpack', vsn: '1.0.0'}));
+  expectEq(r.status, 403, 'msgpack with vsn 1.0.0');
+});
+
 // ---- hostile input: raw TCP ---------------------------------------------------
 
 const net = require('net');
@@ -526,6 +565,21 @@ const closes = [
   ['a message over max_frame_bytes', () => frame(2, Buffer.alloc(1048577, 0x20)), 1009],
   ['a binary message', () => frame(2, Buffer.from([0, 1, 2])), 1003],
 ];
+const mpCloses = [
+  ['msgpack: junk bytes', () => frame(2, Buffer.from([0xc1, 0x00])), 1003],
+  ['msgpack: a map with an integer key', () => frame(2, Buffer.from([0x95, 0xa1, 0x31, 0xa1, 0x31, 0xa1, 0x74, 0xa1, 0x65, 0x81, 0x01, 0x02])), 1003],
+  ['msgpack: trailing bytes', () => frame(2, Buffer.concat([Buffer.from(msgpack.encode(['1', '1', 't', 'e', {}])), Buffer.from([0])])), 1003],
+  ['msgpack: a string that is not UTF-8', () => frame(2, Buffer.from([0x95, 0xc0, 0xc0, 0xa1, 0x74, 0xa1, 0x65, 0x81, 0xa1, 0x6b, 0xa2, 0xff, 0xfe])), 1003],
+];
+for (const [what, make, code] of mpCloses) {
+  test(`hostile: ${what} -> close ${code}`, async () => {
+    const r = await tcp(OPEN_URL, {params: {serializer: 'msgpack'}});
+    expectEq(r.status, 101, 'upgrade');
+    r.sock.write(make());
+    await waitFor(() => closeCode(r) !== null || r.closed, 'the close');
+    expectEq(closeCode(r), code, 'close code');
+  });
+}
 for (const [what, make, code] of closes) {
   test(`hostile: ${what} -> close ${code}, other clients unaffected`, async () => {
     const r = await tcp(OPEN_URL);

@@ -232,6 +232,55 @@ START_TEST(phx_encode_v2_and_v1) {
 }
 END_TEST
 
+/* ---- MessagePack ---- */
+
+static const struct {
+  const char *name;
+  const char *bytes;
+  size_t len;
+  int ok;
+} mp_decode[] = {
+    {"V2 array", "\x95\xa1" "1" "\xc0\xa1t\xa1" "e\x81\xa1k\x93\x01\xcb\x40\x04\0\0\0\0\0\0\xc3", 23, 1},
+    {"four elements", "\x94\xa1" "1\xa1" "1\xa1t\xa1" "e", 9, 0},
+    {"trailing byte", "\x95\xc0\xc0\xa1t\xa1" "e\x80\x00", 9, 0},
+    {"integer map key", "\x95\xc0\xc0\xa1t\xa1" "e\x81\x01\x02", 10, 0},
+    {"invalid UTF-8 string", "\x95\xc0\xc0\xa1t\xa1" "e\x81\xa1k\xa1\xff", 12, 0},
+    {"array32 claiming 2^32 elements", "\xdd\xff\xff\xff\xff\xc0", 6, 0},
+    {"map16 claiming more than the bytes", "\x95\xc0\xc0\xa1t\xa1" "e\xde\x00\x09\xa1k\xc0", 13, 0},
+    {"str32 past the end", "\xdb\x00\x00\x10\x00" "ab", 7, 0},
+    {"reserved byte 0xc1", "\xc1", 1, 0},
+    {"extension", "\x95\xc0\xc0\xa1t\xa1" "e\xd4\x01\x02", 10, 0},
+};
+
+START_TEST(mp_decode_table) {
+  phx_msg_t m;
+  int rc = pga__ep_mp_decode(mp_decode[_i].bytes, mp_decode[_i].len, &m);
+  ck_assert_msg((rc == 0) == mp_decode[_i].ok, "%s: rc %d", mp_decode[_i].name, rc);
+  if (rc == 0) {
+    char *p = json_dumps(m.payload, JSON_COMPACT);
+    ck_assert_str_eq(m.join_ref, "\"1\"");
+    ck_assert_str_eq(m.ref, "null");
+    ck_assert_str_eq(p, "{\"k\":[1,2.5,true]}");
+    free(p);
+    pga__ep_phx_clear(&m);
+  }
+}
+END_TEST
+
+START_TEST(mp_from_json_packs_the_message) {
+  static const unsigned char want[] = {
+      0x95, 0xa1, '4', 0xc0, 0xa1, 't', 0xa1, 'e',
+      0x82, 0xa1, 'a', 0xff, 0xa1, 'b', 0x92, 0xc2, 0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0};
+  const char *json = "[\"4\",null,\"t\",\"e\",{\"a\":-1,\"b\":[false,1.5]}]";
+  pga_dynbuf_t out;
+  pga_dynbuf_init(&out, 4096);
+  ck_assert_int_eq(pga__ep_mp_from_json(json, strlen(json), &out), 0);
+  ck_assert_uint_eq(pga_dynbuf_size(&out), sizeof want);
+  ck_assert_mem_eq(pga_dynbuf_ptr(&out), want, sizeof want);
+  pga_dynbuf_free(&out);
+}
+END_TEST
+
 /* ---- the upgrade request ---- */
 
 #define UPG(line, hdrs)                                                   \
@@ -382,6 +431,8 @@ static Suite *endpoint_suite(void) {
   tcase_add_loop_test(tc, json_to_term_table, 0, sizeof to_term / sizeof *to_term);
   tcase_add_loop_test(tc, phx_decode_table, 0, sizeof decode / sizeof *decode);
   tcase_add_test(tc, phx_encode_v2_and_v1);
+  tcase_add_loop_test(tc, mp_decode_table, 0, sizeof mp_decode / sizeof *mp_decode);
+  tcase_add_test(tc, mp_from_json_packs_the_message);
   tcase_add_loop_test(tc, upgrade_parse_table, 0, sizeof upgrades / sizeof *upgrades);
   tcase_add_test(tc, upgrade_query_and_accept_key);
   tcase_add_loop_test(tc, origin_table, 0, sizeof origins / sizeof *origins);
