@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,6 +47,7 @@ static int64_t wall_ms(void) {
 static void conn_free(conn_t *c) {
   ep_t *ep = c->ep;
   if (c->dirty) undirty(c);
+  if (c->auth_call) pga_rpc_call_cancel(ep->rpc, c->auth_call);
   pga__ep_channel_close_all(c);
   if (c->timer) pga_loop_timer_cancel(ep->loop, c->timer);
   if (c->fd >= 0) {
@@ -312,6 +314,8 @@ static void update_watch(conn_t *c) {
     }
     if (wr && !c->paused) mask |= PGA_READABLE;
     if (ww || out) mask |= PGA_WRITABLE;
+  } else if (c->state == CS_AUTH) {
+    mask = 0; /* the rest waits for the verdict */
   } else {
     mask = pga_dynbuf_size(&c->out) > 0 ? PGA_WRITABLE : PGA_READABLE;
     if (c->close_after_write) mask &= ~PGA_READABLE;
@@ -348,7 +352,7 @@ static int64_t upgrade_timeout(pga_loop_t *loop, uint64_t id, void *data) {
   conn_t *c = data;
   (void)loop, (void)id;
   c->timer = 0;
-  if (c->state == CS_HTTP) pga__ep_kill(c);
+  if (c->state == CS_HTTP || c->state == CS_AUTH) pga__ep_kill(c);
   return PGA_TIMER_NOMORE;
 }
 
@@ -420,11 +424,111 @@ static int start_ws(conn_t *c) {
   return 0;
 }
 
+/* The 101 and the switch to WebSocket; what follows the head in c->in
+ * is WebSocket already. */
+static void finish_upgrade(conn_t *c) {
+  char resp[256];
+  int n = snprintf(resp, sizeof resp,
+                   "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n"
+                   "connection: Upgrade\r\nsec-websocket-accept: %s\r\n\r\n",
+                   c->accept);
+  /* the 101 goes out before any frame: written now (a fresh socket's
+   * buffer takes it), the rest through wslay */
+  if (send(c->fd, resp, (size_t)n, MSG_NOSIGNAL) != n || start_ws(c) != 0) {
+    pga__ep_kill(c);
+    return;
+  }
+  c->ep->st.bytes_out += (uint64_t)n;
+  pga_dynbuf_consume(&c->in, c->head);
+}
+
+/* ---- rpc auth: {node, module, function}(params, connect_info) ---- */
+
+static void auth_done(void *ud, const pga_term_t *result) {
+  conn_t *c = ud;
+  pga_term_t tag, uid;
+  size_t arity;
+  c->auth_call = 0;
+  if (c->state != CS_AUTH) return;
+  c->state = CS_HTTP;
+  if (pga_term_tuple_arity(result, &arity) == 0 && arity == 2 &&
+      pga_term_tuple_get(result, 0, &tag) == 0 && pga_term_is_atom(&tag, "ok") &&
+      pga_term_tuple_get(result, 1, &uid) == 0) {
+    pga_tb_reset(&c->user_id);
+    pga_tb_term(&c->user_id, &uid);
+    finish_upgrade(c);
+    if (c->state == CS_WS && pga_dynbuf_size(&c->in) > 0) {
+      c->budget = EP_READ_BUDGET;
+      c->in_recv = 1;
+      int rc = wslay_event_recv(c->ws);
+      c->in_recv = 0;
+      if (rc != 0) pga__ep_kill(c);
+    }
+  } else {
+    pga_debug("endpoint: rpc auth refused a connect");
+    http_answer(c, 403, NULL);
+  }
+  flush(c);
+}
+
+/* %{peer_data: %{address: {a, b, c, d}, port: p, ssl_cert: nil},
+ *   headers: %{name => value}} (the configured header names present). */
+static void connect_info(conn_t *c, const upgrade_req_t *r, pga_tb_t *tb) {
+  struct sockaddr_in sa;
+  socklen_t sl = sizeof sa;
+  const pga_endpoint_opts_t *o = &c->ep->o;
+  size_t n = 0;
+  memset(&sa, 0, sizeof sa);
+  getpeername(c->fd, (struct sockaddr *)&sa, &sl);
+  unsigned char *a = (unsigned char *)&sa.sin_addr;
+  pga_tb_map(tb, 2);
+  pga_tb_atom(tb, "peer_data");
+  pga_tb_map(tb, 3);
+  pga_tb_atom(tb, "address");
+  pga_tb_tuple(tb, 4);
+  for (int i = 0; i < 4; i++) pga_tb_int(tb, a[i]);
+  pga_tb_atom(tb, "port");
+  pga_tb_int(tb, ntohs(sa.sin_port));
+  pga_tb_atom(tb, "ssl_cert");
+  pga_tb_atom(tb, "nil");
+  pga_tb_atom(tb, "headers");
+  for (size_t i = 0; i < r->nheaders; i++)
+    for (size_t j = 0; j < o->nrpc_headers; j++)
+      if (!strcasecmp(r->hname[i], o->rpc_headers[j])) n++;
+  pga_tb_map(tb, n);
+  for (size_t i = 0; i < r->nheaders; i++)
+    for (size_t j = 0; j < o->nrpc_headers; j++)
+      if (!strcasecmp(r->hname[i], o->rpc_headers[j])) {
+        pga_tb_string(tb, r->hname[i]);
+        pga_tb_string(tb, r->hvalue[i] ? r->hvalue[i] : "");
+      }
+}
+
+static int start_rpc_auth(conn_t *c, const upgrade_req_t *r) {
+  const pga_endpoint_opts_t *o = &c->ep->o;
+  pga_tb_t args;
+  int rc;
+  pga__tb_init(&args, 0);
+  pga_tb_list(&args, 2);
+  pga__ep_query_map(r->query, &args);
+  connect_info(c, r, &args);
+  pga_tb_nil(&args);
+  pga_term_t av = pga_tb_data(&args);
+  rc = pga_tb_error(&args);
+  if (rc == 0)
+    rc = pga_rpc_call(c->ep->rpc, o->rpc_node, o->rpc_module, o->rpc_function,
+                      &av, o->rpc_timeout_ms, auth_done, c, &c->auth_call);
+  pga__tb_destroy(&args);
+  if (rc == 0) c->state = CS_AUTH;
+  else pga_warn("endpoint: rpc auth %s: %s", o->rpc_node, pga_strerror(rc));
+  return rc;
+}
+
 /* The request head is in c->in[0..head): answer it. */
 static void upgrade(conn_t *c, size_t head) {
   ep_t *ep = c->ep;
   upgrade_req_t r;
-  char want[300], accept[32];
+  char want[300];
   int status;
 
   if (pga__ep_upgrade_parse(pga_dynbuf_ptr(&c->in), head, &r) != 0) {
@@ -449,28 +553,26 @@ static void upgrade(conn_t *c, size_t head) {
     free(vsn);
     free(ser);
   }
-  if (!status) status = authenticate(c, r.query);
   if (!status && ep->st.connections >= ep->o.max_connections) status = 503;
+  if (!status) {
+    pga__ep_accept_key(r.key, c->accept);
+    c->head = head;
+    if (ep->o.auth == PGA_EP_AUTH_RPC) {
+      if (start_rpc_auth(c, &r) == 0) { /* auth_done answers */
+        pga__ep_upgrade_clear(&r);
+        return;
+      }
+      status = 403;
+    } else {
+      status = authenticate(c, r.query);
+    }
+  }
+  pga__ep_upgrade_clear(&r);
   if (status) {
     http_answer(c, status, status == 426 ? "sec-websocket-version: 13\r\n" : NULL);
-    pga__ep_upgrade_clear(&r);
     return;
   }
-  pga__ep_accept_key(r.key, accept);
-  pga__ep_upgrade_clear(&r);
-  char resp[256];
-  int n = snprintf(resp, sizeof resp,
-                   "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n"
-                   "connection: Upgrade\r\nsec-websocket-accept: %s\r\n\r\n",
-                   accept);
-  /* the 101 goes out before any frame: written now (a fresh socket's
-   * buffer takes it), the rest through wslay */
-  if (send(c->fd, resp, (size_t)n, MSG_NOSIGNAL) != n || start_ws(c) != 0) {
-    pga__ep_kill(c);
-    return;
-  }
-  ep->st.bytes_out += (uint64_t)n;
-  pga_dynbuf_consume(&c->in, head); /* what follows is WebSocket */
+  finish_upgrade(c);
 }
 
 static void http_read(conn_t *c) {

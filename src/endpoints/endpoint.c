@@ -24,6 +24,7 @@ void pga_endpoint_opts_init(pga_endpoint_opts_t *o) {
   o->max_connections = 100000;
   o->max_out_bytes = 8u * 1024u * 1024u;
   o->max_channels = 100;
+  o->rpc_timeout_ms = 5000;
 }
 
 static void strv_free(char **v, size_t n) {
@@ -39,6 +40,10 @@ void pga_endpoint_opts_free(pga_endpoint_opts_t *o) {
   free(o->salt);
   strv_free(o->topics, o->ntopics);
   strv_free(o->origins, o->norigins);
+  free(o->rpc_node);
+  free(o->rpc_module);
+  free(o->rpc_function);
+  strv_free(o->rpc_headers, o->nrpc_headers);
   pga_endpoint_opts_init(o);
 }
 
@@ -66,6 +71,14 @@ static int copy_opts(pga_endpoint_opts_t *d, const pga_endpoint_opts_t *s) {
   d->salt = s->salt ? strdup(s->salt) : NULL;
   d->topics = strv_dup(s->topics, s->ntopics);
   d->origins = strv_dup(s->origins, s->norigins);
+  d->rpc_node = s->rpc_node ? strdup(s->rpc_node) : NULL;
+  d->rpc_module = s->rpc_module ? strdup(s->rpc_module) : NULL;
+  d->rpc_function = s->rpc_function ? strdup(s->rpc_function) : NULL;
+  d->rpc_headers = strv_dup(s->rpc_headers, s->nrpc_headers);
+  if (!d->rpc_headers ||
+      (s->auth == PGA_EP_AUTH_RPC &&
+       (!d->rpc_node || !d->rpc_module || !d->rpc_function)))
+    return PGA_ENOMEM;
   if (!d->host || !d->path || !d->event || !d->topics || !d->origins ||
       (s->secret_key_base && !d->secret_key_base) || (s->salt && !d->salt))
     return PGA_ENOMEM;

@@ -16,7 +16,8 @@
 
 typedef enum {
   PGA_EP_AUTH_NONE = 0,     /* public endpoint: no verified user_id */
-  PGA_EP_AUTH_PHOENIX_TOKEN /* Phoenix.Token from the "token" parameter */
+  PGA_EP_AUTH_PHOENIX_TOKEN, /* Phoenix.Token from the "token" parameter */
+  PGA_EP_AUTH_RPC           /* {node, module, function}(params, info) */
 } pga_ep_auth_t;
 
 /* Settings (the "endpoint" object of --config); strings are owned by the
@@ -31,6 +32,10 @@ typedef struct pga_endpoint_opts_s {
   pga_ep_auth_t auth;
   char *secret_key_base, *salt; /* phoenix_token */
   int64_t max_age_s;          /* phoenix_token max_age (86400) */
+  char *rpc_node, *rpc_module, *rpc_function; /* rpc */
+  char **rpc_headers;         /* rpc: headers put in the connect info */
+  size_t nrpc_headers;
+  unsigned rpc_timeout_ms;    /* rpc (5000) */
   int check_origin;           /* 0: any origin */
   char **origins;             /* allowed origins when check_origin */
   size_t norigins;

@@ -23,6 +23,7 @@
 #define EP_CLOSE_WAIT_MS 1000     /* for the peer's close frame */
 #define EP_READ_BUDGET (256u * 1024u) /* bytes read per readiness event */
 #define EP_MAILBOX_MAX 256          /* queued client messages per connection */
+#define EP_MAX_HEADERS 64           /* kept per upgrade request */
 #define EP_BUF_CAP (256u * 1024u * 1024u) /* one encoded message */
 
 typedef struct ep_s ep_t;
@@ -103,6 +104,9 @@ typedef struct upgrade_req_s {
   char *key;             /* Sec-WebSocket-Key */
   char *origin;          /* or NULL */
   int upgrade, conn_upgrade, version13;
+  /* every header, names lower-cased (for rpc auth's connect info) */
+  char *hname[EP_MAX_HEADERS], *hvalue[EP_MAX_HEADERS];
+  size_t nheaders;
 } upgrade_req_t;
 
 /* Parses a complete request head (through the blank line). 0 or PGA_EPROTO
@@ -111,6 +115,9 @@ int pga__ep_upgrade_parse(const char *buf, size_t len, upgrade_req_t *r);
 void pga__ep_upgrade_clear(upgrade_req_t *r);
 /* The value of query parameter name (decoded, malloc'ed) or NULL. */
 char *pga__ep_query_param(const char *query, const char *name);
+/* The query string as a map of binaries (later duplicates win, as
+ * Plug's parser). 0 or the builder's error. */
+int pga__ep_query_map(const char *query, pga_tb_t *tb);
 /* Sec-WebSocket-Accept for key into out (29 bytes + NUL). */
 void pga__ep_accept_key(const char *key, char out[32]);
 /* Phoenix's check_origin against a list ("https://host[:port]",
@@ -152,7 +159,7 @@ struct ep_s {
   pga_endpoint_stats_t st;
 };
 
-typedef enum { CS_HTTP, CS_WS, CS_CLOSING, CS_DEAD } conn_state_t;
+typedef enum { CS_HTTP, CS_AUTH, CS_WS, CS_CLOSING, CS_DEAD } conn_state_t;
 
 struct conn_s {
   conn_t *prev, *next;
@@ -177,6 +184,9 @@ struct conn_s {
   size_t nmail;            /* client messages queued in joins' mailboxes */
   int close_after_write;   /* HTTP refusal: close once written */
   int in_recv;             /* inside wslay_event_recv: flush after it */
+  uint64_t auth_call;      /* rpc auth in flight (CS_AUTH) */
+  char accept[32];         /* the 101's Sec-WebSocket-Accept, meanwhile */
+  size_t head;             /* upgrade request bytes in c->in */
 };
 
 /* A joined topic: the channel process of Phoenix. Requests run for its

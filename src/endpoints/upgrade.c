@@ -18,6 +18,7 @@ typedef enum { H_OTHER, H_UPGRADE, H_CONNECTION, H_KEY, H_VERSION, H_ORIGIN } hd
 typedef struct parse_s {
   upgrade_req_t *r;
   hdr_t cur;
+  char *name;             /* the current header's name, lower-cased */
   char *url;
   int done;
 } parse_t;
@@ -36,6 +37,9 @@ static int on_field(http_parser *p, const char *at, size_t len) {
       {"sec-websocket-key", H_KEY}, {"sec-websocket-version", H_VERSION},
       {"origin", H_ORIGIN}};
   s->cur = H_OTHER;
+  free(s->name);
+  s->name = strndup(at, len);
+  for (char *q = s->name; q && *q; q++) *q = (char)tolower((unsigned char)*q);
   for (size_t i = 0; i < sizeof known / sizeof *known; i++)
     if (strlen(known[i].name) == len && !strncasecmp(at, known[i].name, len))
       s->cur = known[i].h;
@@ -60,6 +64,11 @@ static int has_token(const char *v, size_t len, const char *t) {
 static int on_value(http_parser *p, const char *at, size_t len) {
   parse_t *s = p->data;
   upgrade_req_t *r = s->r;
+  if (s->name && r->nheaders < EP_MAX_HEADERS) {
+    r->hvalue[r->nheaders] = strndup(at, len);
+    r->hname[r->nheaders++] = s->name;
+    s->name = NULL;
+  }
   switch (s->cur) {
   case H_UPGRADE:
     r->upgrade |= has_token(at, len, "websocket");
@@ -119,7 +128,7 @@ static char *url_decode(const char *s, size_t len, int plus) {
 int pga__ep_upgrade_parse(const char *buf, size_t len, upgrade_req_t *r) {
   http_parser p;
   http_parser_settings set;
-  parse_t s = {r, H_OTHER, NULL, 0};
+  parse_t s = {r, H_OTHER, NULL, NULL, 0};
   struct http_parser_url u;
 
   memset(r, 0, sizeof *r);
@@ -131,6 +140,7 @@ int pga__ep_upgrade_parse(const char *buf, size_t len, upgrade_req_t *r) {
   http_parser_init(&p, HTTP_REQUEST);
   p.data = &s;
   http_parser_execute(&p, &set, buf, len);
+  free(s.name);
   if (!s.done || !s.url) {
     free(s.url);
     return PGA_EPROTO;
@@ -158,6 +168,10 @@ int pga__ep_upgrade_parse(const char *buf, size_t len, upgrade_req_t *r) {
 }
 
 void pga__ep_upgrade_clear(upgrade_req_t *r) {
+  for (size_t i = 0; i < r->nheaders; i++) {
+    free(r->hname[i]);
+    free(r->hvalue[i]);
+  }
   free(r->path);
   free(r->query);
   free(r->key);
@@ -181,6 +195,41 @@ char *pga__ep_query_param(const char *query, const char *name) {
     q = amp ? amp + 1 : NULL;
   }
   return NULL;
+}
+
+int pga__ep_query_map(const char *query, pga_tb_t *tb) {
+  /* key/value pairs, the last of equal keys kept */
+  char *k[256], *v[256];
+  size_t n = 0;
+  for (const char *q = query; q && *q && n < 256;) {
+    const char *amp = strchr(q, '&');
+    size_t seg = amp ? (size_t)(amp - q) : strlen(q);
+    const char *eq = memchr(q, '=', seg);
+    size_t kl = eq ? (size_t)(eq - q) : seg;
+    if (seg > 0) {
+      k[n] = url_decode(q, kl, 1);
+      v[n] = eq ? url_decode(eq + 1, seg - kl - 1, 1) : strdup("");
+      size_t j = 0;
+      while (j < n && !(k[n] && k[j] && !strcmp(k[j], k[n]))) j++;
+      if (j < n) { /* replace */
+        free(k[j]);
+        free(v[j]);
+        k[j] = k[n];
+        v[j] = v[n];
+      } else {
+        n++;
+      }
+    }
+    q = amp ? amp + 1 : NULL;
+  }
+  pga_tb_map(tb, n);
+  for (size_t i = 0; i < n; i++) {
+    pga_tb_binary(tb, k[i] ? k[i] : "", k[i] ? strlen(k[i]) : 0);
+    pga_tb_binary(tb, v[i] ? v[i] : "", v[i] ? strlen(v[i]) : 0);
+    free(k[i]);
+    free(v[i]);
+  }
+  return pga_tb_error(tb);
 }
 
 void pga__ep_accept_key(const char *key, char out[32]) {

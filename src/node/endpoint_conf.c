@@ -122,6 +122,47 @@ static int topics(ctx_t *c, json_t *j, pga_endpoint_opts_t *o) {
   return 0;
 }
 
+/* {"node": "n@h", "module": "Elixir.M", "function": "f",
+ *  "headers": [...], "timeout": ms}: M.f(params, connect_info) on node. */
+static int auth_rpc(ctx_t *c, json_t *t, pga_endpoint_opts_t *o) {
+  static const char *const keys[] = {"node", "module", "function", "headers",
+                                     "timeout"};
+  const char *k;
+  json_t *v;
+  long long to = 5000;
+  if (!json_is_object(t))
+    return fail(c, "auth.rpc", "expected an object, got %s", type_name(t));
+  json_object_foreach(t, k, v) {
+    int known = 0;
+    for (size_t i = 0; i < 5; i++) known |= !strcmp(k, keys[i]);
+    if (!known) {
+      char p[96];
+      snprintf(p, sizeof p, "auth.rpc.%.60s", k);
+      return fail(c, p, "unknown key");
+    }
+  }
+  char **dst[] = {&o->rpc_node, &o->rpc_module, &o->rpc_function};
+  for (size_t i = 0; i < 3; i++) {
+    char p[64];
+    snprintf(p, sizeof p, "auth.rpc.%s", keys[i]);
+    int rc = get_string(c, p, json_object_get(t, keys[i]), dst[i]);
+    if (rc < 0) return -1;
+    if (rc > 0) return fail(c, p, "required");
+  }
+  if (!strchr(o->rpc_node, '@'))
+    return fail(c, "auth.rpc.node", "expected a node name NAME@HOST");
+  json_t *h = json_object_get(t, "headers");
+  if (h && !json_is_null(h) &&
+      strings(c, "auth.rpc.headers", h, &o->rpc_headers, &o->nrpc_headers) != 0)
+    return -1;
+  if (get_int(c, "auth.rpc.timeout", json_object_get(t, "timeout"), 1,
+              300000, &to) < 0)
+    return -1;
+  o->rpc_timeout_ms = (unsigned)to;
+  o->auth = PGA_EP_AUTH_RPC;
+  return 0;
+}
+
 static int auth(ctx_t *c, json_t *j, pga_endpoint_opts_t *o) {
   static const char *const tkeys[] = {"secret_key_base", "salt", "max_age"};
   const char *k;
@@ -135,9 +176,10 @@ static int auth(ctx_t *c, json_t *j, pga_endpoint_opts_t *o) {
   if (!json_is_object(j) || json_object_size(j) != 1)
     return fail(c, "auth", "expected \"none\" or an object with one of "
                            "phoenix_token, rpc, plugin");
-  if ((t = json_object_get(j, "rpc")) || (t = json_object_get(j, "plugin")))
-    return fail(c, json_object_get(j, "rpc") ? "auth.rpc" : "auth.plugin",
-                "not supported yet (use phoenix_token or \"none\")");
+  if ((t = json_object_get(j, "rpc"))) return auth_rpc(c, t, o);
+  if ((t = json_object_get(j, "plugin")))
+    return fail(c, "auth.plugin", "not supported yet (use phoenix_token, rpc "
+                                  "or \"none\")");
   if (!(t = json_object_get(j, "phoenix_token")))
     return fail(c, "auth", "unknown method (known: phoenix_token, rpc, "
                            "plugin, \"none\")");

@@ -5,6 +5,7 @@
 // service node and passes, in the environment:
 //   PGA_WS_TOKEN_URL  ws://HOST:PORT/socket of the phoenix_token gateway
 //   PGA_WS_OPEN_URL   the same for the "auth": "none" gateway
+//   PGA_WS_RPC_URL    the same for the "auth": {"rpc": ...} gateway
 //   PGA_TOKEN_U1, PGA_TOKEN_EXPIRED, PGA_TOKEN_WRONG_SALT, PGA_TOKEN_MAP
 //   PGA_ONLY          optional: run only tests whose name contains it
 // Output: "ok - NAME" / "not ok - NAME" per test with "#   " diagnostics,
@@ -20,6 +21,7 @@ const WebSocket = require(path.join(__dirname, 'node_modules', 'ws'));
 const env = process.env;
 const TOKEN_URL = env.PGA_WS_TOKEN_URL;
 const OPEN_URL = env.PGA_WS_OPEN_URL;
+const RPC_URL = env.PGA_WS_RPC_URL;
 const U1 = env.PGA_TOKEN_U1;
 const EVENT = 'phoenix_gen_api';
 const scale = Number(env.PGA_TMO_SCALE || '1');
@@ -439,6 +441,23 @@ test('1,000 clients at once: each joins and runs one request', async () => {
   expectEq([good, pushed], [n, n], 'replies and pushes');
 });
 
+
+// ---- rpc auth ------------------------------------------------------------------
+
+test('rpc auth: Auth.connect(params, connect_info) on the service node decides; its user_id is the socket\'s', async () => {
+  class TenantWS extends WebSocket {
+    constructor(url, protocols) { super(url, protocols, {headers: {'X-Tenant': 't1'}}); }
+  }
+  const s = phx(RPC_URL, {user: 'ann', pass: 'secret'}, {transport: TenantWS});
+  await connect(s);
+  const ch = s.socket.channel('gen_api:ann');
+  await join(ch);
+  await request(ch, {request_id: 'ra1', request_type: 'whoami', service: 'svc'});
+  expectEq(pushesFor(s, 'gen_api:ann', 'ra1').map((p) => p.result), ['ann/t1'], 'user_id');
+  s.socket.disconnect();
+  const r = await raw(wsUrl(RPC_URL, {user: 'ann', pass: 'wrong'}));
+  expectEq(r.status, 403, 'refused by Auth.connect');
+});
 
 // ---- MessagePack ---------------------------------------------------------------
 

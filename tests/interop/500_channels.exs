@@ -65,6 +65,14 @@ defmodule Scenario do
     end
     def stopped, do: Agent.get(:stopped, & &1)
   end
+  # rpc auth: connect(params, connect_info) -> {:ok, user_id} | :error
+  defmodule Auth do
+    def connect(%{"user" => u, "pass" => "secret"},
+                %{peer_data: %{address: {127, 0, 0, 1}, port: p}, headers: h})
+        when is_integer(p),
+        do: {:ok, u <> "/" <> Map.get(h, "x-tenant", "-")}
+    def connect(_params, _info), do: :error
+  end
   {:ok, _} = Agent.start(fn -> [] end, name: :stopped)
   """
 
@@ -97,6 +105,15 @@ defmodule Scenario do
       "check_origin": ["https://app.example.com"],
       "certfile": null, "keyfile": null,
       "max_frame_bytes": 1048576, "heartbeat_timeout_ms": 1500}}
+    """
+  end
+
+  def rpc_json(svc) do
+    """
+    {"endpoint": {"listen": "127.0.0.1:0", "topics": ["gen_api:*"],
+      "auth": {"rpc": {"node": "#{svc}", "module": "Elixir.Auth",
+                       "function": "connect", "headers": ["x-tenant"],
+                       "timeout": 5000}}}}
     """
   end
 
@@ -184,16 +201,18 @@ defmodule Scenario do
     {_port, _ospid, svc} = Check.start_node("svc", "Process.sleep(:infinity)", setup: @service)
     tgw = ConfigGw.start_with_config("wstok", token_json())
     ogw = ConfigGw.start_with_config("wsopen", open_json())
-    Check.eq("the service pushes its FunConfigs to both gateways", [{:ok, :accepted}, {:ok, :accepted}],
-      fn -> [push(tgw, svc), push(ogw, svc)] end)
+    rgw = ConfigGw.start_with_config("wsrpc", rpc_json(svc))
+    Check.eq("the service pushes its FunConfigs to the gateways", List.duplicate({:ok, :accepted}, 3),
+      fn -> [push(tgw, svc), push(ogw, svc), push(rgw, svc)] end)
     turl = ws_url(tgw)
     ourl = ws_url(ogw)
+    rurl = ws_url(rgw)
     Check.eq("pga-node logs the endpoint URL once listening", true,
-      fn -> is_binary(turl) and is_binary(ourl) end)
+      fn -> is_binary(turl) and is_binary(ourl) and is_binary(rurl) end)
 
     now = System.os_time(:millisecond)
     env = [
-      {"PGA_WS_TOKEN_URL", turl}, {"PGA_WS_OPEN_URL", ourl},
+      {"PGA_WS_TOKEN_URL", turl}, {"PGA_WS_OPEN_URL", ourl}, {"PGA_WS_RPC_URL", rurl},
       {"PGA_TOKEN_U1", Token.sign(@secret, @salt, "u1", now, 86400)},
       {"PGA_TOKEN_MAP", Token.sign(@secret, @salt, "u1", now, 86400, :map)},
       {"PGA_TOKEN_EXPIRED", Token.sign(@secret, @salt, "u1", now - 100_000_000, 86400)},
@@ -214,19 +233,22 @@ defmodule Scenario do
       end, timeout: 10_000)
     end
 
-    Check.eq("both gateways still answer", [:pong, :pong],
-      fn -> [Node.ping(tgw.node), Node.ping(ogw.node)] end)
+    Check.eq("the gateways still answer", [:pong, :pong, :pong],
+      fn -> [Node.ping(tgw.node), Node.ping(ogw.node), Node.ping(rgw.node)] end)
 
     exits_naming("a string", ~s({"topics": ["a"], "max_frame_bytes": "big"}), "endpoint.max_frame_bytes")
     exits_naming("no topics", ~s({"topics": []}), "endpoint.topics")
     exits_naming("bad listen", ~s({"listen": "nowhere", "topics": ["a"]}), "endpoint.listen")
     exits_naming("unknown key", ~s({"topics": ["a"], "colour": 1}), "endpoint.colour")
     exits_naming("bad topic pattern", ~s({"topics": ["a*b"]}), "endpoint.topics[0]")
+    exits_naming("rpc auth without a node", ~s({"topics": ["a"], "auth": {"rpc": {"module": "M", "function": "f"}}}),
+      "endpoint.auth.rpc.node")
     exits_naming("bad auth", ~s({"topics": ["a"], "auth": {"phoenix_token": {"salt": "s"}}}),
       "endpoint.auth.phoenix_token.secret_key_base")
 
     ConfigGw.stop(tgw)
     ConfigGw.stop(ogw)
+    ConfigGw.stop(rgw)
     readme_demo()
     Check.finish()
   end
