@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "endpoints/ep_int.h"
+#include "ops/plane.h"
 #include "pga/errno.h"
 
 static ep_t *endpoints; /* started from the main thread, one per node */
@@ -105,6 +106,31 @@ static void ep_free(ep_t *ep) {
   free(ep);
 }
 
+/* health_check, statistics and debug_report (ops plane): %{status: :ok,
+ * url, connections, joins, accepted, refused, bytes_in, bytes_out,
+ * requests}. Counters are read as they are (loop-thread figures). */
+static void figures(void *ud, pga_tb_t *tb) {
+  ep_t *ep = ud;
+  char url[400];
+  snprintf(url, sizeof url, "ws://%s:%u%s/websocket", ep->o.host,
+           (unsigned)ep->port, ep->o.path);
+  pga_endpoint_stats_t st = ep->st;
+  static const char *const names[] = {"connections", "joins", "accepted",
+                                      "refused", "bytes_in", "bytes_out",
+                                      "requests"};
+  const uint64_t v[] = {st.connections, st.joins, st.accepted, st.refused,
+                        st.bytes_in, st.bytes_out, st.requests};
+  pga_tb_map(tb, 9);
+  pga_tb_atom(tb, "status");
+  pga_tb_atom(tb, "ok");
+  pga_tb_atom(tb, "url");
+  pga_tb_string(tb, url);
+  for (size_t i = 0; i < 7; i++) {
+    pga_tb_atom(tb, names[i]);
+    pga_tb_uint(tb, v[i]);
+  }
+}
+
 int pga_endpoint_start(pga_node_t *node, const pga_endpoint_opts_t *o,
                        char *err, size_t errlen) {
   ep_t *ep = calloc(1, sizeof *ep);
@@ -136,6 +162,7 @@ int pga_endpoint_start(pga_node_t *node, const pga_endpoint_opts_t *o,
   }
   ep->next = endpoints;
   endpoints = ep;
+  pga_ops_plane_set_endpoint(node, figures, ep); /* no ops plane: none */
   pga_info("endpoint: listening on ws://%s:%u%s/websocket", ep->o.host,
            (unsigned)ep->port, ep->o.path);
   return 0;
@@ -151,6 +178,7 @@ void pga_endpoint_stop(pga_node_t *node) {
     if ((*pe)->node == node) {
       ep_t *ep = *pe;
       *pe = ep->next;
+      pga_ops_plane_set_endpoint(node, NULL, NULL);
       ep_free(ep);
       return;
     }

@@ -297,7 +297,9 @@ pga_outcome_t pga__ops_debug_report(pga_ops_t *ops, pga_call_t *call,
   pga__ops_live_read(ops, &lv);
   proc_row_t *rows = collect_rows(ops, &lv, snap, &n);
   pga_tb_reset(out);
-  pga_tb_map(out, 5);
+  int ep = pga__ops_has_endpoint(ops);
+  pga_tb_map(out, 5 + (size_t)ep);
+  if (ep) pga__ops_put_endpoint(ops, out);
   pga_tb_atom(out, "node");
   pga_tb_atom(out, pga_dist_name(ops->d));
   pga_tb_atom(out, "collected_at_ms");

@@ -254,7 +254,9 @@ static const char *put_supervision_tree(pga_tb_t *tb,
 static const char *put_pga_checks(pga_ops_t *ops, pga_tb_t *tb,
                                   const pga_ops_live_t *lv) {
   const char *worst = "ok";
-  pga_tb_map(tb, 11);
+  int ep = pga__ops_has_endpoint(ops);
+  pga_tb_map(tb, 11 + (size_t)ep);
+  if (ep) pga__ops_put_endpoint(ops, tb);
   for (int sub = 0; sub < PGA_SUB_COUNT; sub++) {
     if (!pga__ops_subs[sub].check) continue;
     pga_tb_atom(tb, pga__ops_subs[sub].check);

@@ -13,6 +13,7 @@
 #include "dist/dist.h"
 #include "ops/render.h"
 #include "pga/node.h"
+#include "ops/plane.h"
 #include "rpc/rpc.h"
 
 #define PGA_OPS_MOD_TOP "Elixir.PhoenixGenApi"
@@ -79,7 +80,16 @@ struct pga_ops_s {
   void *trace;
   void *limiter;
   void *pools;
+  /* the endpoint's figures (pga_ops_plane_set_endpoint), under lock */
+  pga_ops_figures_fn endpoint_fn;
+  void *endpoint_ud;
 };
+
+/* Writes :endpoint => the endpoint's figures when one is set; returns 1
+ * if it wrote the pair (count it in the map's size first with
+ * pga__ops_has_endpoint). */
+int pga__ops_has_endpoint(pga_ops_t *ops);
+void pga__ops_put_endpoint(pga_ops_t *ops, pga_tb_t *tb);
 
 /* ---- shared helpers (plane.c) ---- */
 

@@ -131,6 +131,32 @@ pga_ops_t *pga__ops_of(pga_node_t *node) {
   return NULL;
 }
 
+int pga_ops_plane_set_endpoint(pga_node_t *node, pga_ops_figures_fn fn,
+                               void *ud) {
+  pga_ops_t *ops = pga__ops_of(node);
+  if (!ops) return PGA_ENOTFOUND;
+  pthread_mutex_lock(&ops->lock);
+  ops->endpoint_fn = fn;
+  ops->endpoint_ud = ud;
+  pthread_mutex_unlock(&ops->lock);
+  return 0;
+}
+
+int pga__ops_has_endpoint(pga_ops_t *ops) {
+  pthread_mutex_lock(&ops->lock);
+  int has = ops->endpoint_fn != NULL;
+  pthread_mutex_unlock(&ops->lock);
+  return has;
+}
+
+void pga__ops_put_endpoint(pga_ops_t *ops, pga_tb_t *tb) {
+  pthread_mutex_lock(&ops->lock);
+  pga_tb_atom(tb, "endpoint");
+  if (ops->endpoint_fn) ops->endpoint_fn(ops->endpoint_ud, tb);
+  else pga_tb_atom(tb, "nil"); /* removed meanwhile */
+  pthread_mutex_unlock(&ops->lock);
+}
+
 pga_outcome_t pga__ops_function_clause(pga_tb_t *out) {
   pga_tb_reset(out);
   pga_tb_atom(out, "function_clause");

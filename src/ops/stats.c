@@ -155,7 +155,9 @@ static void put_relay(pga_ops_t *ops, pga_tb_t *tb, const pga_ops_live_t *lv,
 
 static void put_pga(pga_ops_t *ops, pga_tb_t *tb, const pga_ops_live_t *lv,
                     pga_tb_t *tmp) {
-  pga_tb_map(tb, 8);
+  int ep = pga__ops_has_endpoint(ops);
+  pga_tb_map(tb, 8 + (size_t)ep);
+  if (ep) pga__ops_put_endpoint(ops, tb);
   pga_tb_atom(tb, "client_mode");
   pga_tb_bool(tb, 0);
   pga_tb_atom(tb, "config_db");

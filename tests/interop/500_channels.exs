@@ -223,6 +223,20 @@ defmodule Scenario do
     Check.eq("channels.test.js ran to completion (status 0 or 1, every test reported)",
       {true, seen}, fn -> {st in [0, 1], done} end)
 
+    Check.run("health_check, statistics and debug_report carry the endpoint's figures", fn ->
+      st = :rpc.call(tgw.node, PhoenixGenApi, :statistics, [], 5000).phoenix_gen_api.endpoint
+      h = :rpc.call(tgw.node, PhoenixGenApi, :health_check, [], 5000).checks.phoenix_gen_api.checks.endpoint
+      d = :rpc.call(tgw.node, PhoenixGenApi, :debug_report, [], 5000).endpoint
+      keys = [:accepted, :bytes_in, :bytes_out, :connections, :joins, :refused, :requests, :status, :url]
+      cond do
+        Enum.sort(Map.keys(st)) != keys -> {:fail, "keys", st}
+        st.url != turl <> "/websocket" -> {:fail, "url", st}
+        st.accepted < 1 or st.requests < 1 or st.bytes_in == 0 or st.bytes_out == 0 -> {:fail, "figures", st}
+        h.status != :ok or d.status != :ok -> {:fail, "health/debug", {h, d}}
+        true -> :ok
+      end
+    end)
+
     if System.get_env("PGA_CHANNELS_ONLY") == nil do
       Check.run("a client that leaves or disconnects stops its streams (the relays are gone)", fn ->
         got = Check.wait_until(fn ->
