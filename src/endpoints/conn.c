@@ -208,6 +208,8 @@ static int write_out(conn_t *c) {
     c->ep->st.bytes_out += (uint64_t)r;
     pga_dynbuf_consume(&c->out, (size_t)r);
   }
+  /* an idle connection holds no buffer */
+  if (pga_dynbuf_size(&c->out) == 0) pga_dynbuf_free(&c->out);
   return 0;
 }
 
@@ -440,6 +442,7 @@ static void finish_upgrade(conn_t *c) {
   }
   c->ep->st.bytes_out += (uint64_t)n;
   pga_dynbuf_consume(&c->in, c->head);
+  if (pga_dynbuf_size(&c->in) == 0) pga_dynbuf_free(&c->in);
 }
 
 /* ---- rpc auth: {node, module, function}(params, connect_info) ---- */
