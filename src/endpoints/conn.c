@@ -35,6 +35,8 @@
 static void io_cb(pga_loop_t *loop, int fd, int events, void *data);
 static void update_watch(conn_t *c);
 static void undirty(conn_t *c);
+static void linger(conn_t *c);
+static int64_t heartbeat_check(pga_loop_t *loop, uint64_t id, void *data);
 
 static int64_t wall_ms(void) {
   struct timespec ts;
@@ -50,6 +52,7 @@ static void conn_free(conn_t *c) {
   if (c->auth_call) pga_rpc_call_cancel(ep->rpc, c->auth_call);
   pga__ep_channel_close_all(c);
   if (c->timer) pga_loop_timer_cancel(ep->loop, c->timer);
+  if (c->ssl) pga__ep_tls_free(c);
   if (c->fd >= 0) {
     pga_loop_unwatch(ep->loop, c->fd);
     close(c->fd);
@@ -115,14 +118,14 @@ static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
     return -1;
   }
   if (len > c->budget) len = c->budget;
-  ssize_t r = read(c->fd, buf, len);
+  ssize_t r = pga__ep_io_read(c, buf, len);
   if (r > 0) {
     c->budget -= (size_t)r;
     c->ep->st.bytes_in += (uint64_t)r;
     c->last_in_ms = pga_loop_now(c->ep->loop);
     return r;
   }
-  if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+  if (r < 0)
     wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
   else
     wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE); /* EOF, error */
@@ -192,19 +195,16 @@ static void ws_msg(wslay_event_context_ptr ctx,
 static const struct wslay_event_callbacks ws_cbs = {
     ws_recv, ws_send, NULL, NULL, NULL, NULL, ws_msg};
 
-static int64_t heartbeat_check(pga_loop_t *loop, uint64_t id, void *data);
-
 /* ---- output ---- */
 
 /* Writes c->out to the socket until it is empty or the socket is full. */
 static int write_out(conn_t *c) {
+  if (c->ssl && !c->tls_done) return 0; /* after the handshake */
   while (pga_dynbuf_size(&c->out) > 0) {
-    ssize_t r = send(c->fd, pga_dynbuf_ptr(&c->out), pga_dynbuf_size(&c->out),
-                     MSG_NOSIGNAL);
-    if (r < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
-      return -1;
-    }
+    ssize_t r = pga__ep_io_write(c, pga_dynbuf_ptr(&c->out),
+                                 pga_dynbuf_size(&c->out));
+    if (r == -1) break;
+    if (r < 0) return -1;
     c->ep->st.bytes_out += (uint64_t)r;
     pga_dynbuf_consume(&c->out, (size_t)r);
   }
@@ -214,7 +214,7 @@ static int write_out(conn_t *c) {
 }
 
 static void flush(conn_t *c) {
-  if (c->state == CS_DEAD || c->in_recv) return;
+  if (c->state == CS_DEAD || c->in_recv || c->lingering) return;
   if ((c->ws && wslay_event_send(c->ws) != 0) || write_out(c) != 0 ||
       (c->close_after_write && pga_dynbuf_size(&c->out) == 0)) {
     pga__ep_kill(c);
@@ -227,14 +227,20 @@ static void flush(conn_t *c) {
  * once, at its end (a loop post). */
 static void flush_dirty(pga_loop_t *loop, void *data) {
   ep_t *ep = data;
-  (void)loop;
+  conn_t *list = ep->dirty;
   ep->flush_posted = 0;
-  while (ep->dirty) {
-    conn_t *c = ep->dirty;
-    ep->dirty = c->dirty_next;
+  ep->dirty = NULL; /* marks made now go to the next post */
+  while (list) {
+    conn_t *c = list;
+    list = c->dirty_next;
     c->dirty = 0;
     c->dirty_next = NULL;
-    flush(c);
+    if (c->reread) { /* TLS held decrypted bytes */
+      c->reread = 0;
+      io_cb(loop, c->fd, PGA_READABLE, c);
+    } else {
+      flush(c);
+    }
   }
 }
 
@@ -310,24 +316,64 @@ static void update_watch(conn_t *c) {
     if (c->nmail >= EP_MAILBOX_MAX || out > c->ep->o.max_out_bytes / 2)
       c->paused = 1;
     int wr = wslay_event_want_read(c->ws), ww = wslay_event_want_write(c->ws);
-    if (!wr && !ww && out == 0) { /* closed both ways */
-      pga__ep_kill(c);
+    if (!wr && !ww && out == 0) { /* the close frame is out */
+      linger(c);
       return;
     }
     if (wr && !c->paused) mask |= PGA_READABLE;
     if (ww || out) mask |= PGA_WRITABLE;
+  } else if (c->ssl && !c->tls_done) {
+    mask = c->tls_want;
   } else if (c->state == CS_AUTH) {
     mask = 0; /* the rest waits for the verdict */
   } else {
     mask = pga_dynbuf_size(&c->out) > 0 ? PGA_WRITABLE : PGA_READABLE;
     if (c->close_after_write) mask &= ~PGA_READABLE;
   }
+  if (c->lingering) return;
   if (mask != c->watched) {
     if (pga_loop_watch(c->ep->loop, c->fd, mask, io_cb, c) != 0) {
       pga__ep_kill(c);
       return;
     }
     c->watched = mask;
+  }
+}
+
+/* ---- the end of a connection ---- */
+
+/* The close frame is written: half-close and drain what the peer still
+ * sends, so a peer in mid-message reads our close frame instead of a
+ * reset; the socket goes at its EOF or after EP_CLOSE_WAIT_MS. */
+static void linger(conn_t *c) {
+  if (c->lingering) return;
+  c->lingering = 1;
+  c->state = CS_CLOSING;
+  if (c->ssl || shutdown(c->fd, SHUT_WR) != 0) { /* TLS: no half-close */
+    pga__ep_kill(c);
+    return;
+  }
+  if (c->timer) pga_loop_timer_cancel(c->ep->loop, c->timer);
+  c->timer = pga_loop_timer(c->ep->loop, EP_CLOSE_WAIT_MS, heartbeat_check, c);
+  if (pga_loop_watch(c->ep->loop, c->fd, PGA_READABLE, io_cb, c) != 0) {
+    pga__ep_kill(c);
+    return;
+  }
+  c->watched = PGA_READABLE;
+}
+
+static void drain(conn_t *c) {
+  char buf[16384];
+  for (size_t n = 0; n < EP_READ_BUDGET;) {
+    ssize_t r = read(c->fd, buf, sizeof buf);
+    if (r > 0) {
+      n += (size_t)r;
+      continue;
+    }
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+      return;
+    pga__ep_kill(c); /* EOF or error: done */
+    return;
   }
 }
 
@@ -434,13 +480,11 @@ static void finish_upgrade(conn_t *c) {
                    "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n"
                    "connection: Upgrade\r\nsec-websocket-accept: %s\r\n\r\n",
                    c->accept);
-  /* the 101 goes out before any frame: written now (a fresh socket's
-   * buffer takes it), the rest through wslay */
-  if (send(c->fd, resp, (size_t)n, MSG_NOSIGNAL) != n || start_ws(c) != 0) {
+  /* the 101 is the first bytes of the output buffer: frames follow it */
+  if (start_ws(c) != 0 || pga_dynbuf_add(&c->out, resp, (size_t)n) != 0) {
     pga__ep_kill(c);
     return;
   }
-  c->ep->st.bytes_out += (uint64_t)n;
   pga_dynbuf_consume(&c->in, c->head);
   if (pga_dynbuf_size(&c->in) == 0) pga_dynbuf_free(&c->in);
 }
@@ -580,8 +624,8 @@ static void upgrade(conn_t *c, size_t head) {
 
 static void http_read(conn_t *c) {
   char buf[2048];
-  ssize_t r = read(c->fd, buf, sizeof buf);
-  if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+  ssize_t r = pga__ep_io_read(c, buf, sizeof buf);
+  if (r == 0) {
     pga__ep_kill(c);
     return;
   }
@@ -618,6 +662,22 @@ static void io_cb(pga_loop_t *loop, int fd, int events, void *data) {
   conn_t *c = data;
   (void)loop, (void)fd;
   if (c->state == CS_DEAD) return;
+  if (c->lingering) {
+    drain(c);
+    return;
+  }
+  if (c->ssl && !c->tls_done) {
+    int h = pga__ep_tls_handshake(c);
+    if (h < 0) {
+      pga__ep_kill(c);
+      return;
+    }
+    if (h == 0) {
+      update_watch(c);
+      return;
+    }
+    events |= PGA_READABLE; /* the request may be in already */
+  }
   if (events & PGA_READABLE) {
     if (c->state == CS_HTTP && !c->close_after_write) {
       http_read(c);
@@ -628,7 +688,12 @@ static void io_cb(pga_loop_t *loop, int fd, int events, void *data) {
       ws_read(c);
     }
   }
-  if (c->state != CS_DEAD) flush(c);
+  if (c->state == CS_DEAD) return;
+  if (pga__ep_io_pending(c) && !c->paused && c->state != CS_AUTH) {
+    c->reread = 1;
+    mark_dirty(c);
+  }
+  flush(c);
 }
 
 /* ---- the listener ---- */
@@ -656,6 +721,10 @@ static void accept_cb(pga_loop_t *loop, int fd, int events, void *data) {
     if (ep->conns) ep->conns->prev = c;
     ep->conns = c;
     c->timer = pga_loop_timer(loop, EP_UPGRADE_TIMEOUT_MS, upgrade_timeout, c);
+    if (ep->tls && pga__ep_tls_start(c) != 0) {
+      pga__ep_kill(c);
+      continue;
+    }
     update_watch(c);
   }
 }

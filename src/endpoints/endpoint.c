@@ -39,6 +39,8 @@ void pga_endpoint_opts_free(pga_endpoint_opts_t *o) {
   free(o->event);
   free(o->secret_key_base);
   free(o->salt);
+  free(o->certfile);
+  free(o->keyfile);
   strv_free(o->topics, o->ntopics);
   strv_free(o->origins, o->norigins);
   free(o->rpc_node);
@@ -70,6 +72,10 @@ static int copy_opts(pga_endpoint_opts_t *d, const pga_endpoint_opts_t *s) {
   d->event = dup_or(s->event, "phoenix_gen_api");
   d->secret_key_base = s->secret_key_base ? strdup(s->secret_key_base) : NULL;
   d->salt = s->salt ? strdup(s->salt) : NULL;
+  d->certfile = s->certfile ? strdup(s->certfile) : NULL;
+  d->keyfile = s->keyfile ? strdup(s->keyfile) : NULL;
+  if ((s->certfile && !d->certfile) || (s->keyfile && !d->keyfile))
+    return PGA_ENOMEM;
   d->topics = strv_dup(s->topics, s->ntopics);
   d->origins = strv_dup(s->origins, s->norigins);
   d->rpc_node = s->rpc_node ? strdup(s->rpc_node) : NULL;
@@ -97,6 +103,7 @@ static ep_t *ep_of(pga_node_t *node) {
 
 static void ep_free(ep_t *ep) {
   pga__ep_close_all(ep);
+  if (ep->tls) pga__ep_tls_ctx_free(ep->tls);
   pga__ep_stops_free(ep);
   if (ep->lfd >= 0) {
     pga_loop_unwatch(ep->loop, ep->lfd);
@@ -112,7 +119,8 @@ static void ep_free(ep_t *ep) {
 static void figures(void *ud, pga_tb_t *tb) {
   ep_t *ep = ud;
   char url[400];
-  snprintf(url, sizeof url, "ws://%s:%u%s/websocket", ep->o.host,
+  snprintf(url, sizeof url, "%s://%s:%u%s/websocket", ep->tls ? "wss" : "ws",
+           ep->o.host,
            (unsigned)ep->port, ep->o.path);
   pga_endpoint_stats_t st = ep->st;
   static const char *const names[] = {"connections", "joins", "accepted",
@@ -156,6 +164,11 @@ int pga_endpoint_start(pga_node_t *node, const pga_endpoint_opts_t *o,
     ep_free(ep);
     return PGA_EINVAL;
   }
+  if (ep->o.certfile &&
+      !(ep->tls = pga__ep_tls_ctx(ep->o.certfile, ep->o.keyfile, err, errlen))) {
+    ep_free(ep);
+    return PGA_EINVAL;
+  }
   if ((rc = pga__ep_listen(ep, err, errlen)) != 0) {
     ep_free(ep);
     return rc;
@@ -163,8 +176,17 @@ int pga_endpoint_start(pga_node_t *node, const pga_endpoint_opts_t *o,
   ep->next = endpoints;
   endpoints = ep;
   pga_ops_plane_set_endpoint(node, figures, ep); /* no ops plane: none */
-  pga_info("endpoint: listening on ws://%s:%u%s/websocket", ep->o.host,
+  pga_info("endpoint: listening on %s://%s:%u%s/websocket",
+           ep->tls ? "wss" : "ws", ep->o.host,
            (unsigned)ep->port, ep->o.path);
+  return 0;
+}
+
+int pga_endpoint_tls_check(const char *certfile, const char *keyfile,
+                           char *err, size_t errlen) {
+  void *ctx = pga__ep_tls_ctx(certfile, keyfile, err, errlen);
+  if (!ctx) return -1;
+  pga__ep_tls_ctx_free(ctx);
   return 0;
 }
 

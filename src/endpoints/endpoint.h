@@ -37,6 +37,7 @@ typedef struct pga_endpoint_opts_s {
   size_t nrpc_headers;
   unsigned rpc_timeout_ms;    /* rpc (5000) */
   int check_origin;           /* 0: any origin */
+  char *certfile, *keyfile;   /* wss when set */
   char **origins;             /* allowed origins when check_origin */
   size_t norigins;
   size_t max_frame_bytes;     /* largest message accepted (1048576) */
@@ -52,6 +53,11 @@ typedef struct pga_endpoint_opts_s {
  * event "phoenix_gen_api", topics none). */
 void pga_endpoint_opts_init(pga_endpoint_opts_t *o);
 void pga_endpoint_opts_free(pga_endpoint_opts_t *o);
+
+/* Loads a certificate and key as the endpoint would: 0, or -1 with err
+ * naming endpoint.certfile or endpoint.keyfile. */
+int pga_endpoint_tls_check(const char *certfile, const char *keyfile,
+                           char *err, size_t errlen);
 
 /* Starts listening on node's loop (after pga_node_start, before
  * pga_node_run). o is copied. 0, or a negative PGA_E* with err filled. */

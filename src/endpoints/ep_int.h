@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <wslay/wslay.h>
 
 #include "base/dynbuf.h"
@@ -138,6 +139,13 @@ int pga__ep_token_key(const char *secret, const char *salt,
 int pga__ep_token_verify(const unsigned char key[32], const char *token,
                          int64_t max_age_s, int64_t now_ms, pga_tb_t *data);
 
+/* ---- tls.c: wss ---- */
+
+/* An SSL_CTX for certfile/keyfile, or NULL with err naming the key. */
+void *pga__ep_tls_ctx(const char *certfile, const char *keyfile, char *err,
+                      size_t errlen);
+void pga__ep_tls_ctx_free(void *ctx);
+
 /* ---- runtime state ---- */
 
 struct ep_s {
@@ -154,6 +162,7 @@ struct ep_s {
   uint64_t reaper;         /* 0 ms timer freeing closed connections */
   stream_ref_t *stops;     /* relays to stop (sent from a 0 ms timer) */
   conn_t *dirty;           /* connections to flush (flush_posted) */
+  struct ssl_ctx_st *tls;  /* wss: the certificate, or NULL */
   int flush_posted;
   uint64_t stopper;
   pga_endpoint_stats_t st;
@@ -184,6 +193,11 @@ struct conn_s {
   size_t nmail;            /* client messages queued in joins' mailboxes */
   int close_after_write;   /* HTTP refusal: close once written */
   int in_recv;             /* inside wslay_event_recv: flush after it */
+  struct ssl_st *ssl;      /* wss */
+  int tls_done;            /* handshake over */
+  int tls_want;            /* the mask the handshake waits on */
+  int reread;              /* TLS holds decrypted bytes: read from a post */
+  int lingering;           /* close frame out: draining until EOF */
   uint64_t auth_call;      /* rpc auth in flight (CS_AUTH) */
   char accept[32];         /* the 101's Sec-WebSocket-Accept, meanwhile */
   size_t head;             /* upgrade request bytes in c->in */
@@ -235,6 +249,18 @@ void pga__ep_close(conn_t *c, uint16_t code, const char *reason);
 void pga__ep_kill(conn_t *c);
 /* Reads resumed after the mailbox drained. */
 void pga__ep_resume(conn_t *c);
+
+/* ---- tls.c: the socket calls of conn.c ---- */
+int pga__ep_tls_start(conn_t *c);
+void pga__ep_tls_free(conn_t *c);
+/* 1 done, 0 in progress (c->tls_want says on what), -1 failed. */
+int pga__ep_tls_handshake(conn_t *c);
+/* >0 bytes, -1 would block, 0 end of stream or error. */
+ssize_t pga__ep_io_read(conn_t *c, void *buf, size_t len);
+/* >=0 bytes, -1 would block, -2 error. */
+ssize_t pga__ep_io_write(conn_t *c, const void *buf, size_t len);
+/* 1 if TLS holds decrypted bytes not read yet. */
+int pga__ep_io_pending(const conn_t *c);
 
 /* ---- channel.c ---- */
 /* One decoded client message. */

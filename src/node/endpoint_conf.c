@@ -228,14 +228,22 @@ static int origins(ctx_t *c, json_t *j, pga_endpoint_opts_t *o) {
   return 0;
 }
 
-static int tls(ctx_t *c, json_t *root) {
-  static const char *const keys[] = {"certfile", "keyfile"};
-  for (size_t i = 0; i < 2; i++) {
-    json_t *v = json_object_get(root, keys[i]);
-    if (v && !json_is_null(v))
-      return fail(c, keys[i], "TLS (wss) is not supported yet: null, or "
-                              "put a TLS proxy in front");
-  }
+/* certfile and keyfile: both or neither; loaded once here so that a bad
+ * file stops start-up naming its key. */
+static int tls(ctx_t *c, json_t *root, pga_endpoint_opts_t *o) {
+  int rc1 = get_string(c, "certfile", json_object_get(root, "certfile"),
+                       &o->certfile);
+  if (rc1 < 0) return -1;
+  int rc2 = get_string(c, "keyfile", json_object_get(root, "keyfile"),
+                       &o->keyfile);
+  if (rc2 < 0) return -1;
+  if (!o->certfile != !o->keyfile)
+    return fail(c, o->certfile ? "keyfile" : "certfile",
+                "required with %s (wss needs both)",
+                o->certfile ? "certfile" : "keyfile");
+  if (o->certfile &&
+      pga_endpoint_tls_check(o->certfile, o->keyfile, c->err, c->errlen) != 0)
+    return -1;
   return 0;
 }
 
@@ -297,7 +305,7 @@ int pga_endpoint_conf_read(const char *json, pga_endpoint_opts_t *o,
       topics(&c, json_object_get(r, "topics"), o) == 0 &&
       auth(&c, json_object_get(r, "auth"), o) == 0 &&
       origins(&c, json_object_get(r, "check_origin"), o) == 0 &&
-      tls(&c, r) == 0 && numbers(&c, r, o) == 0)
+      tls(&c, r, o) == 0 && numbers(&c, r, o) == 0)
     rc = 0;
   if (rc == 0 && o->path && o->path[0] != '/')
     rc = fail(&c, "path", "expected a path starting with \"/\"");

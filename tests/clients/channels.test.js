@@ -6,6 +6,7 @@
 //   PGA_WS_TOKEN_URL  ws://HOST:PORT/socket of the phoenix_token gateway
 //   PGA_WS_OPEN_URL   the same for the "auth": "none" gateway
 //   PGA_WS_RPC_URL    the same for the "auth": {"rpc": ...} gateway
+//   PGA_WSS_URL, PGA_WSS_CA  wss:// of the TLS gateway, its certificate
 //   PGA_TOKEN_U1, PGA_TOKEN_EXPIRED, PGA_TOKEN_WRONG_SALT, PGA_TOKEN_MAP
 //   PGA_ONLY          optional: run only tests whose name contains it
 // Output: "ok - NAME" / "not ok - NAME" per test with "#   " diagnostics,
@@ -15,6 +16,7 @@
 'use strict';
 
 const path = require('path');
+const net = require('net');
 const {Socket} = require(path.join(__dirname, 'node_modules', 'phoenix'));
 const WebSocket = require(path.join(__dirname, 'node_modules', 'ws'));
 
@@ -22,6 +24,7 @@ const env = process.env;
 const TOKEN_URL = env.PGA_WS_TOKEN_URL;
 const OPEN_URL = env.PGA_WS_OPEN_URL;
 const RPC_URL = env.PGA_WS_RPC_URL;
+const WSS_URL = env.PGA_WSS_URL;
 const U1 = env.PGA_TOKEN_U1;
 const EVENT = 'phoenix_gen_api';
 const scale = Number(env.PGA_TMO_SCALE || '1');
@@ -459,6 +462,45 @@ test('rpc auth: Auth.connect(params, connect_info) on the service node decides; 
   expectEq(r.status, 403, 'refused by Auth.connect');
 });
 
+// ---- wss ---------------------------------------------------------------------------
+
+test('wss: phoenix.js over TLS (the gateway\'s certificate trusted): join, a sync request, a stream', async () => {
+  const fs = require('fs');
+  const ca = fs.readFileSync(env.PGA_WSS_CA);
+  class CaWS extends WebSocket {
+    constructor(url, protocols) { super(url, protocols, {ca}); }
+  }
+  check(WSS_URL && WSS_URL.startsWith('wss://'), 'a wss URL', WSS_URL);
+  const s = phx(WSS_URL, {}, {transport: CaWS});
+  await connect(s);
+  const ch = s.socket.channel('gen_api:tls');
+  await join(ch);
+  let r = await request(ch, {request_id: 'w1', request_type: 'echo', service: 'svc', args: {msg: 'secure'}});
+  expectEq(r, {status: 'ok', response: 'echo'}, 'reply');
+  expectEq(pushesFor(s, 'gen_api:tls', 'w1').map((p) => p.result), ['secure'], 'push');
+  r = await request(ch, {request_id: 'w2', request_type: 'stream', service: 'svc', args: {n: 50}});
+  await waitFor(() => pushesFor(s, 'gen_api:tls', 'w2').some((p) => !p.has_more), 'the last chunk');
+  expectEq(pushesFor(s, 'gen_api:tls', 'w2').length, 53, 'init, first chunk, 50 chunks, end');
+  s.socket.disconnect();
+});
+
+test('wss: a plain HTTP upgrade or junk on the TLS port is dropped; TLS clients still served', async () => {
+  const plain = WSS_URL.replace('wss://', 'ws://');
+  let r = await raw(wsUrl(plain, {}));
+  check(r.status !== 101, 'no upgrade without TLS', r.status);
+  const u = new URL(WSS_URL);
+  const sock = net.connect(Number(u.port), u.hostname);
+  let closed = false;
+  sock.on('error', () => {});
+  sock.on('close', () => { closed = true; });
+  sock.on('connect', () => sock.write(Buffer.alloc(600, 0x16)));
+  await waitFor(() => closed, 'the junk connection closed');
+  const fs = require('fs');
+  r = await raw(wsUrl(WSS_URL, {}), {ca: fs.readFileSync(env.PGA_WSS_CA)});
+  expectEq(r.status, 101, 'TLS upgrade');
+  r.ws.close();
+});
+
 // ---- MessagePack ---------------------------------------------------------------
 
 const msgpack = require(path.join(__dirname, 'node_modules', '@msgpack', 'msgpack'));
@@ -500,7 +542,6 @@ test('msgpack: an unknown serializer, or msgpack with vsn 1.0.0, is a refused co
 
 // ---- hostile input: raw TCP ---------------------------------------------------
 
-const net = require('net');
 const crypto = require('crypto');
 
 // One WebSocket frame as a client writes it (masked unless told).
