@@ -16,7 +16,8 @@ EXTRA_DIST += bench/run.sh bench/common.exs bench/driver.exs bench/gateway.exs b
 	bench/tls.sh bench/tls_driver.exs bench/deadclients.sh bench/deadclients.exs \
 	bench/soak.sh bench/soak.exs bench/channels.exs
 
-EXTRA_PROGRAMS = bench/limiter_bench bench/config_bench bench/ws_load
+EXTRA_PROGRAMS = bench/limiter_bench bench/config_bench bench/ws_load \
+	bench/push_bench
 CLEANFILES += $(EXTRA_PROGRAMS)
 bench_limiter_bench_SOURCES = bench/limiter_bench.c
 bench_limiter_bench_LDADD = libpga_core.la
@@ -24,11 +25,15 @@ bench_config_bench_SOURCES = bench/config_bench.c
 bench_config_bench_LDADD = libpga_core.la
 # the C WebSocket load driver of bench/channels.exs (no pga code)
 bench_ws_load_SOURCES = bench/ws_load.c
+bench_push_bench_SOURCES = bench/push_bench.c
+bench_push_bench_LDADD = libpga_core.la
 
 .PHONY: bench bench-request bench-tls bench-deadclients bench-soak
-bench-request: bench/limiter_bench$(EXEEXT) bench/config_bench$(EXEEXT)
+bench-request: bench/limiter_bench$(EXEEXT) bench/config_bench$(EXEEXT) \
+		bench/push_bench$(EXEEXT)
 	./bench/limiter_bench$(EXEEXT)
 	./bench/config_bench$(EXEEXT)
+	./bench/push_bench$(EXEEXT)
 
 bench: bench-request src/pga-node$(EXEEXT) bench/ws_load$(EXEEXT)
 	PGA_NODE=$(abs_top_builddir)/src/pga-node$(EXEEXT) ELIXIR='$(ELIXIR)' \

@@ -29,7 +29,13 @@
 #                        BENCH_WS_LOAD, default bench/ws_load beside the
 #                        build's pga-node)
 #   BENCH_KEEP_LOGS      1 = keep the node logs (their folder is printed)
-#   BENCH_SUITE          echo (default), gateway-cpu or bigterm
+#   BENCH_SUITE          echo (default), gateway-cpu, bigterm or push (the
+#                        config push benchmark: bench/push.exs against
+#                        bench/push_target.exs, which runs the library when
+#                        ERL_LIBS holds it, as BENCH_LIBRARY says, else a
+#                        BEAM stand-in)
+#   BENCH_DATA_DIR       push: 1 = pga-node runs with a --data-dir
+#                        (durable pushes); default in memory
 #   BENCH_PGA_ARGS       extra words for pga-node's command line
 #   BENCH_SERVER_NICE    run pga-node and the BEAM baseline node under
 #                        `nice -n N` (e.g. -10 on a machine busy with other
@@ -47,8 +53,8 @@ EPMD=${EPMD:-epmd}
 HOST=127.0.0.1
 SUITE=${BENCH_SUITE:-echo}
 case $SUITE in
-  echo|gateway-cpu|bigterm) ;;
-  *) echo "pga-bench: BENCH_SUITE must be echo, gateway-cpu or bigterm, not '$SUITE'" >&2; exit 2 ;;
+  echo|gateway-cpu|bigterm|push) ;;
+  *) echo "pga-bench: BENCH_SUITE must be echo, gateway-cpu, bigterm or push, not '$SUITE'" >&2; exit 2 ;;
 esac
 # Only the library gateway runs with the caller's ERL_LIBS: the stand-in
 # defines modules of the same names.
@@ -160,6 +166,10 @@ pga_name=
 if [ "${BENCH_BASELINE_ONLY:-0}" != 1 ]; then
   pga_name="pga_bench_pga@$HOST"
   read -r -a pga_args <<<"${BENCH_PGA_ARGS:-}"
+  if [ "${BENCH_DATA_DIR:-0}" = 1 ]; then
+    mkdir -p "$tmp/data"
+    pga_args+=(--data-dir "$tmp/data")
+  fi
   # the big-term suite reads the loop's CPU per iteration too
   loop_env=()
   [ "$SUITE" != bigterm ] || loop_env=(env PGA_LOOP_CPU_STATS=1)
@@ -222,6 +232,24 @@ start_gateway() {
   wait_for_line "$tmp/$2.log" "^pga-bench gateway ready" 60 "$started_pid" \
     || fail "$1 did not get ready"
 }
+
+if [ "$SUITE" = push ]; then
+  [ -n "$pga_name" ] || fail "the push suite needs pga-node"
+  push_libs=
+  ! want_library || push_libs=$library_libs
+  base_name="pga_bench_base@$HOST"
+  ERL_LIBS=$push_libs "$ELIXIR" --name "$base_name" --cookie "$cookie" \
+    "$here/push_target.exs" >"$tmp/push_base.log" 2>&1 </dev/null &
+  library_pid=$!
+  wait_for_line "$tmp/push_base.log" "^pga-bench push target ready" 60 \
+    "$library_pid" || fail "the push baseline node did not get ready"
+  label=" (in memory)"
+  [ "${BENCH_DATA_DIR:-0}" = 1 ] && label=" (--data-dir)"
+  BENCH_BASE_NODE=$base_name BENCH_PGA_PID=$pga_pid BENCH_PGA_LABEL=$label \
+    run_driver push.exs pga_bench_push
+  [ "$rc" = 0 ] || fail "the push driver failed (exit $rc)"
+  exit 0
+fi
 
 if [ "$SUITE" = gateway-cpu ]; then
   start_gateway beam_gateway.exs pga_bench_gw ""

@@ -105,7 +105,8 @@ int pga_config_resolver_register(pga_config_plane_t *p, const char *module,
                                  pga_config_resolver_fn fn, void *ud);
 
 /* The request plane's lookup (§3.2): version NULL, nil or "0.0.0" uses
- * get_fast; otherwise the exact key. A copy on success (free it);
+ * get_fast; otherwise the exact key. A shared reference on success (read
+ * only; pga_funconfig_free it, from any thread);
  * PGA_ENOTFOUND, PGA_EBUSY (disabled: exact lookups only) or PGA_ENOMEM. */
 int pga_config_lookup(pga_config_plane_t *p, const pga_term_t *service,
                       const pga_term_t *request_type,

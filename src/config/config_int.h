@@ -56,6 +56,9 @@ int pga__term_dict_delete(pga_dict_t *d, const pga_term_t *key);
 /* ---- map walking: pga__map_iter_t in term/term.h ---- */
 
 /* ---- predicates ---- */
+/* The index in set (ASCII atom names) of the atom t, or -1 (t is not an
+ * atom, or another one). One decode of t whatever n is. */
+int pga__atom_index(const pga_term_t *t, const char *const *set, size_t n);
 int pga__is_atom(const pga_term_t *t);
 int pga__is_nil(const pga_term_t *t);
 /* Truthy in Elixir: anything but nil and false. */

@@ -117,10 +117,25 @@ int pga__is_atom(const pga_term_t *t) {
   return pga_term_type(t) == PGA_T_ATOM;
 }
 
-int pga__is_nil(const pga_term_t *t) { return pga_term_is_atom(t, "nil"); }
+int pga__atom_index(const pga_term_t *t, const char *const *set, size_t n) {
+  pga__head_t h;
+  if (pga__term_head(t->buf, t->len, &h) != 0 || h.type != PGA_T_ATOM)
+    return -1;
+  /* The names are ASCII: latin-1 and UTF-8 encodings have equal bytes. */
+  for (size_t i = 0; i < n; i++)
+    if (strlen(set[i]) == h.atom.len && memcmp(set[i], h.atom.s, h.atom.len) == 0)
+      return (int)i;
+  return -1;
+}
+
+int pga__is_nil(const pga_term_t *t) {
+  static const char *const nil[] = {"nil"};
+  return pga__atom_index(t, nil, 1) == 0;
+}
 
 int pga__is_truthy(const pga_term_t *t) {
-  return !pga_term_is_atom(t, "nil") && !pga_term_is_atom(t, "false");
+  static const char *const falsy[] = {"nil", "false"};
+  return pga__atom_index(t, falsy, 2) < 0;
 }
 
 int pga__is_binary(const pga_term_t *t) {

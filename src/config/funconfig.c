@@ -1,12 +1,27 @@
-/* FunConfig (spec §1.2): the 18 fields kept as exact caller terms, decoded
- * from a struct map and encoded back with all 19 keys. */
+/* FunConfig (spec §1.2): the 18 fields kept as exact caller terms in one
+ * block, compiled once (funconfig.h), decoded from a struct map and encoded
+ * back with all 19 keys.
+ *
+ * Layout: one allocation holds the struct and its data block, which is
+ * [NUL][compiled texts][field 0 bytes][field 1 bytes]...; field i spans
+ * data[off[i] .. off[i + 1]) when bit i of `own` is set, else it is the
+ * default. A set() builds a new data block (own allocation) and compiles
+ * again; the struct never moves. */
 #include "config.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "config/config_int.h"
 #include "config/funconfig.h"
+#include "config/plane_int.h"
 #include "pga/errno.h"
+#include "term/term.h"
 
-static const char *const names[PGA_FC_NFIELDS] = {
+#define NF PGA_FC_NFIELDS
+
+static const char *const names[NF] = {
     "request_type",     "service",        "nodes",
     "choose_node_mode", "timeout",        "mfa",
     "arg_types",        "arg_orders",     "response_type",
@@ -21,65 +36,389 @@ static const char hook_b[] = {98, 0, 0, 0x13, (char)0x88};
 #define NIL {nil_b, sizeof nil_b}
 #define FALSE {false_b, sizeof false_b}
 
-static const pga_term_t defaults[PGA_FC_NFIELDS] = {
+static const pga_term_t defaults[NF] = {
     NIL, NIL, NIL, NIL, NIL, NIL, NIL, NIL, NIL, FALSE, FALSE, NIL,
     NIL, FALSE, NIL, NIL, NIL, {hook_b, sizeof hook_b}};
 
-static const pga__schema_t schema = {PGA_FUNCONFIG_STRUCT, PGA_FC_NFIELDS,
-                                     names, defaults};
-
-static const pga__schema_t *fc_schema(void) { return &schema; }
-
-/* The record is the FunConfig: the opaque type is the shared record. */
 struct pga_funconfig_s {
-  pga__rec_t rec;
+  _Atomic uint32_t refs;
+  uint32_t own;          /* bit i: field i is in data (else the default) */
+  uint32_t off[NF + 1];
+  unsigned bad;          /* the §2.1 checks that fail (validate.c) */
+  char *data;            /* inline_data, or its own block after a set() */
+  pga_fc_compiled_t c;
+  char inline_data[];
 };
 
-static pga__rec_t *rec_of(const pga_funconfig_t *fc) {
-  return (pga__rec_t *)&fc->rec;
-}
-
 const char *pga_funconfig_field_name(pga_fc_field_t f) {
-  return f < PGA_FC_NFIELDS ? names[f] : NULL;
+  return f < NF ? names[f] : NULL;
 }
 
-pga_funconfig_t *pga_funconfig_new(void) {
-  return (pga_funconfig_t *)pga__rec_new(fc_schema());
+/* ---- compiling ---- */
+
+/* Texts gathered while compiling, before the data block exists. */
+typedef struct texts_s {
+  char buf[8 * PGA_ATOM_BUF];
+  size_t len;
+} texts_t;
+
+/* A slice inside field `field`'s bytes, relative to the field's start
+ * until fill() makes it absolute. */
+static void slice_of(const pga_term_t *field, const pga_term_t *part,
+                     uint32_t *off, uint32_t *len) {
+  *off = (uint32_t)(part->buf - field->buf);
+  *len = (uint32_t)part->len;
 }
+
+static uint32_t add_text(texts_t *tx, const char *s) {
+  size_t n = strlen(s) + 1;
+  uint32_t at = (uint32_t)(1 + tx->len); /* data[0] is the empty text */
+  memcpy(tx->buf + tx->len, s, n);
+  tx->len += n;
+  return at;
+}
+
+/* 1 if t is an atom with that (ASCII) name; one head decode, no copy. */
+static int atom_named(const pga__head_t *h, const char *name) {
+  size_t n = strlen(name);
+  return h->type == PGA_T_ATOM && h->atom.len == n &&
+         memcmp(h->atom.s, name, n) == 0;
+}
+
+static int head_of(const pga_term_t *t, pga__head_t *h) {
+  return pga__term_head(t->buf, t->len, h) == 0;
+}
+
+static uint8_t compile_response(const pga_term_t *t) {
+  static const char *const rt[] = {"sync", "async", "stream", "none"};
+  pga__head_t h;
+  if (head_of(t, &h))
+    for (uint8_t i = 0; i < 4; i++)
+      if (atom_named(&h, rt[i])) return i;
+  return PGA_FC_RESP_OTHER;
+}
+
+/* The request plane's reading (selector.c pga_request_nodes_kind). */
+static uint8_t compile_nodes(const pga_term_t *t) {
+  pga__head_t h;
+  if (!head_of(t, &h)) return PGA_FC_NODES_OTHER;
+  if (h.type == PGA_T_LIST || h.type == PGA_T_NIL) return PGA_FC_NODES_LIST;
+  if (atom_named(&h, "local")) return PGA_FC_NODES_LOCAL;
+  if (h.type == PGA_T_TUPLE && h.n == 3) return PGA_FC_NODES_MFA;
+  return PGA_FC_NODES_OTHER;
+}
+
+/* The selector's reading: {:hash, key} and {:sticky, key} take any key. */
+static uint8_t compile_mode(const pga_term_t *t, pga_fc_compiled_t *c) {
+  pga__head_t h;
+  pga_term_t el[2];
+  if (!head_of(t, &h)) return PGA_FC_MODE_OTHER;
+  if (atom_named(&h, "random")) return PGA_FC_MODE_RANDOM;
+  if (atom_named(&h, "round_robin")) return PGA_FC_MODE_ROUND_ROBIN;
+  if (atom_named(&h, "hash")) return PGA_FC_MODE_HASH;
+  if (!pga__tuple_of(t, 2, el)) return PGA_FC_MODE_OTHER;
+  slice_of(t, &el[1], &c->mode_key, &c->mode_key_len);
+  if (pga_term_is_atom(&el[0], "hash")) return PGA_FC_MODE_HASH_KEY;
+  if (pga_term_is_atom(&el[0], "sticky")) return PGA_FC_MODE_STICKY;
+  c->mode_key = c->mode_key_len = 0;
+  return PGA_FC_MODE_OTHER;
+}
+
+static uint8_t compile_perm(const pga_term_t *t) {
+  pga__head_t h;
+  pga_term_t el[2];
+  if (!head_of(t, &h)) return PGA_FC_PERM_OTHER;
+  if (atom_named(&h, "false")) return PGA_FC_PERM_FALSE;
+  if (atom_named(&h, "any_authenticated"))
+    return PGA_FC_PERM_ANY_AUTHENTICATED;
+  if (pga__tuple_of(t, 2, el)) {
+    if (pga_term_is_atom(&el[0], "arg")) return PGA_FC_PERM_ARG;
+    if (pga_term_is_atom(&el[0], "role")) return PGA_FC_PERM_ROLE;
+  }
+  return PGA_FC_PERM_OTHER;
+}
+
+static uint8_t compile_timeout(const pga_term_t *t, int64_t *ms) {
+  pga__head_t h;
+  if (!head_of(t, &h)) return PGA_FC_TIMEOUT_OTHER;
+  if (h.type == PGA_T_INTEGER) {
+    *ms = h.i;
+    return PGA_FC_TIMEOUT_INT;
+  }
+  return atom_named(&h, "infinity") ? PGA_FC_TIMEOUT_INFINITY
+                                    : PGA_FC_TIMEOUT_OTHER;
+}
+
+/* trunc/1 of a number, saturated to int64 (retry.c's reading). */
+static int trunc_number(const pga_term_t *t, int64_t *out) {
+  pga__head_t h;
+  if (!head_of(t, &h)) return 0;
+  switch (h.type) {
+  case PGA_T_INTEGER: *out = h.i; return 1;
+  case PGA_T_BIGINT: *out = h.neg ? INT64_MIN : INT64_MAX; return 1;
+  case PGA_T_FLOAT:
+    *out = h.d >= 9223372036854775807.0    ? INT64_MAX
+           : h.d <= -9223372036854775808.0 ? INT64_MIN
+                                           : (int64_t)h.d;
+    return 1;
+  default: return 0;
+  }
+}
+
+/* retry as the request plane normalises it (retry.c). */
+static uint8_t compile_retry(const pga_term_t *t, int64_t *n) {
+  pga_term_t el[2];
+  uint8_t mode;
+  *n = 0;
+  if (pga__is_nil(t)) return PGA_FC_RETRY_NONE;
+  if (pga__is_number(t))
+    return trunc_number(t, n) ? PGA_FC_RETRY_ALL_NODES : PGA_FC_RETRY_OTHER;
+  if (!pga__tuple_of(t, 2, el) || !pga__is_number(&el[1]))
+    return PGA_FC_RETRY_OTHER;
+  if (pga_term_is_atom(&el[0], "same_node")) mode = PGA_FC_RETRY_SAME_NODE;
+  else if (pga_term_is_atom(&el[0], "all_nodes")) mode = PGA_FC_RETRY_ALL_NODES;
+  else return PGA_FC_RETRY_OTHER;
+  return trunc_number(&el[1], n) ? mode : PGA_FC_RETRY_OTHER;
+}
+
+/* {m, f, ...} with atoms m and f: arity and texts; else arity 0. */
+static void compile_call(const pga_term_t *t, pga_fc_call_t *call,
+                         texts_t *tx) {
+  pga__head_t h;
+  pga_term_t el[3];
+  char m[PGA_ATOM_BUF], f[PGA_ATOM_BUF];
+  memset(call, 0, sizeof *call);
+  if (!head_of(t, &h) || h.type != PGA_T_TUPLE || h.n < 2) return;
+  size_t want = h.n >= 3 ? 3 : 2;
+  for (size_t i = 0; i < want; i++)
+    if (pga_term_tuple_get(t, i, &el[i]) != 0) return;
+  if (pga_term_get_atom(&el[0], m, sizeof m) != 0 ||
+      pga_term_get_atom(&el[1], f, sizeof f) != 0)
+    return;
+  call->arity = h.n > UINT32_MAX ? UINT32_MAX : (uint32_t)h.n;
+  call->m = add_text(tx, m);
+  call->f = add_text(tx, f);
+  if (want == 3) slice_of(t, &el[2], &call->a, &call->a_len);
+}
+
+static void compile(const pga_term_t *v, pga_fc_compiled_t *c, texts_t *tx) {
+  memset(c, 0, sizeof *c);
+  tx->len = 0;
+  c->response = compile_response(&v[PGA_FC_RESPONSE_TYPE]);
+  c->nodes = compile_nodes(&v[PGA_FC_NODES]);
+  c->mode = compile_mode(&v[PGA_FC_CHOOSE_NODE_MODE], c);
+  c->perm = compile_perm(&v[PGA_FC_CHECK_PERMISSION]);
+  c->timeout = compile_timeout(&v[PGA_FC_TIMEOUT], &c->timeout_ms);
+  c->retry = compile_retry(&v[PGA_FC_RETRY], &c->retry_n);
+  c->disabled = (uint8_t)pga__is_truthy(&v[PGA_FC_DISABLED]);
+  c->request_info = (uint8_t)pga_term_is_atom(&v[PGA_FC_REQUEST_INFO], "true");
+  compile_call(&v[PGA_FC_MFA], &c->mfa, tx);
+  compile_call(&v[PGA_FC_PERMISSION_CALLBACK], &c->permission_callback, tx);
+  compile_call(&v[PGA_FC_BEFORE_EXECUTE], &c->before, tx);
+  compile_call(&v[PGA_FC_AFTER_EXECUTE], &c->after, tx);
+}
+
+/* Bytes of the data block for fields v (own) and texts tx. */
+static size_t data_size(const pga_term_t *v, uint32_t own, const texts_t *tx) {
+  size_t n = 1 + tx->len;
+  for (size_t i = 0; i < NF; i++)
+    if (own & (1u << i)) n += v[i].len;
+  return n;
+}
+
+static void absolute(pga_fc_call_t *call, uint32_t field_off) {
+  if (call->a_len) call->a += field_off;
+}
+
+/* Writes texts and fields into data and installs the compiled form c. */
+static void fill(pga_funconfig_t *fc, const pga_term_t *v, uint32_t own,
+                 const pga_fc_compiled_t *c, const texts_t *tx, char *data) {
+  size_t pos = 1 + tx->len;
+  data[0] = 0;
+  memcpy(data + 1, tx->buf, tx->len);
+  for (size_t i = 0; i < NF; i++) {
+    fc->off[i] = (uint32_t)pos;
+    if (own & (1u << i)) {
+      memcpy(data + pos, v[i].buf, v[i].len);
+      pos += v[i].len;
+    }
+  }
+  fc->off[NF] = (uint32_t)pos;
+  fc->own = own;
+  fc->data = data;
+  fc->c = *c;
+  /* Slices were relative to their field: only own fields hold tuples. */
+  if (fc->c.mode_key_len) fc->c.mode_key += fc->off[PGA_FC_CHOOSE_NODE_MODE];
+  absolute(&fc->c.mfa, fc->off[PGA_FC_MFA]);
+  absolute(&fc->c.permission_callback, fc->off[PGA_FC_PERMISSION_CALLBACK]);
+  absolute(&fc->c.before, fc->off[PGA_FC_BEFORE_EXECUTE]);
+  absolute(&fc->c.after, fc->off[PGA_FC_AFTER_EXECUTE]);
+  fc->bad = pga__funconfig_validate(fc);
+}
+
+/* A new FunConfig of fields v (those in own are copied). */
+static pga_funconfig_t *build(const pga_term_t *v, uint32_t own) {
+  pga_fc_compiled_t c;
+  texts_t tx;
+  compile(v, &c, &tx);
+  pga_funconfig_t *fc = malloc(sizeof *fc + data_size(v, own, &tx));
+  if (fc) {
+    atomic_init(&fc->refs, 1);
+    fill(fc, v, own, &c, &tx, fc->inline_data);
+  }
+  return fc;
+}
+
+static void views(const pga_funconfig_t *fc, pga_term_t *v) {
+  for (size_t i = 0; i < NF; i++) v[i] = pga_funconfig_get(fc, (pga_fc_field_t)i);
+}
+
+/* ---- lifetime ---- */
+
+pga_funconfig_t *pga_funconfig_new(void) { return build(defaults, 0); }
 
 pga_funconfig_t *pga_funconfig_dup(const pga_funconfig_t *fc) {
-  return (pga_funconfig_t *)pga__rec_dup(rec_of(fc));
+  pga_term_t v[NF];
+  views(fc, v);
+  return build(v, fc->own);
+}
+
+pga_funconfig_t *pga_funconfig_ref(const pga_funconfig_t *fc) {
+  pga_funconfig_t *m = (pga_funconfig_t *)fc;
+  atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+  return m;
 }
 
 void pga_funconfig_free(pga_funconfig_t *fc) {
-  if (fc) pga__rec_free(rec_of(fc));
+  if (!fc || atomic_fetch_sub_explicit(&fc->refs, 1, memory_order_acq_rel) != 1)
+    return;
+  if (fc->data != fc->inline_data) free(fc->data);
+  free(fc);
 }
 
-int pga_funconfig_is_struct(const pga_term_t *t) {
-  return pga__rec_is_struct(fc_schema(), t);
-}
-
-int pga_funconfig_decode(const pga_term_t *t, pga_funconfig_t **out) {
-  pga__rec_t *r;
-  int rc = pga__rec_decode_struct(fc_schema(), t, &r);
-  if (rc == PGA_ETOOBIG) rc = PGA_ETYPE;
-  if (rc == 0) *out = (pga_funconfig_t *)r;
-  return rc;
-}
+/* ---- fields ---- */
 
 pga_term_t pga_funconfig_get(const pga_funconfig_t *fc, pga_fc_field_t f) {
-  return pga__rec_get(rec_of(fc), f);
+  if (!(fc->own & (1u << f))) return defaults[f];
+  pga_term_t t = {fc->data + fc->off[f], fc->off[f + 1] - fc->off[f]};
+  return t;
 }
 
 int pga_funconfig_set(pga_funconfig_t *fc, pga_fc_field_t f,
                       const pga_term_t *value) {
-  return pga__rec_set(rec_of(fc), f, value);
+  pga_term_t v[NF];
+  pga_fc_compiled_t c;
+  views(fc, v);
+  v[f] = *value;
+  uint32_t own = fc->own | (1u << f);
+  texts_t tx;
+  compile(v, &c, &tx);
+  char *data = malloc(data_size(v, own, &tx));
+  if (!data) return PGA_ENOMEM;
+  char *old = fc->data != fc->inline_data ? fc->data : NULL;
+  fill(fc, v, own, &c, &tx, data); /* v still views the old block */
+  free(old);
+  return 0;
+}
+
+const pga_fc_compiled_t *pga_funconfig_compiled(const pga_funconfig_t *fc) {
+  return &fc->c;
+}
+
+const char *pga_funconfig_text(const pga_funconfig_t *fc, uint32_t off) {
+  return fc->data + off;
+}
+
+pga_term_t pga_funconfig_slice(const pga_funconfig_t *fc, uint32_t off,
+                               uint32_t len) {
+  pga_term_t t = {fc->data + off, len};
+  return t;
+}
+
+unsigned pga_funconfig_check(const pga_funconfig_t *fc) { return fc->bad; }
+
+int pga_funconfig_disabled(const pga_funconfig_t *fc) {
+  return fc->c.disabled;
+}
+
+/* ---- decoding and encoding ---- */
+
+int pga_funconfig_is_struct(const pga_term_t *t) {
+  pga_term_t mod;
+  return pga_term_type(t) == PGA_T_MAP &&
+         pga_term_map_get_atom(t, "__struct__", &mod) == 0 &&
+         pga_term_is_atom(&mod, PGA_FUNCONFIG_STRUCT);
+}
+
+/* The field an atom key names, -1 for others (__struct__ among them). */
+static int field_of(const pga__head_t *h) {
+  if (h->type != PGA_T_ATOM) return -1;
+  /* Field names are ASCII, so latin-1 and UTF-8 atoms compare alike. */
+  for (int i = 0; i < NF; i++)
+    if (names[i][0] == h->atom.s[0] && strlen(names[i]) == h->atom.len &&
+        memcmp(names[i], h->atom.s, h->atom.len) == 0)
+      return i;
+  return -1;
+}
+
+int pga__funconfig_decode_map(const pga_term_t *t, pga_funconfig_t **out,
+                              int *is_struct, size_t *used) {
+  pga__map_iter_t it;
+  pga_term_t k, v, vals[NF];
+  pga__head_t h;
+  uint32_t own = 0;
+  size_t pairs;
+  int seen_struct = 0;
+  size_t seen = 0;
+  *is_struct = 0;
+  *used = 0;
+  if (pga__map_iter_init(&it, t) != 0 || pga_term_map_size(t, &pairs) != 0)
+    return PGA_ETYPE;
+  if (pairs > PGA__MAX_STRUCT_PAIRS) { /* hostile: not decoded */
+    *is_struct = pga_funconfig_is_struct(t);
+    return PGA_ETYPE;
+  }
+  memcpy(vals, defaults, sizeof vals);
+  while (pga__map_iter_next(&it, &k, &v)) {
+    seen++;
+    if (pga__term_head(k.buf, k.len, &h) != 0) continue;
+    int i = field_of(&h);
+    if (i >= 0) {
+      vals[i] = v; /* a repeated key: the last wins, as before */
+      own |= 1u << i;
+    } else if (!seen_struct && atom_named(&h, "__struct__")) {
+      seen_struct = 1; /* the first __struct__ key decides */
+      *is_struct = pga_term_is_atom(&v, PGA_FUNCONFIG_STRUCT);
+    }
+  }
+  if (seen == pairs) *used = it.pos; /* every pair walked: the map's end */
+  if (!*is_struct) return PGA_ETYPE;
+  return (*out = build(vals, own)) ? 0 : PGA_ENOMEM;
+}
+
+int pga_funconfig_decode(const pga_term_t *t, pga_funconfig_t **out) {
+  int is_struct;
+  size_t used;
+  return pga__funconfig_decode_map(t, out, &is_struct, &used);
+}
+
+static void encode(pga_tb_t *tb, const pga_funconfig_t *fc, int with_struct) {
+  pga_tb_map(tb, NF + (with_struct ? 1 : 0));
+  if (with_struct) {
+    pga_tb_atom(tb, "__struct__");
+    pga_tb_atom(tb, PGA_FUNCONFIG_STRUCT);
+  }
+  for (size_t i = 0; i < NF; i++) {
+    pga_term_t v = pga_funconfig_get(fc, (pga_fc_field_t)i);
+    pga_tb_atom(tb, names[i]);
+    pga_tb_term(tb, &v);
+  }
 }
 
 void pga_funconfig_encode(pga_tb_t *tb, const pga_funconfig_t *fc) {
-  pga__rec_encode(tb, rec_of(fc), 1);
+  encode(tb, fc, 1);
 }
 
 void pga_funconfig_encode_map(pga_tb_t *tb, const pga_funconfig_t *fc) {
-  pga__rec_encode(tb, rec_of(fc), 0);
+  encode(tb, fc, 0);
 }

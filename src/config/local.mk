@@ -1,7 +1,7 @@
 ## src/config: the config plane (ConfigDb, ConfigReceiver, ConfigFailed,
 ## ConfigPuller, JsonConfig over RPC; config-plane.md).
 libpga_core_la_SOURCES += src/config/cterm.c src/config/record.c \
-	src/config/funconfig.c src/config/pushconfig.c \
+	src/config/funconfig.c src/config/fcscan.c src/config/pushconfig.c \
 	src/config/serviceconfig.c src/config/validate.c src/config/token.c \
 	src/config/version.c src/config/store.c src/config/failed.c \
 	src/config/db.c src/config/failed_rpc.c src/config/receiver.c \

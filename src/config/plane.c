@@ -275,8 +275,8 @@ int pga_config_lookup(pga_config_plane_t *p, const pga_term_t *service,
     rc = PGA_ENOTFOUND;
   else if (exact && pga_funconfig_disabled(fc))
     rc = PGA_EBUSY;
-  else if (!(*out = pga_funconfig_dup(fc)))
-    rc = PGA_ENOMEM;
+  else
+    *out = pga_funconfig_ref(fc); /* shared: stored ones never change */
   pthread_mutex_unlock(&p->lock);
   return rc;
 }

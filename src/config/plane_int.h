@@ -65,10 +65,36 @@ int pga_serviceconfig_version_enabled(const pga__rec_t *sc);
 #define PGA_PC_NCHECKS 6
 extern const char *const pga_fc_messages[PGA_FC_NCHECKS];
 extern const char *const pga_pc_messages[PGA_PC_NCHECKS];
-/* Bit i set: check i of §2.1 failed (0 = valid). */
+/* Bit i set: check i of §2.1 failed (0 = valid). Computed once, when fc
+ * is built (funconfig.c calls pga__funconfig_validate). */
 unsigned pga_funconfig_check(const pga_funconfig_t *fc);
+unsigned pga__funconfig_validate(const pga_funconfig_t *fc);
+/* pga_funconfig_decode that also tells whether t is a map whose first
+ * __struct__ key names FunConfig, and the map's size in bytes (0 when
+ * not known: t->len may run past the map). The push path checks and
+ * decodes each element in one walk. 0, PGA_ETYPE or PGA_ENOMEM. */
+int pga__funconfig_decode_map(const pga_term_t *t, pga_funconfig_t **out,
+                              int *is_struct, size_t *used);
+
+/* ---- a push's fun_configs decoded in one walk (fcscan.c) ---- */
+typedef struct pga_fc_scan_s {
+  pga_funconfig_t **fcs; /* the elements that decoded, in order */
+  size_t nfcs, cap;
+  size_t n;              /* elements */
+  int proper;            /* a proper list */
+  int all_structs;       /* every element a FunConfig struct map */
+  int all_decoded;       /* every element decoded (nfcs == n) */
+} pga_fc_scan_t;
+
+/* Scans list (any term). 0 or PGA_ENOMEM (s freed). */
+int pga_fc_scan(const pga_term_t *list, pga_fc_scan_t *s);
+/* Frees the FunConfigs still in s (NULL slots are skipped). */
+void pga_fc_scan_free(pga_fc_scan_t *s);
 /* Bit i set: check i of §2.2 failed. */
 unsigned pga_pushconfig_check(const pga__rec_t *pc);
+/* The same over scan, pc's fun_configs already scanned. */
+unsigned pga_pushconfig_check_scanned(const pga__rec_t *pc,
+                                      const pga_fc_scan_t *scan);
 /* The failed messages as a list of binaries, in order. */
 void pga_messages_encode(pga_tb_t *tb, const char *const *msgs, unsigned mask,
                          unsigned n);

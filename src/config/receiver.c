@@ -86,9 +86,9 @@ static char *invalid_string(const pga_funconfig_t *fc,
   return buf;
 }
 
+/* Step 5 for one decoded item (it->fc, taken from the scan). */
 static int prepare_item(const pga_config_plane_t *p, item_t *it,
-                        const pga_term_t *el, const pga_term_t *service) {
-  if (pga_funconfig_decode(el, &it->fc) != 0) return PGA_ETYPE;
+                        const pga_term_t *service) {
   if (pga_funconfig_enforce_service(it->fc, service) != 0 ||
       pga_funconfig_normalize_version(it->fc) != 0)
     return PGA_ENOMEM;
@@ -100,25 +100,22 @@ static int prepare_item(const pga_config_plane_t *p, item_t *it,
   return 0;
 }
 
-/* Step 5 without the records. fun_configs passed validation, so every
- * element is a FunConfig struct. */
+/* Step 5 without the records, over the FunConfigs the validation scan
+ * decoded (taken from it). fun_configs passed validation, so every
+ * element decoded. */
 static int prepare(const pga_config_plane_t *p, const pga__rec_t *pc,
-                   prepared_t *pr) {
-  pga_term_t fcs = pga__rec_get(pc, PGA_PC_FUN_CONFIGS);
+                   pga_fc_scan_t *scan, prepared_t *pr) {
   pga_term_t svc = pga__rec_get(pc, PGA_PC_SERVICE);
-  pga_term_iter_t it;
-  pga_term_t el;
-  size_t n;
   memset(pr, 0, sizeof *pr);
-  if (!pga__proper_list(&fcs, &n) || pga_term_iter_init(&it, &fcs) != 0)
-    return PGA_ETYPE;
-  pr->items = calloc(n ? n : 1, sizeof *pr->items);
+  pr->items = calloc(scan->nfcs ? scan->nfcs : 1, sizeof *pr->items);
   if (!pr->items) return PGA_ENOMEM;
-  while (pga_term_iter_next(&it, &el)) {
-    int rc = prepare_item(p, &pr->items[pr->n++], &el, &svc);
+  for (size_t i = 0; i < scan->nfcs; i++) {
+    item_t *it = &pr->items[pr->n++];
+    it->fc = scan->fcs[i];
+    scan->fcs[i] = NULL;
+    int rc = prepare_item(p, it, &svc);
     if (rc != 0) return rc;
-    if (!pr->items[pr->n - 1].bad && !pr->items[pr->n - 1].local)
-      pr->survivors++;
+    if (!it->bad && !it->local) pr->survivors++;
   }
   return 0;
 }
@@ -217,10 +214,19 @@ static void push_event_begin(pga_cfg_event_t *e, pga_config_plane_t *p,
   pga__cfg_event_meta(e, 2, keys, vals);
 }
 
-/* Too many FunConfigs for one push (config.h invariant 4). */
-static int over_bounds(const pga_config_plane_t *p, const pga__rec_t *pc) {
+/* Too many FunConfigs for one push (config.h invariant 4): a proper list
+ * longer than max_fun_configs. Without the scan (NULL), only a first list
+ * cell that long is looked at (then counted exactly): a longer list of
+ * chained cells is found once scanned. */
+static int over_bounds(const pga_config_plane_t *p, const pga__rec_t *pc,
+                       const pga_fc_scan_t *scan) {
   pga_term_t fcs = pga__rec_get(pc, PGA_PC_FUN_CONFIGS);
+  pga__head_t h;
   size_t n;
+  if (scan) return scan->proper && scan->n > p->max_fun_configs;
+  if (pga__term_head(fcs.buf, fcs.len, &h) != 0 || h.type != PGA_T_LIST ||
+      h.n <= p->max_fun_configs)
+    return 0;
   return pga_term_list_length(&fcs, &n) == 0 && n > p->max_fun_configs;
 }
 
@@ -232,12 +238,20 @@ void pga_receiver_push(pga_config_plane_t *p, const pga_term_t *cfg,
     pga__error_atom(out, "out_of_memory");
     return;
   }
-  if (rc != 0 || over_bounds(p, pc)) {
-    pga__error_atom(out, "invalid_push_config_data");
+  pga_fc_scan_t scan = {0};
+  pga_term_t fcs = rc == 0 ? pga__rec_get(pc, PGA_PC_FUN_CONFIGS) : pga__t_nil;
+  if (rc == 0 && !over_bounds(p, pc, NULL) && pga_fc_scan(&fcs, &scan) != 0) {
+    pga__error_atom(out, "out_of_memory");
     pga__rec_free(pc);
     return;
   }
-  unsigned bad = pga_pushconfig_check(pc);
+  if (rc != 0 || over_bounds(p, pc, NULL) || over_bounds(p, pc, &scan)) {
+    pga__error_atom(out, "invalid_push_config_data");
+    pga_fc_scan_free(&scan);
+    pga__rec_free(pc);
+    return;
+  }
+  unsigned bad = pga_pushconfig_check_scanned(pc, &scan);
   if (bad) {
     put_error2(out, "validation_failed");
     pga_messages_encode(out, pga_pc_messages, bad, PGA_PC_NCHECKS);
@@ -247,7 +261,7 @@ void pga_receiver_push(pga_config_plane_t *p, const pga_term_t *cfg,
       pga__error_atom(out, "invalid_push_token");
     } else {
       prepared_t pr;
-      if (prepare(p, pc, &pr) != 0) {
+      if (prepare(p, pc, &scan, &pr) != 0) {
         pga__error_atom(out, "out_of_memory");
       } else {
         int crc = 0;
@@ -271,6 +285,7 @@ void pga_receiver_push(pga_config_plane_t *p, const pga_term_t *cfg,
       prepared_free(&pr);
     }
   }
+  pga_fc_scan_free(&scan);
   pga__rec_free(pc);
 }
 

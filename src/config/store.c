@@ -7,8 +7,8 @@
  *      service and request type); a group with no entries is removed.
  *   2. An entry's key views point into its own FunConfig (or at the static
  *      nil for an unversioned entry) and are refreshed whenever the
- *      FunConfig is replaced. Only the disabled field is ever changed in
- *      place, and it is not part of the key.
+ *      FunConfig is replaced. A stored FunConfig never changes (lookups
+ *      share it): enabling or disabling stores a changed copy.
  *   3. A group's cached fast/latest winners are valid while !dirty; every
  *      change to the group's entries (add, replace, delete, enable/disable)
  *      sets dirty. Lookups are O(1) amortised: a recomputation costs
@@ -255,15 +255,18 @@ int pga_store_set_disabled(pga_store_t *s, const pga_term_t *svc,
                            int disabled) {
   entry_t *e = entry_find(s, svc, rt, ver);
   if (!e) return PGA_ENOTFOUND;
-  int rc = pga_funconfig_set(e->fc, PGA_FC_DISABLED,
-                             disabled ? &pga__t_true : &pga__t_false);
   e->group->dirty = 1;
-  return rc;
-}
-
-int pga_funconfig_disabled(const pga_funconfig_t *fc) {
-  pga_term_t d = pga_funconfig_get(fc, PGA_FC_DISABLED);
-  return pga__is_truthy(&d);
+  /* Stored FunConfigs are shared with requests in flight: a new one. */
+  pga_funconfig_t *fc = pga_funconfig_dup(e->fc);
+  if (!fc || pga_funconfig_set(fc, PGA_FC_DISABLED,
+                               disabled ? &pga__t_true : &pga__t_false)) {
+    pga_funconfig_free(fc);
+    return PGA_ENOMEM;
+  }
+  pga_funconfig_free(e->fc);
+  e->fc = fc;
+  set_views(e);
+  return 0;
 }
 
 /* The raw version bytes of a versioned entry. */

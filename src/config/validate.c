@@ -46,9 +46,7 @@ static const char *const arg_type_names[] = {
     "list_uuid", "list_map", "map", "any", "uuid"};
 
 static int atom_in(const pga_term_t *t, const char *const *set, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (pga_term_is_atom(t, set[i])) return 1;
-  return 0;
+  return pga__atom_index(t, set, n) >= 0;
 }
 
 static int is_arg_type(const pga_term_t *t) {
@@ -79,14 +77,6 @@ static int is_mfa(const pga_term_t *t) {
          pga__is_atom(&el[1]) && pga__is_list(&el[2]);
 }
 
-/* nil, {atom, atom} or {atom, atom, list}: callbacks and hooks. */
-static int is_optional_callback(const pga_term_t *t) {
-  pga_term_t el[2];
-  if (pga__is_nil(t) || is_mfa(t)) return 1;
-  return pga__tuple_of(t, 2, el) && pga__is_atom(&el[0]) &&
-         pga__is_atom(&el[1]);
-}
-
 static int valid_nodes(const pga_term_t *t) {
   size_t n;
   if (pga_term_is_atom(t, "local") || is_mfa(t)) return 1;
@@ -103,13 +93,6 @@ static int valid_choose_node_mode(const pga_term_t *t) {
   static const char *const modes[] = {"random", "hash", "round_robin"};
   return atom_in(t, modes, 3) || tagged_binary(t, "hash") ||
          tagged_binary(t, "sticky");
-}
-
-static int valid_timeout(const pga_term_t *t) {
-  int64_t v;
-  if (pga_term_is_atom(t, "infinity")) return 1;
-  return pga_term_type(t) == PGA_T_INTEGER && pga_term_get_int64(t, &v) == 0 &&
-         v >= 100 && v <= 300000;
 }
 
 /* Extended form: the first tuple whose first element is :type decides
@@ -181,11 +164,6 @@ static int valid_args(const pga_term_t *types, const pga_term_t *orders) {
          orders_match_keys(types, orders, size);
 }
 
-static int valid_response_type(const pga_term_t *t) {
-  static const char *const types[] = {"sync", "async", "stream", "none"};
-  return atom_in(t, types, 4);
-}
-
 static int valid_check_permission(const pga_term_t *t) {
   pga_term_t el[2];
   if (pga_term_is_atom(t, "false") || pga_term_is_atom(t, "any_authenticated"))
@@ -196,7 +174,8 @@ static int valid_check_permission(const pga_term_t *t) {
 }
 
 static int is_boolean(const pga_term_t *t) {
-  return pga_term_is_atom(t, "true") || pga_term_is_atom(t, "false");
+  static const char *const booleans[] = {"true", "false"};
+  return atom_in(t, booleans, 2);
 }
 
 int pga_version_effective(const pga_term_t *v) {
@@ -223,8 +202,25 @@ static int valid_hook_timeout(const pga_term_t *t) {
          pga__number_positive(t);
 }
 
-unsigned pga_funconfig_check(const pga_funconfig_t *fc) {
+/* {atom, atom, list} from the compiled form (is_mfa's reading). */
+static int call_is_mfa(const pga_funconfig_t *fc, const pga_fc_call_t *c) {
+  if (c->arity != 3) return 0;
+  pga_term_t a = pga_funconfig_slice(fc, c->a, c->a_len);
+  return pga__is_list(&a);
+}
+
+/* is_optional_callback's reading, from the compiled form. */
+static int call_optional(const pga_funconfig_t *fc, const pga_fc_call_t *c,
+                         pga_fc_field_t field) {
+  pga_term_t t = pga_funconfig_get(fc, field);
+  return c->arity == 2 || call_is_mfa(fc, c) || pga__is_nil(&t);
+}
+
+/* The §2.1 checks; the compiled form (already built) answers the ones it
+ * decides alone. */
+unsigned pga__funconfig_validate(const pga_funconfig_t *fc) {
 #define F(field) (tmp = pga_funconfig_get(fc, PGA_FC_##field), &tmp)
+  const pga_fc_compiled_t *c = pga_funconfig_compiled(fc);
   pga_term_t tmp, types, orders;
   unsigned bad = 0;
   types = pga_funconfig_get(fc, PGA_FC_ARG_TYPES);
@@ -234,17 +230,19 @@ unsigned pga_funconfig_check(const pga_funconfig_t *fc) {
       !pga__is_nil(F(SERVICE)),
       valid_nodes(F(NODES)),
       valid_choose_node_mode(F(CHOOSE_NODE_MODE)),
-      valid_timeout(F(TIMEOUT)),
-      is_mfa(F(MFA)),
+      c->timeout == PGA_FC_TIMEOUT_INFINITY ||
+          (c->timeout == PGA_FC_TIMEOUT_INT && c->timeout_ms >= 100 &&
+           c->timeout_ms <= 300000),
+      call_is_mfa(fc, &c->mfa),
       valid_args(&types, &orders),
-      valid_response_type(F(RESPONSE_TYPE)),
+      c->response != PGA_FC_RESP_OTHER,
       valid_check_permission(F(CHECK_PERMISSION)),
-      is_optional_callback(F(PERMISSION_CALLBACK)),
+      call_optional(fc, &c->permission_callback, PGA_FC_PERMISSION_CALLBACK),
       is_boolean(F(REQUEST_INFO)),
       valid_version(F(VERSION)),
       valid_retry(F(RETRY)),
-      is_optional_callback(F(BEFORE_EXECUTE)),
-      is_optional_callback(F(AFTER_EXECUTE)),
+      call_optional(fc, &c->before, PGA_FC_BEFORE_EXECUTE),
+      call_optional(fc, &c->after, PGA_FC_AFTER_EXECUTE),
       valid_hook_timeout(F(HOOK_TIMEOUT))};
 #undef F
   for (unsigned i = 0; i < PGA_FC_NCHECKS; i++)
@@ -279,21 +277,14 @@ int pga_same_service(const pga_term_t *a, const pga_term_t *b) {
   return 0;
 }
 
-/* Each element a FunConfig struct satisfying pred (vs the push). */
-static int all_fun_configs(const pga_term_t *fcs, const pga_term_t *service,
+/* Every element of a proper fun_configs list decoded and satisfies pred
+ * (vs the push's service). */
+static int all_fun_configs(const pga_fc_scan_t *scan, const pga_term_t *svc,
                            int (*pred)(const pga_funconfig_t *,
                                        const pga_term_t *)) {
-  pga_term_iter_t it;
-  pga_term_t el;
-  if (!pga__proper_list(fcs, NULL) || pga_term_iter_init(&it, fcs) != 0)
-    return 0;
-  while (pga_term_iter_next(&it, &el)) {
-    pga_funconfig_t *fc;
-    if (pga_funconfig_decode(&el, &fc) != 0) return 0;
-    int ok = pred(fc, service);
-    pga_funconfig_free(fc);
-    if (!ok) return 0;
-  }
+  if (!scan->proper || !scan->all_decoded) return 0;
+  for (size_t i = 0; i < scan->nfcs; i++)
+    if (!pred(scan->fcs[i], svc)) return 0;
   return 1;
 }
 
@@ -309,24 +300,30 @@ static int fc_version_ok(const pga_funconfig_t *fc, const pga_term_t *svc) {
   return pga_funconfig_check(fc) == 0 || pga__is_nonempty_binary(&v);
 }
 
-static int is_fc_struct(const pga_term_t *t) {
-  return pga_funconfig_is_struct(t);
+unsigned pga_pushconfig_check(const pga__rec_t *pc) {
+  pga_term_t fcs = pga__rec_get(pc, PGA_PC_FUN_CONFIGS);
+  pga_fc_scan_t scan;
+  unsigned bad;
+  if (pga_fc_scan(&fcs, &scan) != 0) return (1u << PGA_PC_NCHECKS) - 1;
+  bad = pga_pushconfig_check_scanned(pc, &scan);
+  pga_fc_scan_free(&scan);
+  return bad;
 }
 
-unsigned pga_pushconfig_check(const pga__rec_t *pc) {
+unsigned pga_pushconfig_check_scanned(const pga__rec_t *pc,
+                                      const pga_fc_scan_t *scan) {
   pga_term_t svc = pga__rec_get(pc, PGA_PC_SERVICE);
   pga_term_t nodes = pga__rec_get(pc, PGA_PC_NODES);
   pga_term_t cv = pga__rec_get(pc, PGA_PC_CONFIG_VERSION);
-  pga_term_t fcs = pga__rec_get(pc, PGA_PC_FUN_CONFIGS);
   size_t n = 0;
   int ok[PGA_PC_NCHECKS] = {
       !pga__is_nil(&svc),
       pga__proper_list(&nodes, &n) && n > 0 &&
           all_elements(&nodes, atom_or_binary),
       pga__is_nonempty_binary(&cv),
-      pga__proper_list(&fcs, &n) && n > 0 && all_elements(&fcs, is_fc_struct),
-      all_fun_configs(&fcs, &svc, fc_same_service),
-      all_fun_configs(&fcs, &svc, fc_version_ok)};
+      scan->proper && scan->n > 0 && scan->all_structs,
+      all_fun_configs(scan, &svc, fc_same_service),
+      all_fun_configs(scan, &svc, fc_version_ok)};
   unsigned bad = 0;
   for (unsigned i = 0; i < PGA_PC_NCHECKS; i++)
     if (!ok[i]) bad |= 1u << i;
