@@ -56,6 +56,8 @@ int pga__term_dict_delete(pga_dict_t *d, const pga_term_t *key);
 /* ---- map walking: pga__map_iter_t in term/term.h ---- */
 
 /* ---- predicates ---- */
+/* pga_term_equal with a byte comparison first (the usual equal case). */
+int pga__term_same(const pga_term_t *a, const pga_term_t *b);
 /* The index in set (ASCII atom names) of the atom t, or -1 (t is not an
  * atom, or another one). One decode of t whatever n is. */
 int pga__atom_index(const pga_term_t *t, const char *const *set, size_t n);

@@ -117,6 +117,11 @@ int pga__is_atom(const pga_term_t *t) {
   return pga_term_type(t) == PGA_T_ATOM;
 }
 
+int pga__term_same(const pga_term_t *a, const pga_term_t *b) {
+  return (a->len == b->len && memcmp(a->buf, b->buf, a->len) == 0) ||
+         pga_term_equal(a, b);
+}
+
 int pga__atom_index(const pga_term_t *t, const char *const *set, size_t n) {
   pga__head_t h;
   if (pga__term_head(t->buf, t->len, &h) != 0 || h.type != PGA_T_ATOM)

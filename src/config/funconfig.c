@@ -212,6 +212,7 @@ static void compile(const pga_term_t *v, pga_fc_compiled_t *c, texts_t *tx) {
   c->retry = compile_retry(&v[PGA_FC_RETRY], &c->retry_n);
   c->disabled = (uint8_t)pga__is_truthy(&v[PGA_FC_DISABLED]);
   c->request_info = (uint8_t)pga_term_is_atom(&v[PGA_FC_REQUEST_INFO], "true");
+  c->versioned = (uint8_t)pga_version_effective(&v[PGA_FC_VERSION]);
   compile_call(&v[PGA_FC_MFA], &c->mfa, tx);
   compile_call(&v[PGA_FC_PERMISSION_CALLBACK], &c->permission_callback, tx);
   compile_call(&v[PGA_FC_BEFORE_EXECUTE], &c->before, tx);

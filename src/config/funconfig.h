@@ -118,7 +118,9 @@ typedef struct pga_fc_compiled_s {
   uint8_t timeout;    /* pga_fc_timeout_t */
   uint8_t retry;      /* pga_fc_retry_t */
   uint8_t disabled;   /* the disabled field is truthy */
-  uint8_t request_info; /* the request_info field is truthy */
+  uint8_t request_info; /* the request_info field is true */
+  uint8_t versioned;  /* version is effective: a non-empty binary other
+                         than "0.0.0" (the store files it under it) */
   int64_t timeout_ms; /* PGA_FC_TIMEOUT_INT */
   int64_t retry_n;    /* trunc of the retry count (saturated) */
   uint32_t mode_key, mode_key_len; /* {:hash | :sticky, key}: key bytes */

@@ -3,6 +3,7 @@
  * the version and retry normalisations. Pure functions of their inputs. */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "config/plane_int.h"
@@ -78,9 +79,18 @@ static int is_mfa(const pga_term_t *t) {
 }
 
 static int valid_nodes(const pga_term_t *t) {
-  size_t n;
+  pga_term_iter_t it;
+  pga_term_t el, tail;
+  size_t n = 0;
   if (pga_term_is_atom(t, "local") || is_mfa(t)) return 1;
-  return pga__proper_list(t, &n) && n > 0 && all_elements(t, atom_or_binary);
+  /* a proper non-empty list of atoms and binaries, in one walk */
+  if (!pga__is_list(t) || pga_term_iter_init(&it, t) != 0) return 0;
+  while (pga_term_iter_next(&it, &el)) {
+    if (!atom_or_binary(&el)) return 0;
+    n++;
+  }
+  pga_term_iter_tail(&it, &tail);
+  return n > 0 && pga_term_type(&tail) == PGA_T_NIL;
 }
 
 static int tagged_binary(const pga_term_t *t, const char *tag) {
@@ -135,19 +145,36 @@ static int all_specs_valid(const pga_term_t *types) {
  * O(n^2) in the number of names, bounded by the struct size caps. */
 static int orders_match_keys(const pga_term_t *types, const pga_term_t *orders,
                              size_t size) {
-  pga_term_iter_t it, it2;
-  pga_term_t name, prev, v;
-  size_t n, i = 0;
-  if (!pga__proper_list(orders, &n) || n != size) return 0;
-  if (pga_term_iter_init(&it, orders) != 0) return 0;
+  pga__map_iter_t mi;
+  pga_term_iter_t it;
+  pga_term_t name, v, tail;
+  pga_term_t keys_s[32];
+  unsigned char used_s[32];
+  size_t n = 0, k = 0;
+  int ok = 0;
+  /* One view per key, so each name costs a scan of views, not a map walk;
+   * a name's key is the first equal one (map_get's), and a second name
+   * finding a used key is a repeated name. */
+  pga_term_t *keys = size <= 32 ? keys_s : malloc(size * sizeof *keys);
+  unsigned char *used = size <= 32 ? used_s : calloc(size, 1);
+  if (!keys || !used) goto out;
+  if (size <= 32) memset(used_s, 0, sizeof used_s);
+  if (pga__map_iter_init(&mi, types) != 0) goto out;
+  while (k < size && pga__map_iter_next(&mi, &keys[k], &v)) k++;
+  if (pga_term_iter_init(&it, orders) != 0) goto out;
   while (pga_term_iter_next(&it, &name)) {
-    if (pga_term_map_get(types, &name, &v) != 0) return 0;
-    if (pga_term_iter_init(&it2, orders) != 0) return 0;
-    for (size_t j = 0; j < i && pga_term_iter_next(&it2, &prev); j++)
-      if (pga_term_equal(&prev, &name)) return 0;
-    i++;
+    size_t j = 0;
+    if (++n > size) goto out;
+    while (j < k && !pga__term_same(&keys[j], &name)) j++;
+    if (j == k || used[j]) goto out;
+    used[j] = 1;
   }
-  return 1;
+  pga_term_iter_tail(&it, &tail);
+  ok = n == size && pga_term_type(&tail) == PGA_T_NIL;
+out:
+  if (keys != keys_s) free(keys);
+  if (used != used_s) free(used);
+  return ok;
 }
 
 /* The arg_types / arg_orders table of §1.3. */
