@@ -92,9 +92,16 @@ typedef struct pga__schema_s {
   const pga_term_t *defaults;
 } pga__schema_t;
 
+typedef struct pga__fclist_s pga__fclist_t;
+
 typedef struct pga__rec_s {
   const pga__schema_t *schema;
   pga__cterm_t *f; /* nfields slots; buf NULL = the default */
+  /* A stored PushConfig may hold field fcl_field (fun_configs) as the
+   * FunConfigs it decoded to (plane_int.h); f[fcl_field] is unset then.
+   * Encoding writes the same bytes; a get materialises them again. */
+  pga__fclist_t *fcl;
+  size_t fcl_field;
 } pga__rec_t;
 
 /* Largest struct map accepted (pairs): a peer's struct has 9..19 keys;
@@ -104,6 +111,9 @@ typedef struct pga__rec_s {
 pga__rec_t *pga__rec_new(const pga__schema_t *s);
 pga__rec_t *pga__rec_dup(const pga__rec_t *r);
 void pga__rec_free(pga__rec_t *r);
+/* Field i (a view valid until the next set/free). For a field held as
+ * an fclist this writes its bytes back first (the record changes; callers
+ * hold the plane lock, as for every stored record). */
 pga_term_t pga__rec_get(const pga__rec_t *r, size_t i);
 int pga__rec_set(pga__rec_t *r, size_t i, const pga_term_t *v);
 /* 1 if t is a map whose __struct__ is the schema's module. */

@@ -15,14 +15,18 @@
 
 #define TAG_LIST_EXT 108
 
-static int keep(pga_fc_scan_t *s, pga_funconfig_t *fc) {
+static int keep(pga_fc_scan_t *s, pga_funconfig_t *fc, int shape) {
   if (s->nfcs == s->cap) {
     size_t cap = s->cap ? s->cap * 2 : 16;
     pga_funconfig_t **v = realloc(s->fcs, cap * sizeof *v);
     if (!v) return PGA_ENOMEM;
     s->fcs = v;
+    unsigned char *sh = realloc(s->shapes, cap);
+    if (!sh) return PGA_ENOMEM;
+    s->shapes = sh;
     s->cap = cap;
   }
+  s->shapes[s->nfcs] = (unsigned char)shape;
   s->fcs[s->nfcs++] = fc;
   return 0;
 }
@@ -31,16 +35,16 @@ static int keep(pga_fc_scan_t *s, pga_funconfig_t *fc) {
  * FunConfig struct; *used its size. 0, PGA_EBADTERM or PGA_ENOMEM. */
 static int element(pga_fc_scan_t *s, const pga_term_t *el, size_t *used) {
   pga_funconfig_t *fc = NULL;
-  int is_struct = 0;
+  int is_struct = 0, shape = 0;
   int rc = pga_term_type(el) == PGA_T_MAP
-               ? pga__funconfig_decode_map(el, &fc, &is_struct, used)
+               ? pga__funconfig_decode_map(el, &fc, &is_struct, used, &shape)
                : (*used = 0, PGA_ETYPE);
   s->n++;
   if (!is_struct) s->all_structs = 0;
   if (rc == PGA_ENOMEM) return rc;
   if (rc != 0) {
     s->all_decoded = 0;
-  } else if (keep(s, fc) != 0) {
+  } else if (keep(s, fc, shape) != 0) {
     pga_funconfig_free(fc);
     return PGA_ENOMEM;
   }
@@ -67,6 +71,7 @@ static int walk(pga_fc_scan_t *s, pga_term_t cur) {
     }
     if (h.type != PGA_T_LIST) return 0; /* an improper tail */
     size_t pos = h.size;
+    s->cells++;
     for (uint64_t i = 0; i < h.n; i++) {
       pga_term_t el = {cur.buf + pos, cur.len - pos};
       size_t used;
@@ -98,5 +103,57 @@ int pga_fc_scan(const pga_term_t *list, pga_fc_scan_t *s) {
 void pga_fc_scan_free(pga_fc_scan_t *s) {
   for (size_t i = 0; i < s->nfcs; i++) pga_funconfig_free(s->fcs[i]);
   free(s->fcs);
+  free(s->shapes);
   memset(s, 0, sizeof *s);
+}
+
+/* ---- fclist ---- */
+
+pga__fclist_t *pga__fclist_from_scan(pga_fc_scan_t *s) {
+  if (!s->proper || !s->all_decoded || s->cells != 1 || s->nfcs == 0)
+    return NULL;
+  for (size_t i = 0; i < s->nfcs; i++)
+    if (!s->shapes[i]) return NULL;
+  pga__fclist_t *l = malloc(sizeof *l);
+  if (!l) return NULL;
+  l->fcs = s->fcs;
+  l->shapes = s->shapes;
+  l->n = s->nfcs;
+  s->fcs = NULL;
+  s->shapes = NULL;
+  s->nfcs = s->cap = 0;
+  return l;
+}
+
+/* One LIST_EXT cell, then nil: what from_scan accepted. */
+void pga__fclist_encode(pga_tb_t *tb, const pga__fclist_t *l) {
+  pga_tb_list(tb, l->n);
+  for (size_t i = 0; i < l->n; i++)
+    pga__funconfig_encode_shape(tb, l->fcs[i], l->shapes[i]);
+  pga_tb_nil(tb);
+}
+
+pga__fclist_t *pga__fclist_dup(const pga__fclist_t *l) {
+  pga__fclist_t *d = malloc(sizeof *d);
+  if (!d) return NULL;
+  d->fcs = malloc(l->n * sizeof *d->fcs);
+  d->shapes = malloc(l->n);
+  if (!d->fcs || !d->shapes) {
+    free(d->fcs);
+    free(d->shapes);
+    free(d);
+    return NULL;
+  }
+  for (size_t i = 0; i < l->n; i++) d->fcs[i] = pga_funconfig_ref(l->fcs[i]);
+  memcpy(d->shapes, l->shapes, l->n);
+  d->n = l->n;
+  return d;
+}
+
+void pga__fclist_free(pga__fclist_t *l) {
+  if (!l) return;
+  for (size_t i = 0; i < l->n; i++) pga_funconfig_free(l->fcs[i]);
+  free(l->fcs);
+  free(l->shapes);
+  free(l);
 }

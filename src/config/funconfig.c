@@ -362,17 +362,43 @@ static int field_of(const pga__head_t *h) {
   return -1;
 }
 
+/* Key orders a re-encoding can reproduce (shape 1 and 2): the one the
+ * BEAM sends (a flatmap's keys in term order: __struct__ first, then the
+ * names sorted) and pga_funconfig_encode's (__struct__, then the fields
+ * in declaration order). Index NF stands for __struct__. */
+static const unsigned char sorted_order[NF + 1] = {
+    NF, PGA_FC_AFTER_EXECUTE, PGA_FC_ARG_ORDERS, PGA_FC_ARG_TYPES,
+    PGA_FC_BEFORE_EXECUTE, PGA_FC_CHECK_PERMISSION, PGA_FC_CHOOSE_NODE_MODE,
+    PGA_FC_DISABLED, PGA_FC_HOOK_TIMEOUT, PGA_FC_MFA, PGA_FC_NODES,
+    PGA_FC_PERMISSION_CALLBACK, PGA_FC_REQUEST_INFO, PGA_FC_REQUEST_TYPE,
+    PGA_FC_RESPONSE_TYPE, PGA_FC_RETRY, PGA_FC_SERVICE, PGA_FC_TIMEOUT,
+    PGA_FC_VERSION};
+
+#define TAG_SMALL_ATOM_UTF8 119
+#define TAG_MAP 116
+
+/* 1 if key (field id, NF = __struct__) is what pga_tb_atom writes and the
+ * __struct__ value what pga_tb_atom(PGA_FUNCONFIG_STRUCT) writes. */
+static int canonical_pair(const pga__head_t *h, int id, const pga_term_t *v) {
+  static const size_t mlen = sizeof PGA_FUNCONFIG_STRUCT - 1;
+  if (h->tag != TAG_SMALL_ATOM_UTF8) return 0;
+  return id != NF || (v->len == 2 + mlen &&
+                      (unsigned char)v->buf[0] == TAG_SMALL_ATOM_UTF8 &&
+                      memcmp(v->buf + 2, PGA_FUNCONFIG_STRUCT, mlen) == 0);
+}
+
 int pga__funconfig_decode_map(const pga_term_t *t, pga_funconfig_t **out,
-                              int *is_struct, size_t *used) {
+                              int *is_struct, size_t *used, int *shape) {
   pga__map_iter_t it;
   pga_term_t k, v, vals[NF];
   pga__head_t h;
   uint32_t own = 0;
   size_t pairs;
-  int seen_struct = 0;
+  int seen_struct = 0, sorted_ok, schema_ok;
   size_t seen = 0;
   *is_struct = 0;
   *used = 0;
+  *shape = 0;
   if (pga__map_iter_init(&it, t) != 0 || pga_term_map_size(t, &pairs) != 0)
     return PGA_ETYPE;
   if (pairs > PGA__MAX_STRUCT_PAIRS) { /* hostile: not decoded */
@@ -380,10 +406,20 @@ int pga__funconfig_decode_map(const pga_term_t *t, pga_funconfig_t **out,
     return PGA_ETYPE;
   }
   memcpy(vals, defaults, sizeof vals);
+  sorted_ok = schema_ok = pairs == NF + 1 && (unsigned char)t->buf[0] == TAG_MAP;
   while (pga__map_iter_next(&it, &k, &v)) {
-    seen++;
-    if (pga__term_head(k.buf, k.len, &h) != 0) continue;
+    size_t at = seen++;
+    if (pga__term_head(k.buf, k.len, &h) != 0) {
+      sorted_ok = schema_ok = 0;
+      continue;
+    }
     int i = field_of(&h);
+    int id = i >= 0 ? i : atom_named(&h, "__struct__") ? NF : -1;
+    if (sorted_ok || schema_ok) {
+      int canon = id >= 0 && canonical_pair(&h, id, &v);
+      sorted_ok &= canon && sorted_order[at] == id;
+      schema_ok &= canon && (at == 0 ? id == NF : id == (int)at - 1);
+    }
     if (i >= 0) {
       vals[i] = v; /* a repeated key: the last wins, as before */
       own |= 1u << i;
@@ -394,13 +430,15 @@ int pga__funconfig_decode_map(const pga_term_t *t, pga_funconfig_t **out,
   }
   if (seen == pairs) *used = it.pos; /* every pair walked: the map's end */
   if (!*is_struct) return PGA_ETYPE;
+  *shape = seen != pairs ? 0 : sorted_ok ? PGA__FC_SHAPE_SORTED
+                           : schema_ok ? PGA__FC_SHAPE_SCHEMA : 0;
   return (*out = build(vals, own)) ? 0 : PGA_ENOMEM;
 }
 
 int pga_funconfig_decode(const pga_term_t *t, pga_funconfig_t **out) {
-  int is_struct;
+  int is_struct, shape;
   size_t used;
-  return pga__funconfig_decode_map(t, out, &is_struct, &used);
+  return pga__funconfig_decode_map(t, out, &is_struct, &used, &shape);
 }
 
 static void encode(pga_tb_t *tb, const pga_funconfig_t *fc, int with_struct) {
@@ -418,6 +456,26 @@ static void encode(pga_tb_t *tb, const pga_funconfig_t *fc, int with_struct) {
 
 void pga_funconfig_encode(pga_tb_t *tb, const pga_funconfig_t *fc) {
   encode(tb, fc, 1);
+}
+
+void pga__funconfig_encode_shape(pga_tb_t *tb, const pga_funconfig_t *fc,
+                                 int shape) {
+  if (shape != PGA__FC_SHAPE_SORTED) {
+    encode(tb, fc, 1);
+    return;
+  }
+  pga_tb_map(tb, NF + 1);
+  for (size_t i = 0; i <= NF; i++) {
+    unsigned id = sorted_order[i];
+    if (id == NF) {
+      pga_tb_atom(tb, "__struct__");
+      pga_tb_atom(tb, PGA_FUNCONFIG_STRUCT);
+    } else {
+      pga_term_t v = pga_funconfig_get(fc, (pga_fc_field_t)id);
+      pga_tb_atom(tb, names[id]);
+      pga_tb_term(tb, &v);
+    }
+  }
 }
 
 void pga_funconfig_encode_map(pga_tb_t *tb, const pga_funconfig_t *fc) {

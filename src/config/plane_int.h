@@ -70,17 +70,25 @@ extern const char *const pga_pc_messages[PGA_PC_NCHECKS];
 unsigned pga_funconfig_check(const pga_funconfig_t *fc);
 unsigned pga__funconfig_validate(const pga_funconfig_t *fc);
 /* pga_funconfig_decode that also tells whether t is a map whose first
- * __struct__ key names FunConfig, and the map's size in bytes (0 when
- * not known: t->len may run past the map). The push path checks and
- * decodes each element in one walk. 0, PGA_ETYPE or PGA_ENOMEM. */
+ * __struct__ key names FunConfig, the map's size in bytes (0 when not
+ * known: t->len may run past the map), and its shape: PGA__FC_SHAPE_* when
+ * pga__funconfig_encode_shape writes t's exact bytes back, else 0. The
+ * push path checks and decodes each element in one walk. 0, PGA_ETYPE or
+ * PGA_ENOMEM. */
+#define PGA__FC_SHAPE_SORTED 1 /* the BEAM's key order */
+#define PGA__FC_SHAPE_SCHEMA 2 /* pga_funconfig_encode's */
 int pga__funconfig_decode_map(const pga_term_t *t, pga_funconfig_t **out,
-                              int *is_struct, size_t *used);
+                              int *is_struct, size_t *used, int *shape);
+void pga__funconfig_encode_shape(pga_tb_t *tb, const pga_funconfig_t *fc,
+                                 int shape);
 
 /* ---- a push's fun_configs decoded in one walk (fcscan.c) ---- */
 typedef struct pga_fc_scan_s {
   pga_funconfig_t **fcs; /* the elements that decoded, in order */
+  unsigned char *shapes; /* each one's shape (0: not re-encodable) */
   size_t nfcs, cap;
   size_t n;              /* elements */
+  size_t cells;          /* LIST_EXT cells walked */
   int proper;            /* a proper list */
   int all_structs;       /* every element a FunConfig struct map */
   int all_decoded;       /* every element decoded (nfcs == n) */
@@ -90,6 +98,22 @@ typedef struct pga_fc_scan_s {
 int pga_fc_scan(const pga_term_t *list, pga_fc_scan_t *s);
 /* Frees the FunConfigs still in s (NULL slots are skipped). */
 void pga_fc_scan_free(pga_fc_scan_t *s);
+
+/* A fun_configs list held as the FunConfigs it decoded to, for a stored
+ * PushConfig (pga__rec_t.fcl): their wire bytes are not kept twice. */
+struct pga__fclist_s {
+  pga_funconfig_t **fcs;
+  unsigned char *shapes;
+  size_t n;
+};
+/* Moves a scanned list into a new fclist when its bytes can be written
+ * back exactly (one LIST_EXT cell, every element of a known shape): NULL
+ * otherwise (s unchanged) or on ENOMEM. */
+pga__fclist_t *pga__fclist_from_scan(pga_fc_scan_t *s);
+void pga__fclist_encode(pga_tb_t *tb, const pga__fclist_t *l);
+pga__fclist_t *pga__fclist_dup(const pga__fclist_t *l);
+void pga__fclist_free(pga__fclist_t *l);
+
 /* Bit i set: check i of §2.2 failed. */
 unsigned pga_pushconfig_check(const pga__rec_t *pc);
 /* The same over scan, pc's fun_configs already scanned. */

@@ -86,9 +86,22 @@ static char *invalid_string(const pga_funconfig_t *fc,
   return buf;
 }
 
-/* Step 5 for one decoded item (it->fc, taken from the scan). */
+/* 1 if step 5 changes fc (service enforced or version normalised). */
+static int needs_change(const pga_funconfig_t *fc, const pga_term_t *service) {
+  pga_term_t s = pga_funconfig_get(fc, PGA_FC_SERVICE);
+  pga_term_t v = pga_funconfig_get(fc, PGA_FC_VERSION);
+  return !pga_same_service(&s, service) ||
+         !(pga__is_nil(&v) || pga_version_effective(&v));
+}
+
+/* Step 5 for one decoded item. The scan's FunConfig stays as pushed (the
+ * stored PushConfig shares it): the item shares it too, or gets a copy
+ * to change. */
 static int prepare_item(const pga_config_plane_t *p, item_t *it,
-                        const pga_term_t *service) {
+                        pga_funconfig_t *pushed, const pga_term_t *service) {
+  it->fc = needs_change(pushed, service) ? pga_funconfig_dup(pushed)
+                                         : pga_funconfig_ref(pushed);
+  if (!it->fc) return PGA_ENOMEM;
   if (pga_funconfig_enforce_service(it->fc, service) != 0 ||
       pga_funconfig_normalize_version(it->fc) != 0)
     return PGA_ENOMEM;
@@ -101,8 +114,7 @@ static int prepare_item(const pga_config_plane_t *p, item_t *it,
 }
 
 /* Step 5 without the records, over the FunConfigs the validation scan
- * decoded (taken from it). fun_configs passed validation, so every
- * element decoded. */
+ * decoded. fun_configs passed validation, so every element decoded. */
 static int prepare(const pga_config_plane_t *p, const pga__rec_t *pc,
                    pga_fc_scan_t *scan, prepared_t *pr) {
   pga_term_t svc = pga__rec_get(pc, PGA_PC_SERVICE);
@@ -111,9 +123,7 @@ static int prepare(const pga_config_plane_t *p, const pga__rec_t *pc,
   if (!pr->items) return PGA_ENOMEM;
   for (size_t i = 0; i < scan->nfcs; i++) {
     item_t *it = &pr->items[pr->n++];
-    it->fc = scan->fcs[i];
-    scan->fcs[i] = NULL;
-    int rc = prepare_item(p, it, &svc);
+    int rc = prepare_item(p, it, scan->fcs[i], &svc);
     if (rc != 0) return rc;
     if (!it->bad && !it->local) pr->survivors++;
   }
@@ -203,6 +213,16 @@ static void commit(pga_config_plane_t *p, pga__rec_t **pc, prepared_t *pr,
   pga_tb_atom(out, "accepted");
 }
 
+/* pc's fun_configs as the scanned FunConfigs when they give its bytes
+ * back: a stored PushConfig then costs no second copy of them. */
+static void keep_fun_configs_shared(pga__rec_t *pc, pga_fc_scan_t *scan) {
+  pga__fclist_t *l = pga__fclist_from_scan(scan);
+  if (!l) return;
+  pga__cterm_clear(&pc->f[PGA_PC_FUN_CONFIGS]);
+  pc->fcl = l;
+  pc->fcl_field = PGA_PC_FUN_CONFIGS;
+}
+
 /* [:config, :push] for pc, prepared while pc is still ours. */
 static void push_event_begin(pga_cfg_event_t *e, pga_config_plane_t *p,
                              const pga__rec_t *pc) {
@@ -261,7 +281,9 @@ void pga_receiver_push(pga_config_plane_t *p, const pga_term_t *cfg,
       pga__error_atom(out, "invalid_push_token");
     } else {
       prepared_t pr;
-      if (prepare(p, pc, &scan, &pr) != 0) {
+      int prc = prepare(p, pc, &scan, &pr);
+      keep_fun_configs_shared(pc, &scan);
+      if (prc != 0) {
         pga__error_atom(out, "out_of_memory");
       } else {
         int crc = 0;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config/config_int.h"
+#include "config/plane_int.h"
 #include "pga/errno.h"
 #include "term/term.h"
 
@@ -24,6 +25,7 @@ pga__rec_t *pga__rec_new(const pga__schema_t *s) {
 
 void pga__rec_free(pga__rec_t *r) {
   if (!r) return;
+  pga__fclist_free(r->fcl);
   for (size_t i = 0; i < r->schema->nfields; i++) pga__cterm_clear(&r->f[i]);
   free(r->f);
   free(r);
@@ -31,6 +33,13 @@ void pga__rec_free(pga__rec_t *r) {
 
 pga__rec_t *pga__rec_dup(const pga__rec_t *r) {
   pga__rec_t *d = pga__rec_new(r->schema);
+  if (d && r->fcl) {
+    if (!(d->fcl = pga__fclist_dup(r->fcl))) {
+      pga__rec_free(d);
+      return NULL;
+    }
+    d->fcl_field = r->fcl_field;
+  }
   for (size_t i = 0; d && i < r->schema->nfields; i++) {
     pga_term_t v = pga__cterm_view(&r->f[i]);
     if (r->f[i].buf && pga__cterm_set(&d->f[i], &v) != 0) {
@@ -41,12 +50,30 @@ pga__rec_t *pga__rec_dup(const pga__rec_t *r) {
   return d;
 }
 
+/* Writes an fclist-held field back as bytes and drops the list. */
+static void materialise(pga__rec_t *r) {
+  pga_tb_t tb;
+  pga__tb_init(&tb, 0);
+  pga__fclist_encode(&tb, r->fcl);
+  pga_term_t t = pga_tb_data(&tb);
+  if (!pga_tb_error(&tb) && pga__cterm_set(&r->f[r->fcl_field], &t) == 0) {
+    pga__fclist_free(r->fcl);
+    r->fcl = NULL;
+  }
+  pga__tb_destroy(&tb);
+}
+
 pga_term_t pga__rec_get(const pga__rec_t *r, size_t i) {
+  if (r->fcl && i == r->fcl_field) materialise((pga__rec_t *)r);
   if (r->f[i].buf) return pga__cterm_view(&r->f[i]);
   return r->schema->defaults[i];
 }
 
 int pga__rec_set(pga__rec_t *r, size_t i, const pga_term_t *v) {
+  if (r->fcl && i == r->fcl_field) {
+    pga__fclist_free(r->fcl);
+    r->fcl = NULL;
+  }
   return pga__cterm_set(&r->f[i], v);
 }
 
@@ -129,8 +156,12 @@ void pga__rec_encode(pga_tb_t *tb, const pga__rec_t *r, int with_struct) {
     pga_tb_atom(tb, s->module);
   }
   for (size_t i = 0; i < s->nfields; i++) {
-    pga_term_t v = pga__rec_get(r, i);
     pga_tb_atom(tb, s->names[i]);
+    if (r->fcl && i == r->fcl_field) {
+      pga__fclist_encode(tb, r->fcl); /* the same bytes, not kept twice */
+      continue;
+    }
+    pga_term_t v = pga__rec_get(r, i);
     pga_tb_term(tb, &v);
   }
 }
