@@ -293,8 +293,8 @@ int pga_same_service(const pga_term_t *a, const pga_term_t *b) {
   size_t n;
   int aa = pga__is_atom(a) && !pga__is_nil(a);
   int ba = pga__is_atom(b) && !pga__is_nil(b);
-  if (pga__is_binary(a) && pga__is_binary(b)) return pga_term_equal(a, b);
-  if (aa && ba) return pga_term_equal(a, b);
+  if (pga__is_binary(a) && pga__is_binary(b)) return pga__term_same(a, b);
+  if (aa && ba) return pga__term_same(a, b);
   if (aa && pga_term_get_binary(b, &d, &n) == 0)
     return pga_term_get_atom(a, ta, sizeof ta) == 0 && strlen(ta) == n &&
            memcmp(ta, d, n) == 0;

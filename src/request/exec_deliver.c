@@ -41,9 +41,10 @@ static void after_done(void *owner, const pga_term_t *result) {
 /* Starts the after hook on (request, config, v); 0 when it took the call
  * over (completed when the hook ends), else nonzero: reply now. */
 static int after_start(exec_t *e, const pga_term_t *v) {
-  pga_term_t hook = pga_funconfig_get(e->fc, PGA_FC_AFTER_EXECUTE), extra;
-  char m[PGA_ATOM_BUF], f[PGA_ATOM_BUF];
-  int n = pga_request_hook_of(&hook, m, f, sizeof m, &extra);
+  pga_term_t extra;
+  const char *m, *f;
+  int n = pga_request_hook_compiled(
+      e->fc, &pga_funconfig_compiled(e->fc)->after, &m, &f, &extra);
   pga_tb_t args;
   after_t *a;
   inv_t *inv;

@@ -77,14 +77,13 @@ static void relay_argv(exec_t *e, pga_tb_t *tb) {
 }
 
 static void next_node(exec_t *e) {
-  pga_term_t mfa = pga_funconfig_get(e->fc, PGA_FC_MFA), el[3];
-  char m[PGA_ATOM_BUF], f[PGA_ATOM_BUF];
+  /* m and f were split out when the FunConfig was compiled */
+  const pga_fc_call_t *mfa = &pga_funconfig_compiled(e->fc)->mfa;
+  const char *m = pga_funconfig_text(e->fc, mfa->m);
+  const char *f = pga_funconfig_text(e->fc, mfa->f);
   pga_term_t args = pga_tb_data(&e->args);
 
-  if (pga_term_tuple_get(&mfa, 0, &el[0]) != 0 ||
-      pga_term_tuple_get(&mfa, 1, &el[1]) != 0 ||
-      pga_term_get_atom(&el[0], m, sizeof m) != 0 ||
-      pga_term_get_atom(&el[1], f, sizeof f) != 0) {
+  if (mfa->arity < 2) {
     /* validated configs: never */
     pga__ex_deliver_error(e, "invalid mfa", NULL);
     return;
@@ -243,9 +242,7 @@ void pga__ex_select_and_call(exec_t *e) {
     return;
   }
   pga__tb_destroy(&reason);
-  pga_term_t retry = pga_funconfig_get(e->fc, PGA_FC_RETRY);
-  if (pga_request_retry_normalize(&retry, &e->retry) != 0)
-    e->retry.mode = PGA_RETRY_NONE, e->retry.n = 0;
+  pga_request_retry_of(pga_funconfig_compiled(e->fc), &e->retry);
   pass_start(e);
 }
 

@@ -190,21 +190,24 @@ static void start_call(exec_t *e) {
   pga_args_input_t in;
   pga_request_exc_t exc = {0};
   pga_term_t predefined = {NULL, 0}, el[3];
-  pga_term_t mfa = pga_funconfig_get(e->fc, PGA_FC_MFA);
-  pga_term_t ri = pga_funconfig_get(e->fc, PGA_FC_REQUEST_INFO);
+  const pga_fc_compiled_t *c = pga_funconfig_compiled(e->fc);
   pga_tb_t pid;
   pga_term_t pidv;
   int rc;
 
   atomic_fetch_add(&e->pl->work_units, 1); /* one pipeline stage */
   pga__ex_tr_phase(e, "argument_validation");
-  if (pga_term_tuple_get(&mfa, 2, &el[2]) == 0) predefined = el[2];
+  if (c->mfa.arity >= 3) {
+    predefined = pga_funconfig_slice(e->fc, c->mfa.a, c->mfa.a_len);
+  } else if (c->mfa.arity == 0) { /* not {atom, atom, ...}: as the term says */
+    pga_term_t mfa = pga_funconfig_get(e->fc, PGA_FC_MFA);
+    if (pga_term_tuple_get(&mfa, 2, &el[2]) == 0) predefined = el[2];
+  }
   pga_request_args_input_of(e->fc, &e->req, &e->pl->limits, &in);
   pga__tb_init(&pid, 0);
   if (e->relay) pga_dist_put_pid(e->pl->d, &pid, pga_proc_id(e->relay));
   pidv = pga_tb_data(&pid);
-  rc = pga_request_args_build(&in, &predefined,
-                              pga_term_is_atom(&ri, "true"),
+  rc = pga_request_args_build(&in, &predefined, c->request_info,
                               e->relay ? &pidv : NULL, &e->args, &exc);
   pga__tb_destroy(&pid);
   if (rc != 0) {
@@ -258,18 +261,19 @@ static void announce_stream(exec_t *e) {
 }
 
 static void dispatch(exec_t *e) {
-  pga_term_t rt = pga_funconfig_get(e->fc, PGA_FC_RESPONSE_TYPE);
+  uint8_t response = pga_funconfig_compiled(e->fc)->response;
 
   atomic_fetch_add(&e->pl->work_units, 1); /* one pipeline stage */
-  if (pga_term_is_atom(&rt, "sync")) {
+  if (response == PGA_FC_RESP_SYNC) {
     e->rt = RT_SYNC;
     start_call(e);
     return;
   }
-  if (pga_term_is_atom(&rt, "async")) e->rt = RT_ASYNC;
-  else if (pga_term_is_atom(&rt, "none")) e->rt = RT_NONE;
-  else if (pga_term_is_atom(&rt, "stream")) e->rt = RT_STREAM;
+  if (response == PGA_FC_RESP_ASYNC) e->rt = RT_ASYNC;
+  else if (response == PGA_FC_RESP_NONE) e->rt = RT_NONE;
+  else if (response == PGA_FC_RESP_STREAM) e->rt = RT_STREAM;
   else { /* E10: unreachable for validated configs */
+    pga_term_t rt = pga_funconfig_get(e->fc, PGA_FC_RESPONSE_TYPE);
     char *s = pga_request_detail_error("unsupported response type: ", &rt,
                                        NULL);
     pga__ex_reply_error(e, s ? s : "unsupported response type", 0);
@@ -351,7 +355,7 @@ static void perm_callback(exec_t *e, const pga_term_t *cb) {
   pga_term_t el[3], node;
   char m[PGA_ATOM_BUF], f[PGA_ATOM_BUF];
   pga_term_t mode = pga_funconfig_get(e->fc, PGA_FC_CHOOSE_NODE_MODE);
-  pga_term_t to = pga_funconfig_get(e->fc, PGA_FC_TIMEOUT);
+  const pga_fc_compiled_t *c = pga_funconfig_compiled(e->fc);
   int64_t ms = 5000;
   pga_tb_t args;
   pga_term_iter_t it;
@@ -370,9 +374,10 @@ static void perm_callback(exec_t *e, const pga_term_t *cb) {
     pga__ex_reply_error(e, PGA_REQUEST_E4, 0);
     return;
   }
-  if (pga_term_is_atom(&to, "infinity")) ms = 0;
-  else if (pga_term_get_int64(&to, &ms) != 0 || ms <= 0 || ms > UINT32_MAX)
-    ms = 5000;
+  if (c->timeout == PGA_FC_TIMEOUT_INFINITY) ms = 0;
+  else if (c->timeout == PGA_FC_TIMEOUT_INT && c->timeout_ms > 0 &&
+           c->timeout_ms <= UINT32_MAX)
+    ms = c->timeout_ms;
   pga__tb_init(&args, 0);
   pga_tb_list(&args, n + 1);
   pga_term_t rq = pga_tb_data(&e->reqtb);
@@ -435,18 +440,17 @@ static void permission(exec_t *e) {
 
 /* e->nodes, local and t from e->fc. */
 static void resolve_nodes(exec_t *e) {
-  pga_term_t nodes = pga_funconfig_get(e->fc, PGA_FC_NODES);
+  const pga_fc_compiled_t *c = pga_funconfig_compiled(e->fc);
   pga_tb_reset(&e->nodes_tb);
-  e->nodes = nodes;
-  e->local = pga_request_nodes_kind(&nodes) == PGA_NODES_LOCAL;
+  e->nodes = pga_funconfig_get(e->fc, PGA_FC_NODES);
+  e->local = c->nodes == PGA_FC_NODES_LOCAL;
   if (e->local) { /* R15 */
     pga_tb_list(&e->nodes_tb, 1);
     pga_tb_atom(&e->nodes_tb, pga_node_name(e->pl->node));
     pga_tb_nil(&e->nodes_tb);
     e->nodes = pga_tb_data(&e->nodes_tb);
   }
-  pga_term_t to = pga_funconfig_get(e->fc, PGA_FC_TIMEOUT);
-  e->t_ms = (unsigned)pga_request_rpc_timeout(&to);
+  e->t_ms = (unsigned)pga_request_rpc_timeout_of(c);
   pga_tb_reset(&e->fctb); /* fc may have changed: encoded again on use */
 }
 
@@ -484,12 +488,13 @@ static int hook_replace(exec_t *e, const pga_term_t *req2,
 
 static void before_done(void *ud, const pga_term_t *result) {
   exec_t *e = ud;
-  pga_term_t req2, cfg2, hook, extra;
-  char *e3 = NULL, m[PGA_ATOM_BUF], f[PGA_ATOM_BUF];
+  pga_term_t req2, cfg2, extra;
+  const char *m, *f;
+  char *e3 = NULL;
 
   e->inv = NULL;
-  hook = pga_funconfig_get(e->fc, PGA_FC_BEFORE_EXECUTE);
-  if (pga_request_hook_of(&hook, m, f, sizeof m, &extra))
+  if (pga_request_hook_compiled(e->fc, &pga_funconfig_compiled(e->fc)->before,
+                                &m, &f, &extra))
     pga__ex_ev_hook_end(e->pl, "before", m, f, e->hook_t0_us, result);
   switch (pga_request_hook_before_result(result, &req2, &cfg2, &e3)) {
   case PGA_HOOK_REJECT:
@@ -520,17 +525,17 @@ static void pick_hook_node(exec_t *e) {
     e->hook_node[0] = 0;
 }
 
-static int hook_native(exec_t *e, const pga_term_t *hook, unsigned arity) {
-  char m[PGA_ATOM_BUF], f[PGA_ATOM_BUF];
+static int hook_native(exec_t *e, const pga_fc_call_t *hook, unsigned arity) {
+  const char *m, *f;
   pga_term_t extra;
-  return pga_request_hook_of(hook, m, f, sizeof m, &extra) &&
+  return pga_request_hook_compiled(e->fc, hook, &m, &f, &extra) &&
          pga_rpc_lookup(e->pl->rpc, m, f, arity) != NULL;
 }
 
 static void begin(exec_t *e) {
   int rc = pga_config_lookup(e->pl->cfg, &e->req.service,
                              &e->req.request_type, &e->req.version, &e->fc);
-  char m[PGA_ATOM_BUF], f[PGA_ATOM_BUF];
+  const char *m, *f;
   pga_term_t extra;
   int n;
 
@@ -544,18 +549,19 @@ static void begin(exec_t *e) {
   }
   resolve_nodes(e);
   pga__ex_tr_phase(e, "hooks_before");
-  pga_term_t before = pga_funconfig_get(e->fc, PGA_FC_BEFORE_EXECUTE);
-  pga_term_t after = pga_funconfig_get(e->fc, PGA_FC_AFTER_EXECUTE);
-  n = pga_request_hook_of(&before, m, f, sizeof m, &extra);
-  e->after = pga_request_hook_of(&after, m, f, sizeof m, &extra) != 0;
-  if ((n && !hook_native(e, &before, 2)) ||
-      (e->after && !hook_native(e, &after, 3)))
+  /* hooks pre-split when the FunConfig was compiled: no parsing here */
+  const pga_fc_compiled_t *c = pga_funconfig_compiled(e->fc);
+  const char *am, *af;
+  pga_term_t aextra;
+  n = pga_request_hook_compiled(e->fc, &c->before, &m, &f, &extra);
+  e->after = pga_request_hook_compiled(e->fc, &c->after, &am, &af, &aextra) != 0;
+  if ((n && !hook_native(e, &c->before, 2)) ||
+      (e->after && !hook_native(e, &c->after, 3)))
     pick_hook_node(e);
   if (!n) {
     permission(e);
     return;
   }
-  n = pga_request_hook_of(&before, m, f, sizeof m, &extra);
   pga_tb_t args;
   pga__tb_init(&args, 0);
   pga_tb_list(&args, 2);

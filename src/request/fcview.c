@@ -18,11 +18,9 @@ void pga_request_args_input_of(const pga_funconfig_t *fc,
 void pga_request_perm_input_of(const pga_funconfig_t *fc,
                                const pga_request_t *req,
                                pga_perm_input_t *in) {
-  pga_term_t nodes = pga_funconfig_get(fc, PGA_FC_NODES);
-
   in->check_permission = pga_funconfig_get(fc, PGA_FC_CHECK_PERMISSION);
   in->permission_callback = pga_funconfig_get(fc, PGA_FC_PERMISSION_CALLBACK);
   in->arg_orders = pga_funconfig_get(fc, PGA_FC_ARG_ORDERS);
-  in->local = pga_request_nodes_kind(&nodes) == PGA_NODES_LOCAL;
+  in->local = pga_funconfig_compiled(fc)->nodes == PGA_FC_NODES_LOCAL;
   in->req = req;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/funconfig.h"
 #include "request/plane.h"
 #include "request/request_int.h"
 
@@ -22,6 +23,16 @@ int pga_request_hook_of(const pga_term_t *hook, char *m, char *f,
     return 0;
   if (n == 3) *extra = el[2];
   return n;
+}
+
+int pga_request_hook_compiled(const pga_funconfig_t *fc,
+                              const pga_fc_call_t *hook, const char **m,
+                              const char **f, pga_term_t *extra) {
+  if (hook->arity != 2 && hook->arity != 3) return 0;
+  *m = pga_funconfig_text(fc, hook->m);
+  *f = pga_funconfig_text(fc, hook->f);
+  if (hook->arity == 3) *extra = pga_funconfig_slice(fc, hook->a, hook->a_len);
+  return (int)hook->arity;
 }
 
 /* E3 for a reason that is already inspected text: "hook rejected: " +

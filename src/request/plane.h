@@ -90,6 +90,14 @@ pga_sync_map_t pga_request_map_result(const pga_term_t *raw,
  * (nil included: no hook). */
 int pga_request_hook_of(const pga_term_t *hook, char *m, char *f,
                         size_t len, pga_term_t *extra);
+/* The same over a hook of fc's compiled form (config/funconfig.h): *m
+ * and *f point at fc's texts (valid while fc is). */
+struct pga_funconfig_s;
+struct pga_fc_call_s;
+int pga_request_hook_compiled(const struct pga_funconfig_s *fc,
+                              const struct pga_fc_call_s *hook,
+                              const char **m, const char **f,
+                              pga_term_t *extra);
 
 typedef enum {
   PGA_HOOK_CONTINUE = 0, /* any other value: original request and config */

@@ -443,4 +443,12 @@ int pga_request_rpc_outcome(const pga_term_t *rpc_result,
  * :infinity; else 5000. Can't fail. */
 int64_t pga_request_rpc_timeout(const pga_term_t *timeout);
 
+/* The two above read from a compiled FunConfig (config/funconfig.h):
+ * the same results without a term walk; a retry of any other shape
+ * reads as none (what the executor does with PGA_EINVAL). */
+struct pga_fc_compiled_s;
+void pga_request_retry_of(const struct pga_fc_compiled_s *c,
+                          pga_retry_t *out);
+int64_t pga_request_rpc_timeout_of(const struct pga_fc_compiled_s *c);
+
 #endif

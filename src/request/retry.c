@@ -5,6 +5,7 @@
 
 #include <math.h>
 
+#include "config/funconfig.h"
 #include "request/request_int.h"
 
 #define DEFAULT_RPC_TIMEOUT 5000
@@ -133,5 +134,22 @@ int64_t pga_request_rpc_timeout(const pga_term_t *timeout) {
   if (pga__rq_type(timeout) == PGA_T_INTEGER &&
       pga_term_get_int64(timeout, &t) == 0 && t > 0)
     return t;
+  return DEFAULT_RPC_TIMEOUT;
+}
+
+void pga_request_retry_of(const pga_fc_compiled_t *c, pga_retry_t *out) {
+  out->mode = PGA_RETRY_NONE;
+  out->n = 0;
+  if (c->retry == PGA_FC_RETRY_SAME_NODE || c->retry == PGA_FC_RETRY_ALL_NODES) {
+    out->mode = c->retry == PGA_FC_RETRY_SAME_NODE ? PGA_RETRY_SAME_NODE
+                                                   : PGA_RETRY_ALL_NODES;
+    out->n = c->retry_n;
+  }
+}
+
+int64_t pga_request_rpc_timeout_of(const pga_fc_compiled_t *c) {
+  if (c->timeout == PGA_FC_TIMEOUT_INFINITY) return INFINITY_RPC_TIMEOUT;
+  if (c->timeout == PGA_FC_TIMEOUT_INT && c->timeout_ms > 0)
+    return c->timeout_ms;
   return DEFAULT_RPC_TIMEOUT;
 }
