@@ -10,11 +10,18 @@
 ## calling that echo directly), then the Phoenix Channels endpoint
 ## (bench/channels.exs: the same request over rpc from BEAM callers and
 ## over WebSocket from bench/ws_load, req/s and pga-node CPU per request).
+## `make bench-push` measures receiving configuration: pga-node's wall time
+## and CPU per push of one PushConfig with 1,000 FunConfigs and its RSS
+## with 10,000 FunConfigs, next to a BEAM node doing the same in the same
+## run (bench/push.exs against bench/push_target.exs, which runs the
+## library when ERL_LIBS holds it, else a BEAM stand-in), in memory and
+## then with --data-dir.
 EXTRA_DIST += bench/run.sh bench/common.exs bench/driver.exs bench/gateway.exs bench/target.exs \
 	bench/gateway_cpu.exs bench/beam_gateway.exs bench/library_gateway.exs \
 	bench/bigterm.exs \
 	bench/tls.sh bench/tls_driver.exs bench/deadclients.sh bench/deadclients.exs \
-	bench/soak.sh bench/soak.exs bench/channels.exs
+	bench/soak.sh bench/soak.exs bench/channels.exs \
+	bench/push.exs bench/push_target.exs
 
 EXTRA_PROGRAMS = bench/limiter_bench bench/config_bench bench/ws_load \
 	bench/push_bench
@@ -76,3 +83,10 @@ bench-deadclients: src/pga-node$(EXEEXT)
 bench-soak: src/pga-node$(EXEEXT)
 	PGA_NODE=$(abs_top_builddir)/src/pga-node$(EXEEXT) ELIXIR='$(ELIXIR)' \
 	EPMD='$(EPMD)' bash $(srcdir)/bench/soak.sh
+
+.PHONY: bench-push
+bench-push: src/pga-node$(EXEEXT)
+	PGA_NODE=$(abs_top_builddir)/src/pga-node$(EXEEXT) ELIXIR='$(ELIXIR)' \
+	EPMD='$(EPMD)' BENCH_SUITE=push bash $(srcdir)/bench/run.sh
+	PGA_NODE=$(abs_top_builddir)/src/pga-node$(EXEEXT) ELIXIR='$(ELIXIR)' \
+	EPMD='$(EPMD)' BENCH_SUITE=push BENCH_DATA_DIR=1 bash $(srcdir)/bench/run.sh

@@ -40,6 +40,7 @@ tests_unit_check_rpc_LDADD = $(unit_libs)
 
 ## config plane (src/config) and Elixir inspect (src/term/inspect.c)
 CONFIG_UNIT_TESTS = tests/unit/check_config_validate \
+	tests/unit/check_config_compiled \
 	tests/unit/check_config_store tests/unit/check_config_receiver \
 	tests/unit/check_config_failed tests/unit/check_inspect \
 	tests/unit/check_config_model tests/unit/check_config_puller \
@@ -51,6 +52,9 @@ EXTRA_DIST += tests/unit/config_terms.h tests/unit/config_plane_fixture.h \
 tests_unit_check_config_validate_SOURCES = tests/unit/check_config_validate.c
 tests_unit_check_config_validate_CFLAGS = $(unit_cflags)
 tests_unit_check_config_validate_LDADD = $(unit_libs)
+tests_unit_check_config_compiled_SOURCES = tests/unit/check_config_compiled.c
+tests_unit_check_config_compiled_CFLAGS = $(unit_cflags)
+tests_unit_check_config_compiled_LDADD = $(unit_libs)
 tests_unit_check_config_store_SOURCES = tests/unit/check_config_store.c
 tests_unit_check_config_store_CFLAGS = $(unit_cflags)
 tests_unit_check_config_store_LDADD = $(unit_libs)
