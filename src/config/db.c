@@ -54,18 +54,8 @@ static int unchanged(const pga_config_plane_t *p, const pga_funconfig_t *fc) {
   pga_term_t v = pga_funconfig_get(fc, PGA_FC_VERSION);
   const pga_term_t *ver = pga_version_effective(&v) ? &v : &pga__t_nil;
   const pga_funconfig_t *old = pga_store_find(p->store, &svc, &rt, ver);
-  if (!old) return 0;
-  pga_tb_t a, b;
-  pga__tb_init(&a, 0);
-  pga__tb_init(&b, 0);
-  pga_funconfig_encode(&a, old);
-  pga_funconfig_encode(&b, fc);
-  pga_term_t ta = pga_tb_data(&a), tb = pga_tb_data(&b);
-  int same = !pga_tb_error(&a) && !pga_tb_error(&b) && ta.len == tb.len &&
-             !memcmp(ta.buf, tb.buf, ta.len);
-  pga__tb_destroy(&a);
-  pga__tb_destroy(&b);
-  return same;
+  /* Equal field bytes are equal encodings: nothing to encode. */
+  return old && pga__funconfig_same_bytes(old, fc);
 }
 
 size_t pga_db_batch_add(pga_config_plane_t *p, pga_funconfig_t **fcs,

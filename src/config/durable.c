@@ -42,6 +42,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,20 +100,39 @@ typedef struct skipped_s {
 
 /* ---- CRC-32 ---- */
 
-uint32_t pga__crc32(const void *data, size_t len) {
-  static uint32_t table[256];
-  static int ready;
-  if (!ready) {
-    for (uint32_t i = 0; i < 256; i++) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      table[i] = c;
-    }
-    ready = 1; /* idempotent: racing initialisers write the same values */
+/* CRC-32 (IEEE, reflected) by slicing eight bytes per step: the same
+ * values as the bytewise definition, several times faster on the
+ * megabyte records a large push writes. */
+static uint32_t crc_table[8][256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void) {
+  for (uint32_t i = 0; i < 256; i++) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    crc_table[0][i] = c;
   }
+  for (uint32_t i = 0; i < 256; i++)
+    for (int t = 1; t < 8; t++)
+      crc_table[t][i] = crc_table[0][crc_table[t - 1][i] & 0xFF] ^
+                        (crc_table[t - 1][i] >> 8);
+}
+
+uint32_t pga__crc32(const void *data, size_t len) {
   const unsigned char *p = data;
   uint32_t c = 0xFFFFFFFFu;
-  for (size_t i = 0; i < len; i++) c = table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
+  pthread_once(&crc_once, crc_init);
+  for (; len >= 8; p += 8, len -= 8) {
+    uint32_t lo = c ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
+                       (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+    uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 |
+                  (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+    c = crc_table[7][lo & 0xFF] ^ crc_table[6][(lo >> 8) & 0xFF] ^
+        crc_table[5][(lo >> 16) & 0xFF] ^ crc_table[4][lo >> 24] ^
+        crc_table[3][hi & 0xFF] ^ crc_table[2][(hi >> 8) & 0xFF] ^
+        crc_table[1][(hi >> 16) & 0xFF] ^ crc_table[0][hi >> 24];
+  }
+  for (; len > 0; p++, len--) c = crc_table[0][(c ^ *p) & 0xFF] ^ (c >> 8);
   return c ^ 0xFFFFFFFFu;
 }
 

@@ -338,6 +338,17 @@ pga_term_t pga_funconfig_slice(const pga_funconfig_t *fc, uint32_t off,
 
 unsigned pga_funconfig_check(const pga_funconfig_t *fc) { return fc->bad; }
 
+int pga__funconfig_same_bytes(const pga_funconfig_t *a,
+                              const pga_funconfig_t *b) {
+  if (a == b) return 1;
+  for (size_t i = 0; i < NF; i++) {
+    pga_term_t x = pga_funconfig_get(a, (pga_fc_field_t)i);
+    pga_term_t y = pga_funconfig_get(b, (pga_fc_field_t)i);
+    if (x.len != y.len || memcmp(x.buf, y.buf, x.len) != 0) return 0;
+  }
+  return 1;
+}
+
 int pga_funconfig_disabled(const pga_funconfig_t *fc) {
   return fc->c.disabled;
 }

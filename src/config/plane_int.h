@@ -69,6 +69,10 @@ extern const char *const pga_pc_messages[PGA_PC_NCHECKS];
  * is built (funconfig.c calls pga__funconfig_validate). */
 unsigned pga_funconfig_check(const pga_funconfig_t *fc);
 unsigned pga__funconfig_validate(const pga_funconfig_t *fc);
+/* 1 if every field has the same bytes (so pga_funconfig_encode would
+ * write the same term). */
+int pga__funconfig_same_bytes(const pga_funconfig_t *a,
+                              const pga_funconfig_t *b);
 /* pga_funconfig_decode that also tells whether t is a map whose first
  * __struct__ key names FunConfig, the map's size in bytes (0 when not
  * known: t->len may run past the map), and its shape: PGA__FC_SHAPE_* when

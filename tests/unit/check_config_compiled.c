@@ -10,6 +10,7 @@
 
 #include "check_main.h"
 #include "config/funconfig.h"
+#include "config/durable.h"
 #include "config_plane_fixture.h"
 
 /* A fresh FunConfig with field f set to the term of text. */
@@ -332,6 +333,28 @@ START_TEST(test_pushed_bytes) {
 }
 END_TEST
 
+/* ---- the journal's checksum, computed eight bytes at a time ---- */
+
+static uint32_t crc_bytewise(const unsigned char *p, size_t n) {
+  uint32_t c = 0xFFFFFFFFu;
+  for (size_t i = 0; i < n; i++) {
+    c ^= p[i];
+    for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+  }
+  return c ^ 0xFFFFFFFFu;
+}
+
+START_TEST(test_crc32) {
+  unsigned char buf[203];
+  ck_assert_uint_eq(pga__crc32("123456789", 9), 0xCBF43926u);
+  for (size_t i = 0; i < sizeof buf; i++) buf[i] = (unsigned char)(i * 37 + 11);
+  /* every length and alignment around the 8-byte steps */
+  for (size_t off = 0; off < 8; off++)
+    for (size_t n = 0; off + n <= sizeof buf; n += 1 + n / 8)
+      ck_assert_uint_eq(pga__crc32(buf + off, n), crc_bytewise(buf + off, n));
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("config_compiled");
   TCase *tc = tcase_create("compiled");
@@ -346,6 +369,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_set_recompiles);
   tcase_add_test(tc, test_validation_kept);
   tcase_add_test(tc, test_refcount);
+  tcase_add_test(tc, test_crc32);
   suite_add_tcase(s, tc);
   TCase *tp = tcase_create("plane");
   tcase_add_checked_fixture(tp, plane_setup, plane_teardown);
