@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/dict.h"
 #include "pga/term.h"
@@ -54,6 +55,87 @@ int pga__term_dict_put(pga_dict_t *d, const pga_term_t *key, void *val);
 int pga__term_dict_delete(pga_dict_t *d, const pga_term_t *key);
 
 /* ---- map walking: pga__map_iter_t in term/term.h ---- */
+
+/* ---- tag-level reads of checked terms ----
+ * Every view the plane reads passed pga__term_check (RPC arguments, the
+ * plane's own copies and builders), so the common tags can be read in
+ * place; each returns 0 for any other tag and the caller falls back to
+ * the term API. Bounds are still checked. */
+enum {
+  PGA__TAG_SMALL_INT = 97, PGA__TAG_INT = 98, PGA__TAG_ATOM = 100,
+  PGA__TAG_SMALL_TUPLE = 104, PGA__TAG_LARGE_TUPLE = 105, PGA__TAG_NIL = 106,
+  PGA__TAG_STRING = 107, PGA__TAG_LIST = 108, PGA__TAG_BINARY = 109,
+  PGA__TAG_SMALL_ATOM = 115, PGA__TAG_ATOM_UTF8 = 118,
+  PGA__TAG_SMALL_ATOM_UTF8 = 119
+};
+
+static inline unsigned pga__peek_u16(const char *p) {
+  return (unsigned)(unsigned char)p[0] << 8 | (unsigned char)p[1];
+}
+
+static inline uint32_t pga__peek_u32(const char *p) {
+  return (uint32_t)(unsigned char)p[0] << 24 |
+         (uint32_t)(unsigned char)p[1] << 16 |
+         (uint32_t)(unsigned char)p[2] << 8 | (unsigned char)p[3];
+}
+
+/* An atom's text bytes; *utf8 tells the encoding (ASCII reads alike). */
+static inline int pga__peek_atom(const pga_term_t *t, const char **s,
+                                 size_t *n, int *utf8) {
+  if (t->len < 2) return 0;
+  switch ((unsigned char)t->buf[0]) {
+  case PGA__TAG_SMALL_ATOM_UTF8:
+  case PGA__TAG_SMALL_ATOM:
+    *n = (unsigned char)t->buf[1];
+    *s = t->buf + 2;
+    break;
+  case PGA__TAG_ATOM_UTF8:
+  case PGA__TAG_ATOM:
+    if (t->len < 3) return 0;
+    *n = pga__peek_u16(t->buf + 1);
+    *s = t->buf + 3;
+    break;
+  default:
+    return 0;
+  }
+  *utf8 = (unsigned char)t->buf[0] >= PGA__TAG_ATOM_UTF8;
+  return (size_t)(*s - t->buf) + *n <= t->len;
+}
+
+/* 1 if t is an atom whose text is the ASCII name. */
+static inline int pga__peek_atom_is(const pga_term_t *t, const char *name,
+                                    size_t name_len) {
+  const char *s;
+  size_t n;
+  int utf8;
+  return pga__peek_atom(t, &s, &n, &utf8) && n == name_len &&
+         memcmp(s, name, n) == 0;
+}
+
+/* A BINARY_EXT's bytes. */
+static inline int pga__peek_binary(const pga_term_t *t, const char **s,
+                                   size_t *n) {
+  if (t->len < 5 || (unsigned char)t->buf[0] != PGA__TAG_BINARY) return 0;
+  *n = pga__peek_u32(t->buf + 1);
+  *s = t->buf + 5;
+  return 5 + *n <= t->len;
+}
+
+/* A tuple's arity and where its first element starts. */
+static inline int pga__peek_tuple(const pga_term_t *t, size_t *arity,
+                                  size_t *first) {
+  if (t->len >= 2 && (unsigned char)t->buf[0] == PGA__TAG_SMALL_TUPLE) {
+    *arity = (unsigned char)t->buf[1];
+    *first = 2;
+    return 1;
+  }
+  if (t->len >= 5 && (unsigned char)t->buf[0] == PGA__TAG_LARGE_TUPLE) {
+    *arity = pga__peek_u32(t->buf + 1);
+    *first = 5;
+    return 1;
+  }
+  return 0;
+}
 
 /* ---- predicates ---- */
 /* pga_term_equal with a byte comparison first (the usual equal case). */

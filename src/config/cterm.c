@@ -57,6 +57,15 @@ static uint64_t atom_hash(const pga__atom_t *a) {
 }
 
 uint64_t pga__term_hash(const pga_term_t *t) {
+  const char *s;
+  size_t n;
+  int utf8;
+  /* The common tags without a full head: the same values as below. */
+  if (pga__peek_binary(t, &s, &n)) return pga_hash_bytes(s, n) ^ 0x42;
+  if (pga__peek_atom(t, &s, &n, &utf8) && utf8) {
+    pga__atom_t a = {(const unsigned char *)s, n, 0};
+    return atom_hash(&a);
+  }
   pga__head_t h;
   if (pga__term_head(t->buf, t->len, &h) != 0) return 0;
   switch (h.type) {
@@ -114,7 +123,10 @@ int pga__term_dict_delete(pga_dict_t *d, const pga_term_t *key) {
 /* ---- predicates ---- */
 
 int pga__is_atom(const pga_term_t *t) {
-  return pga_term_type(t) == PGA_T_ATOM;
+  const char *s;
+  size_t n;
+  int utf8;
+  return pga__peek_atom(t, &s, &n, &utf8) || pga_term_type(t) == PGA_T_ATOM;
 }
 
 int pga__term_same(const pga_term_t *a, const pga_term_t *b) {
@@ -123,12 +135,19 @@ int pga__term_same(const pga_term_t *a, const pga_term_t *b) {
 }
 
 int pga__atom_index(const pga_term_t *t, const char *const *set, size_t n) {
-  pga__head_t h;
-  if (pga__term_head(t->buf, t->len, &h) != 0 || h.type != PGA_T_ATOM)
-    return -1;
+  const char *s;
+  size_t len;
+  int utf8;
+  if (!pga__peek_atom(t, &s, &len, &utf8)) {
+    pga__head_t h; /* not a common atom tag: the full reading */
+    if (pga__term_head(t->buf, t->len, &h) != 0 || h.type != PGA_T_ATOM)
+      return -1;
+    s = (const char *)h.atom.s;
+    len = h.atom.len;
+  }
   /* The names are ASCII: latin-1 and UTF-8 encodings have equal bytes. */
   for (size_t i = 0; i < n; i++)
-    if (strlen(set[i]) == h.atom.len && memcmp(set[i], h.atom.s, h.atom.len) == 0)
+    if (strlen(set[i]) == len && memcmp(set[i], s, len) == 0)
       return (int)i;
   return -1;
 }
@@ -144,16 +163,24 @@ int pga__is_truthy(const pga_term_t *t) {
 }
 
 int pga__is_binary(const pga_term_t *t) {
-  return pga_term_type(t) == PGA_T_BINARY;
+  const char *d;
+  size_t n;
+  return pga__peek_binary(t, &d, &n) || pga_term_type(t) == PGA_T_BINARY;
 }
 
 int pga__is_nonempty_binary(const pga_term_t *t) {
   const char *d;
   size_t n;
+  if (pga__peek_binary(t, &d, &n)) return n > 0;
   return pga_term_get_binary(t, &d, &n) == 0 && n > 0;
 }
 
 int pga__is_list(const pga_term_t *t) {
+  if (t->len > 0) {
+    unsigned char tag = (unsigned char)t->buf[0];
+    if (tag == PGA__TAG_NIL || tag == PGA__TAG_LIST || tag == PGA__TAG_STRING)
+      return 1;
+  }
   pga_term_type_t ty = pga_term_type(t);
   return ty == PGA_T_LIST || ty == PGA_T_NIL;
 }
@@ -191,7 +218,20 @@ int pga__number_positive(const pga_term_t *t) {
 }
 
 int pga__tuple_of(const pga_term_t *t, size_t arity, pga_term_t *el) {
-  size_t a;
+  size_t a, pos;
+  if (pga__peek_tuple(t, &a, &pos)) {
+    if (a != arity) return 0;
+    /* the elements one after the other, each stepped over once */
+    for (size_t i = 0; el && i < arity; i++) {
+      size_t used;
+      if (pos > t->len || pga__term_skip(t->buf + pos, t->len - pos, &used))
+        return 0;
+      el[i].buf = t->buf + pos;
+      el[i].len = used;
+      pos += used;
+    }
+    return 1;
+  }
   if (pga_term_tuple_arity(t, &a) != 0 || a != arity) return 0;
   for (size_t i = 0; el && i < arity; i++)
     if (pga_term_tuple_get(t, i, &el[i]) != 0) return 0;
@@ -201,8 +241,9 @@ int pga__tuple_of(const pga_term_t *t, size_t arity, pga_term_t *el) {
 int pga__binary_is(const pga_term_t *t, const char *s) {
   const char *d;
   size_t n;
-  return pga_term_get_binary(t, &d, &n) == 0 && n == strlen(s) &&
-         memcmp(d, s, n) == 0;
+  if (!pga__peek_binary(t, &d, &n) && pga_term_get_binary(t, &d, &n) != 0)
+    return 0;
+  return n == strlen(s) && memcmp(d, s, n) == 0;
 }
 
 int pga__list_has(const pga_term_t *list, const pga_term_t *t) {

@@ -78,75 +78,75 @@ static uint32_t add_text(texts_t *tx, const char *s) {
   return at;
 }
 
-/* 1 if t is an atom with that (ASCII) name; one head decode, no copy. */
-static int atom_named(const pga__head_t *h, const char *name) {
-  size_t n = strlen(name);
-  return h->type == PGA_T_ATOM && h->atom.len == n &&
-         memcmp(h->atom.s, name, n) == 0;
-}
-
 static int head_of(const pga_term_t *t, pga__head_t *h) {
   return pga__term_head(t->buf, t->len, h) == 0;
 }
 
 static uint8_t compile_response(const pga_term_t *t) {
   static const char *const rt[] = {"sync", "async", "stream", "none"};
-  pga__head_t h;
-  if (head_of(t, &h))
-    for (uint8_t i = 0; i < 4; i++)
-      if (atom_named(&h, rt[i])) return i;
-  return PGA_FC_RESP_OTHER;
+  int i = pga__atom_index(t, rt, 4);
+  return i < 0 ? PGA_FC_RESP_OTHER : (uint8_t)i;
+}
+
+static int is_tuple_of_arity(const pga_term_t *t, size_t arity) {
+  size_t a, first;
+  if (pga__peek_tuple(t, &a, &first)) return a == arity;
+  return pga_term_tuple_arity(t, &a) == 0 && a == arity;
 }
 
 /* The request plane's reading (selector.c pga_request_nodes_kind). */
 static uint8_t compile_nodes(const pga_term_t *t) {
-  pga__head_t h;
-  if (!head_of(t, &h)) return PGA_FC_NODES_OTHER;
-  if (h.type == PGA_T_LIST || h.type == PGA_T_NIL) return PGA_FC_NODES_LIST;
-  if (atom_named(&h, "local")) return PGA_FC_NODES_LOCAL;
-  if (h.type == PGA_T_TUPLE && h.n == 3) return PGA_FC_NODES_MFA;
+  static const char *const local[] = {"local"};
+  if (pga__is_list(t)) return PGA_FC_NODES_LIST;
+  if (pga__atom_index(t, local, 1) == 0) return PGA_FC_NODES_LOCAL;
+  if (is_tuple_of_arity(t, 3)) return PGA_FC_NODES_MFA;
   return PGA_FC_NODES_OTHER;
 }
 
 /* The selector's reading: {:hash, key} and {:sticky, key} take any key. */
 static uint8_t compile_mode(const pga_term_t *t, pga_fc_compiled_t *c) {
-  pga__head_t h;
+  static const char *const modes[] = {"random", "round_robin", "hash"};
+  static const char *const tags[] = {"hash", "sticky"};
+  static const uint8_t by_atom[] = {PGA_FC_MODE_RANDOM,
+                                    PGA_FC_MODE_ROUND_ROBIN, PGA_FC_MODE_HASH};
   pga_term_t el[2];
-  if (!head_of(t, &h)) return PGA_FC_MODE_OTHER;
-  if (atom_named(&h, "random")) return PGA_FC_MODE_RANDOM;
-  if (atom_named(&h, "round_robin")) return PGA_FC_MODE_ROUND_ROBIN;
-  if (atom_named(&h, "hash")) return PGA_FC_MODE_HASH;
+  int i = pga__atom_index(t, modes, 3);
+  if (i >= 0) return by_atom[i];
   if (!pga__tuple_of(t, 2, el)) return PGA_FC_MODE_OTHER;
+  i = pga__atom_index(&el[0], tags, 2);
+  if (i < 0) return PGA_FC_MODE_OTHER;
   slice_of(t, &el[1], &c->mode_key, &c->mode_key_len);
-  if (pga_term_is_atom(&el[0], "hash")) return PGA_FC_MODE_HASH_KEY;
-  if (pga_term_is_atom(&el[0], "sticky")) return PGA_FC_MODE_STICKY;
-  c->mode_key = c->mode_key_len = 0;
-  return PGA_FC_MODE_OTHER;
+  return i == 0 ? PGA_FC_MODE_HASH_KEY : PGA_FC_MODE_STICKY;
 }
 
 static uint8_t compile_perm(const pga_term_t *t) {
-  pga__head_t h;
+  static const char *const atoms[] = {"false", "any_authenticated"};
+  static const char *const tags[] = {"arg", "role"};
   pga_term_t el[2];
-  if (!head_of(t, &h)) return PGA_FC_PERM_OTHER;
-  if (atom_named(&h, "false")) return PGA_FC_PERM_FALSE;
-  if (atom_named(&h, "any_authenticated"))
-    return PGA_FC_PERM_ANY_AUTHENTICATED;
+  int i = pga__atom_index(t, atoms, 2);
+  if (i >= 0) return i == 0 ? PGA_FC_PERM_FALSE : PGA_FC_PERM_ANY_AUTHENTICATED;
   if (pga__tuple_of(t, 2, el)) {
-    if (pga_term_is_atom(&el[0], "arg")) return PGA_FC_PERM_ARG;
-    if (pga_term_is_atom(&el[0], "role")) return PGA_FC_PERM_ROLE;
+    i = pga__atom_index(&el[0], tags, 2);
+    if (i >= 0) return i == 0 ? PGA_FC_PERM_ARG : PGA_FC_PERM_ROLE;
   }
   return PGA_FC_PERM_OTHER;
 }
 
 static uint8_t compile_timeout(const pga_term_t *t, int64_t *ms) {
+  static const char *const inf[] = {"infinity"};
   pga__head_t h;
-  if (!head_of(t, &h)) return PGA_FC_TIMEOUT_OTHER;
-  if (h.type == PGA_T_INTEGER) {
-    *ms = h.i;
+  if (t->len == 2 && (unsigned char)t->buf[0] == PGA__TAG_SMALL_INT) {
+    *ms = (unsigned char)t->buf[1];
     return PGA_FC_TIMEOUT_INT;
   }
-  return atom_named(&h, "infinity") ? PGA_FC_TIMEOUT_INFINITY
-                                    : PGA_FC_TIMEOUT_OTHER;
+  if (t->len == 5 && (unsigned char)t->buf[0] == PGA__TAG_INT) {
+    *ms = (int32_t)pga__peek_u32(t->buf + 1);
+    return PGA_FC_TIMEOUT_INT;
+  }
+  if (pga__atom_index(t, inf, 1) == 0) return PGA_FC_TIMEOUT_INFINITY;
+  if (!head_of(t, &h) || h.type != PGA_T_INTEGER) return PGA_FC_TIMEOUT_OTHER;
+  *ms = h.i;
+  return PGA_FC_TIMEOUT_INT;
 }
 
 /* trunc/1 of a number, saturated to int64 (retry.c's reading). */
@@ -182,22 +182,49 @@ static uint8_t compile_retry(const pga_term_t *t, int64_t *n) {
 }
 
 /* {m, f, ...} with atoms m and f: arity and texts; else arity 0. */
+/* An atom's text as UTF-8 with a NUL into tx (pga_term_get_atom's). */
+static int atom_text(const pga_term_t *t, texts_t *tx, uint32_t *at) {
+  const char *s;
+  size_t n;
+  int utf8;
+  char buf[PGA_ATOM_BUF];
+  if (pga__peek_atom(t, &s, &n, &utf8) && n < PGA_ATOM_BUF) {
+    size_t i = 0;
+    while (i < n && (unsigned char)s[i] < 0x80) i++;
+    if (utf8 || i == n) { /* already UTF-8: copied as is */
+      memcpy(buf, s, n);
+      buf[n] = 0;
+      *at = add_text(tx, buf);
+      return 1;
+    }
+  }
+  if (pga_term_get_atom(t, buf, sizeof buf) != 0) return 0;
+  *at = add_text(tx, buf);
+  return 1;
+}
+
 static void compile_call(const pga_term_t *t, pga_fc_call_t *call,
                          texts_t *tx) {
-  pga__head_t h;
   pga_term_t el[3];
-  char m[PGA_ATOM_BUF], f[PGA_ATOM_BUF];
+  size_t arity, pos;
   memset(call, 0, sizeof *call);
-  if (!head_of(t, &h) || h.type != PGA_T_TUPLE || h.n < 2) return;
-  size_t want = h.n >= 3 ? 3 : 2;
-  for (size_t i = 0; i < want; i++)
-    if (pga_term_tuple_get(t, i, &el[i]) != 0) return;
-  if (pga_term_get_atom(&el[0], m, sizeof m) != 0 ||
-      pga_term_get_atom(&el[1], f, sizeof f) != 0)
+  if (!pga__peek_tuple(t, &arity, &pos) || arity < 2) return;
+  size_t want = arity >= 3 ? 3 : 2;
+  for (size_t i = 0; i < want; i++) {
+    size_t used;
+    if (pos > t->len || pga__term_skip(t->buf + pos, t->len - pos, &used))
+      return;
+    el[i].buf = t->buf + pos;
+    el[i].len = used;
+    pos += used;
+  }
+  size_t mark = tx->len;
+  if (!atom_text(&el[0], tx, &call->m) || !atom_text(&el[1], tx, &call->f)) {
+    tx->len = mark;
+    call->m = call->f = 0;
     return;
-  call->arity = h.n > UINT32_MAX ? UINT32_MAX : (uint32_t)h.n;
-  call->m = add_text(tx, m);
-  call->f = add_text(tx, f);
+  }
+  call->arity = arity > UINT32_MAX ? UINT32_MAX : (uint32_t)arity;
   if (want == 3) slice_of(t, &el[2], &call->a, &call->a_len);
 }
 
@@ -362,13 +389,14 @@ int pga_funconfig_is_struct(const pga_term_t *t) {
          pga_term_is_atom(&mod, PGA_FUNCONFIG_STRUCT);
 }
 
-/* The field an atom key names, -1 for others (__struct__ among them). */
-static int field_of(const pga__head_t *h) {
-  if (h->type != PGA_T_ATOM) return -1;
-  /* Field names are ASCII, so latin-1 and UTF-8 atoms compare alike. */
+/* The field an atom key's text names, -1 for others (__struct__ among
+ * them). Field names are ASCII: latin-1 and UTF-8 atoms compare alike. */
+static int field_of(const char *s, size_t n) {
+  static size_t lens[NF];
+  if (!lens[0]) /* idempotent: racing initialisers write the same values */
+    for (int i = NF - 1; i >= 0; i--) lens[i] = strlen(names[i]);
   for (int i = 0; i < NF; i++)
-    if (names[i][0] == h->atom.s[0] && strlen(names[i]) == h->atom.len &&
-        memcmp(names[i], h->atom.s, h->atom.len) == 0)
+    if (lens[i] == n && names[i][0] == s[0] && memcmp(names[i], s, n) == 0)
       return i;
   return -1;
 }
@@ -390,9 +418,9 @@ static const unsigned char sorted_order[NF + 1] = {
 
 /* 1 if key (field id, NF = __struct__) is what pga_tb_atom writes and the
  * __struct__ value what pga_tb_atom(PGA_FUNCONFIG_STRUCT) writes. */
-static int canonical_pair(const pga__head_t *h, int id, const pga_term_t *v) {
+static int canonical_pair(const pga_term_t *k, int id, const pga_term_t *v) {
   static const size_t mlen = sizeof PGA_FUNCONFIG_STRUCT - 1;
-  if (h->tag != TAG_SMALL_ATOM_UTF8) return 0;
+  if ((unsigned char)k->buf[0] != TAG_SMALL_ATOM_UTF8) return 0;
   return id != NF || (v->len == 2 + mlen &&
                       (unsigned char)v->buf[0] == TAG_SMALL_ATOM_UTF8 &&
                       memcmp(v->buf + 2, PGA_FUNCONFIG_STRUCT, mlen) == 0);
@@ -402,7 +430,6 @@ int pga__funconfig_decode_map(const pga_term_t *t, pga_funconfig_t **out,
                               int *is_struct, size_t *used, int *shape) {
   pga__map_iter_t it;
   pga_term_t k, v, vals[NF];
-  pga__head_t h;
   uint32_t own = 0;
   size_t pairs;
   int seen_struct = 0, sorted_ok, schema_ok;
@@ -420,21 +447,24 @@ int pga__funconfig_decode_map(const pga_term_t *t, pga_funconfig_t **out,
   sorted_ok = schema_ok = pairs == NF + 1 && (unsigned char)t->buf[0] == TAG_MAP;
   while (pga__map_iter_next(&it, &k, &v)) {
     size_t at = seen++;
-    if (pga__term_head(k.buf, k.len, &h) != 0) {
+    const char *ks;
+    size_t kn;
+    int utf8;
+    if (!pga__peek_atom(&k, &ks, &kn, &utf8)) { /* not an atom key */
       sorted_ok = schema_ok = 0;
       continue;
     }
-    int i = field_of(&h);
-    int id = i >= 0 ? i : atom_named(&h, "__struct__") ? NF : -1;
+    int i = field_of(ks, kn);
+    int id = i >= 0 ? i : kn == 10 && memcmp(ks, "__struct__", 10) == 0 ? NF : -1;
     if (sorted_ok || schema_ok) {
-      int canon = id >= 0 && canonical_pair(&h, id, &v);
+      int canon = id >= 0 && canonical_pair(&k, id, &v);
       sorted_ok &= canon && sorted_order[at] == id;
       schema_ok &= canon && (at == 0 ? id == NF : id == (int)at - 1);
     }
     if (i >= 0) {
       vals[i] = v; /* a repeated key: the last wins, as before */
       own |= 1u << i;
-    } else if (!seen_struct && atom_named(&h, "__struct__")) {
+    } else if (!seen_struct && id == NF) {
       seen_struct = 1; /* the first __struct__ key decides */
       *is_struct = pga_term_is_atom(&v, PGA_FUNCONFIG_STRUCT);
     }

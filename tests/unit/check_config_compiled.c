@@ -184,6 +184,29 @@ START_TEST(test_call) {
 }
 END_TEST
 
+/* Atoms in the older encodings (ATOM_EXT, SMALL_ATOM_EXT, latin-1) read
+ * as their UTF-8 twins. */
+START_TEST(test_latin1_atoms) {
+  static const char sync[] = {100, 0, 4, 's', 'y', 'n', 'c'};
+  static const char local[] = {115, 5, 'l', 'o', 'c', 'a', 'l'};
+  static const char mfa[] = {104, 3, 115, 1, (char)0xE9, 100, 0, 1, 'f', 106};
+  pga_term_t t = {sync, sizeof sync};
+  pga_funconfig_t *fc = pga_funconfig_new();
+  ck_assert_int_eq(pga_funconfig_set(fc, PGA_FC_RESPONSE_TYPE, &t), 0);
+  t = (pga_term_t){local, sizeof local};
+  ck_assert_int_eq(pga_funconfig_set(fc, PGA_FC_NODES, &t), 0);
+  t = (pga_term_t){mfa, sizeof mfa};
+  ck_assert_int_eq(pga_funconfig_set(fc, PGA_FC_MFA, &t), 0);
+  const pga_fc_compiled_t *k = pga_funconfig_compiled(fc);
+  ck_assert_int_eq(k->response, PGA_FC_RESP_SYNC);
+  ck_assert_int_eq(k->nodes, PGA_FC_NODES_LOCAL);
+  ck_assert_uint_eq(k->mfa.arity, 3);
+  ck_assert_str_eq(pga_funconfig_text(fc, k->mfa.m), "\xc3\xa9");
+  ck_assert_str_eq(pga_funconfig_text(fc, k->mfa.f), "f");
+  pga_funconfig_free(fc);
+}
+END_TEST
+
 /* The {:hash | :sticky, key} key is a view of the field's own bytes. */
 START_TEST(test_mode_key) {
   pga_funconfig_t *fc = with(PGA_FC_CHOOSE_NODE_MODE, "{:sticky, \"sid\"}");
@@ -366,6 +389,7 @@ static Suite *make_suite(void) {
   tcase_add_loop_test(tc, test_call, 0,
                       sizeof call_cases / sizeof call_cases[0]);
   tcase_add_test(tc, test_mode_key);
+  tcase_add_test(tc, test_latin1_atoms);
   tcase_add_test(tc, test_set_recompiles);
   tcase_add_test(tc, test_validation_kept);
   tcase_add_test(tc, test_refcount);
