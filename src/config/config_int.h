@@ -209,6 +209,13 @@ int pga__rec_decode_struct(const pga__schema_t *s, const pga_term_t *t,
  * PGA_ETOOBIG or PGA_ENOMEM. */
 int pga__rec_decode_map(const pga__schema_t *s, const pga_term_t *t,
                         pga__rec_t **out);
+/* A struct as is, any other map field by field (as the two above), but
+ * field `field` is not copied: *view is its term inside t (the default
+ * when absent), valid while t is. Large fields the caller may never keep
+ * (a push's fun_configs) then cost no copy. */
+int pga__rec_decode_borrowing(const pga__schema_t *s, const pga_term_t *t,
+                              size_t field, pga_term_t *view,
+                              pga__rec_t **out);
 /* Writes every field, with __struct__ when with_struct. */
 void pga__rec_encode(pga_tb_t *tb, const pga__rec_t *r, int with_struct);
 

@@ -38,6 +38,9 @@ extern const pga__schema_t pga__push_schema;
 /* A PushConfig struct as is, any other map field by field (§1.7).
  * 0, PGA_ETYPE (not a map, or over the bounds) or PGA_ENOMEM. */
 int pga_pushconfig_decode(const pga_term_t *t, pga__rec_t **out);
+/* The same without copying fun_configs: *fun_configs views it in t. */
+int pga_pushconfig_decode_borrowing(const pga_term_t *t, pga__rec_t **out,
+                                    pga_term_t *fun_configs);
 /* The auto-pull ServiceConfig (§1.6): 0, PGA_ENOTFOUND (module or
  * function not a non-nil atom; *out NULL) or PGA_ENOMEM. */
 int pga_pushconfig_service_config(const pga__rec_t *pc, pga__rec_t **out);

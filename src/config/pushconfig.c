@@ -24,6 +24,13 @@ static const pga_term_t defaults[PGA_PC_NFIELDS] = {
 const pga__schema_t pga__push_schema = {PGA_PUSHCONFIG_STRUCT,
                                         PGA_PC_NFIELDS, names, defaults};
 
+int pga_pushconfig_decode_borrowing(const pga_term_t *t, pga__rec_t **out,
+                                    pga_term_t *fun_configs) {
+  int rc = pga__rec_decode_borrowing(&pga__push_schema, t, PGA_PC_FUN_CONFIGS,
+                                     fun_configs, out);
+  return rc == PGA_ENOMEM ? rc : (rc ? PGA_ETYPE : 0);
+}
+
 int pga_pushconfig_decode(const pga_term_t *t, pga__rec_t **out) {
   int rc;
   if (pga__rec_is_struct(&pga__push_schema, t))

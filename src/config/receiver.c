@@ -12,6 +12,7 @@
  * is skipped are never written, as in the library. */
 #include "config.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,9 @@
 #include "pga/errno.h"
 #include "term/inspect.h"
 #include "term/term.h"
+
+/* Pushes at least this large are followed by malloc_trim. */
+#define PGA__TRIM_AFTER_FUN_CONFIGS 256
 
 typedef struct item_s {
   pga_funconfig_t *fc;
@@ -213,14 +217,16 @@ static void commit(pga_config_plane_t *p, pga__rec_t **pc, prepared_t *pr,
   pga_tb_atom(out, "accepted");
 }
 
-/* pc's fun_configs as the scanned FunConfigs when they give its bytes
- * back: a stored PushConfig then costs no second copy of them. */
-static void keep_fun_configs_shared(pga__rec_t *pc, pga_fc_scan_t *scan) {
+/* pc's fun_configs (fcs, still a view into the push): the scanned
+ * FunConfigs when they give its bytes back, so a stored PushConfig costs
+ * no second copy of them; else a copy of the bytes. 0 or PGA_ENOMEM. */
+static int keep_fun_configs(pga__rec_t *pc, pga_fc_scan_t *scan,
+                            const pga_term_t *fcs) {
   pga__fclist_t *l = pga__fclist_from_scan(scan);
-  if (!l) return;
-  pga__cterm_clear(&pc->f[PGA_PC_FUN_CONFIGS]);
+  if (!l) return pga__rec_set(pc, PGA_PC_FUN_CONFIGS, fcs);
   pc->fcl = l;
   pc->fcl_field = PGA_PC_FUN_CONFIGS;
+  return 0;
 }
 
 /* [:config, :push] for pc, prepared while pc is still ours. */
@@ -238,34 +244,34 @@ static void push_event_begin(pga_cfg_event_t *e, pga_config_plane_t *p,
  * longer than max_fun_configs. Without the scan (NULL), only a first list
  * cell that long is looked at (then counted exactly): a longer list of
  * chained cells is found once scanned. */
-static int over_bounds(const pga_config_plane_t *p, const pga__rec_t *pc,
+static int over_bounds(const pga_config_plane_t *p, const pga_term_t *fcs,
                        const pga_fc_scan_t *scan) {
-  pga_term_t fcs = pga__rec_get(pc, PGA_PC_FUN_CONFIGS);
   pga__head_t h;
   size_t n;
   if (scan) return scan->proper && scan->n > p->max_fun_configs;
-  if (pga__term_head(fcs.buf, fcs.len, &h) != 0 || h.type != PGA_T_LIST ||
+  if (pga__term_head(fcs->buf, fcs->len, &h) != 0 || h.type != PGA_T_LIST ||
       h.n <= p->max_fun_configs)
     return 0;
-  return pga_term_list_length(&fcs, &n) == 0 && n > p->max_fun_configs;
+  return pga_term_list_length(fcs, &n) == 0 && n > p->max_fun_configs;
 }
 
 void pga_receiver_push(pga_config_plane_t *p, const pga_term_t *cfg,
                        int force, pga_tb_t *out) {
   pga__rec_t *pc = NULL;
-  int rc = pga_pushconfig_decode(cfg, &pc);
+  /* fun_configs stays a view into cfg until it is known how pc keeps it */
+  pga_term_t fcs = pga__t_nil;
+  int rc = pga_pushconfig_decode_borrowing(cfg, &pc, &fcs);
   if (rc == PGA_ENOMEM) {
     pga__error_atom(out, "out_of_memory");
     return;
   }
   pga_fc_scan_t scan = {0};
-  pga_term_t fcs = rc == 0 ? pga__rec_get(pc, PGA_PC_FUN_CONFIGS) : pga__t_nil;
-  if (rc == 0 && !over_bounds(p, pc, NULL) && pga_fc_scan(&fcs, &scan) != 0) {
+  if (rc == 0 && !over_bounds(p, &fcs, NULL) && pga_fc_scan(&fcs, &scan) != 0) {
     pga__error_atom(out, "out_of_memory");
     pga__rec_free(pc);
     return;
   }
-  if (rc != 0 || over_bounds(p, pc, NULL) || over_bounds(p, pc, &scan)) {
+  if (rc != 0 || over_bounds(p, &fcs, NULL) || over_bounds(p, &fcs, &scan)) {
     pga__error_atom(out, "invalid_push_config_data");
     pga_fc_scan_free(&scan);
     pga__rec_free(pc);
@@ -282,7 +288,7 @@ void pga_receiver_push(pga_config_plane_t *p, const pga_term_t *cfg,
     } else {
       prepared_t pr;
       int prc = prepare(p, pc, &scan, &pr);
-      keep_fun_configs_shared(pc, &scan);
+      if (prc == 0) prc = keep_fun_configs(pc, &scan, &fcs);
       if (prc != 0) {
         pga__error_atom(out, "out_of_memory");
       } else {
@@ -307,8 +313,13 @@ void pga_receiver_push(pga_config_plane_t *p, const pga_term_t *cfg,
       prepared_free(&pr);
     }
   }
+  size_t big = scan.n >= PGA__TRIM_AFTER_FUN_CONFIGS;
   pga_fc_scan_free(&scan);
   pga__rec_free(pc);
+  /* A large push leaves megabytes of freed buffers (the message, its
+   * argument copy, the record) between the FunConfigs it stored: give
+   * those pages back now rather than holding them until the next push. */
+  if (big) malloc_trim(0);
 }
 
 void pga_receiver_verify(pga_config_plane_t *p, const pga_term_t *svc,

@@ -3,6 +3,7 @@
  * shapes of the config plane (spec §1). */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,8 +111,10 @@ static int field_of(const pga__schema_t *s, const pga_term_t *key,
   return -1;
 }
 
+/* borrow (< nfields): that field is not copied; *borrowed views it in t
+ * (its default when absent). */
 static int decode(const pga__schema_t *s, const pga_term_t *t, int binary_keys,
-                  pga__rec_t **out) {
+                  pga__rec_t **out, size_t borrow, pga_term_t *borrowed) {
   pga__map_iter_t it;
   pga_term_t k, v;
   size_t pairs;
@@ -127,7 +130,9 @@ static int decode(const pga__schema_t *s, const pga_term_t *t, int binary_keys,
     int is_atom = 0;
     int i = field_of(s, &k, binary_keys, &is_atom);
     if (i < 0 || (!is_atom && by_atom[i])) continue;
-    if (pga__rec_set(r, (size_t)i, &v) != 0) {
+    if ((size_t)i == borrow) {
+      *borrowed = v;
+    } else if (pga__rec_set(r, (size_t)i, &v) != 0) {
       pga__rec_free(r);
       return PGA_ENOMEM;
     }
@@ -140,12 +145,20 @@ static int decode(const pga__schema_t *s, const pga_term_t *t, int binary_keys,
 int pga__rec_decode_struct(const pga__schema_t *s, const pga_term_t *t,
                            pga__rec_t **out) {
   if (!pga__rec_is_struct(s, t)) return PGA_ETYPE;
-  return decode(s, t, 0, out);
+  return decode(s, t, 0, out, SIZE_MAX, NULL);
 }
 
 int pga__rec_decode_map(const pga__schema_t *s, const pga_term_t *t,
                         pga__rec_t **out) {
-  return decode(s, t, 1, out);
+  return decode(s, t, 1, out, SIZE_MAX, NULL);
+}
+
+int pga__rec_decode_borrowing(const pga__schema_t *s, const pga_term_t *t,
+                              size_t field, pga_term_t *view,
+                              pga__rec_t **out) {
+  *view = s->defaults[field];
+  if (pga__rec_is_struct(s, t)) return decode(s, t, 0, out, field, view);
+  return decode(s, t, 1, out, field, view);
 }
 
 void pga__rec_encode(pga_tb_t *tb, const pga__rec_t *r, int with_struct) {
