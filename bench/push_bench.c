@@ -184,7 +184,7 @@ int main(void) {
   }
   pga_config_plane_free(p);
 
-  o.data_dir = NULL;
+  o.data_dir = getenv("BENCH_PUSH_HEAP_DATA_DIR");
   if (pga_config_plane_new(NULL, &o, &p, err, sizeof err) != 0) die(err);
   pga_tb_free(pc);
   pga_tb_free(out);
