@@ -12,7 +12,9 @@
  * is skipped are never written, as in the library. */
 #include "config.h"
 
+#ifdef __GLIBC__
 #include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -319,7 +321,11 @@ void pga_receiver_push(pga_config_plane_t *p, const pga_term_t *cfg,
   /* A large push leaves megabytes of freed buffers (the message, its
    * argument copy, the record) between the FunConfigs it stored: give
    * those pages back now rather than holding them until the next push. */
+#ifdef __GLIBC__
   if (big) malloc_trim(0);
+#else
+  (void)big;
+#endif
 }
 
 void pga_receiver_verify(pga_config_plane_t *p, const pga_term_t *svc,

@@ -353,6 +353,10 @@ START_TEST(test_pushed_bytes) {
   ck_assert_int_eq(pga_term_map_get_binary(&all, "test_service", &one), 0);
   got = key(one, "fun_configs");
   ck_assert(got.len == want.len && memcmp(got.buf, want.buf, got.len) == 0);
+  /* reading the field itself writes the same bytes back into the record */
+  got = pga__rec_get(pc, PGA_PC_FUN_CONFIGS);
+  ck_assert(got.len == want.len && memcmp(got.buf, want.buf, got.len) == 0);
+  ck_assert_ptr_null(pc->fcl);
 }
 END_TEST
 
