@@ -166,7 +166,10 @@ PGA_EXTERN void pga_tb_nil(pga_tb_t *tb);
  * every n (pga_tb_list(tb, 0) followed by a tail would write two terms). */
 PGA_EXTERN void pga_tb_list_head(pga_tb_t *tb, size_t n);
 PGA_EXTERN void pga_tb_map(pga_tb_t *tb, size_t pairs);
-/* Copies an existing term verbatim. */
+/* Copies an existing term verbatim. t must be one whole term: its
+ * structure is checked (PGA_EINVAL for a view cut short or running on),
+ * its contents are not judged again, as views from pga_term_view(), from
+ * received messages and from builders hold valid terms. */
 PGA_EXTERN void pga_tb_term(pga_tb_t *tb, const pga_term_t *t);
 
 #ifdef __cplusplus

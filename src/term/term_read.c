@@ -3,10 +3,11 @@
  *
  * Every reader decodes through pga__term_head (bounds-checked) and steps
  * over nested terms with pga__term_skip (structure only: what arrives from
- * the network was checked in full once, on arrival), so a hand-made view
- * over bad bytes gives an error, never a wild read. Lists follow their tails: a LIST_EXT
- * whose tail is another LIST_EXT or a STRING_EXT (how ei users build lists
- * of unknown length) reads as one list, as the BEAM reads it. */
+ * the network was checked in full once, on arrival; docs/terms.md), so a
+ * hand-made view over bad bytes gives an error, never a wild read. Lists
+ * follow their tails: a LIST_EXT whose tail is another LIST_EXT or a
+ * STRING_EXT (how ei users build lists of unknown length) reads as one
+ * list, as the BEAM reads it. */
 #include <string.h>
 
 #include "term/term.h"
