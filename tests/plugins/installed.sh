@@ -84,11 +84,23 @@ if command -v readelf >/dev/null 2>&1; then
 fi
 
 # ---- load it ---------------------------------------------------------------
-port=$((20000 + $$ % 30000))
-ERL_EPMD_PORT=$port "$EPMD" -relaxed_command_check >/dev/null 2>&1 &
-epmd_pid=$!
+# A private epmd on a free port below the ephemeral range (32768 up), where
+# an outgoing connection of a parallel test may hold any port; tried until
+# one answers.
+for try in $(seq 20); do
+  port=$((20000 + (RANDOM + $$) % 12000))
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
+  ERL_EPMD_PORT=$port "$EPMD" -relaxed_command_check >/dev/null 2>&1 &
+  epmd_pid=$!
+  for i in $(seq 30); do
+    ERL_EPMD_PORT=$port "$EPMD" -names >/dev/null 2>&1 && break 2
+    kill -0 "$epmd_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$epmd_pid" 2>/dev/null
+  epmd_pid=
+done
 export ERL_EPMD_PORT=$port
-sleep 0.5
 name="pgainst$$@127.0.0.1"
 ./src/pga-node --name "$name" --cookie inst --plugin "$so" \
   >"$tmp/node.out" 2>"$tmp/node.err" </dev/null &
