@@ -143,13 +143,16 @@ defmodule Scenario do
     Check.finish()
   end
 
-  # The README's args with our node name and this build's plugin path.
+  # The README's args with our node name and this build's plugin path; a
+  # relative --config names a file of the source tree (where a reader runs
+  # the command), which an out-of-tree build does not hold beside it.
   def gateway_args(args, gw, so) do
     args
     |> Enum.chunk_every(2)
     |> Enum.flat_map(fn
       ["--name", _] -> ["--name", Atom.to_string(gw)]
       ["--plugin", _] -> ["--plugin", so]
+      ["--config", path] -> ["--config", Path.expand(path, Path.join(__DIR__, "../.."))]
       pair -> pair
     end)
   end
