@@ -24,13 +24,17 @@
 static json_t *to_json(const msgpack_object *o, int depth);
 
 /* NULL for invalid UTF-8, as Jason refuses it in a JSON payload. */
-static json_t *str_json(const char *p, uint32_t n) { return json_stringn(p, n); }
+/* msgpack-c gives an empty string a NULL pointer: "" is made apart. */
+static json_t *str_json(const char *p, uint32_t n) {
+  return n == 0 ? json_string("") : json_stringn(p, n);
+}
 
 static json_t *map_json(const msgpack_object_map *m, int depth) {
   json_t *obj = json_object();
   for (uint32_t i = 0; obj && i < m->size; i++) {
     const msgpack_object *k = &m->ptr[i].key;
-    if (k->type != MSGPACK_OBJECT_STR || memchr(k->via.str.ptr, 0, k->via.str.size)) {
+    if (k->type != MSGPACK_OBJECT_STR ||
+        (k->via.str.size > 0 && memchr(k->via.str.ptr, 0, k->via.str.size))) {
       json_decref(obj);
       return NULL;
     }
@@ -39,7 +43,8 @@ static json_t *map_json(const msgpack_object_map *m, int depth) {
       json_decref(obj);
       return NULL;
     }
-    memcpy(key, k->via.str.ptr, k->via.str.size);
+    if (k->via.str.size > 0) /* an empty key's pointer may be NULL */
+      memcpy(key, k->via.str.ptr, k->via.str.size);
     key[k->via.str.size] = 0;
     json_t *v = to_json(&m->ptr[i].val, depth + 1);
     if (!v || json_object_set_new(obj, key, v) != 0) {
